@@ -1,0 +1,164 @@
+"""faqbot serve | ask | search | check | eval. Errors become messages and exit codes, never tracebacks."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import Settings, from_env
+from .core import Bot, load_bot, today_in
+from .errors import BotError, ConfigError, InputError
+
+
+def _settings() -> Settings:
+    try:
+        return from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _bot(settings: Settings | None = None) -> Bot:
+    try:
+        return load_bot(settings or _settings())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _day(value: str | None, settings: Settings) -> date:
+    if value is None:
+        return today_in(settings.timezone)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date written YYYY-MM-DD", param_hint="--today") from None
+
+
+@click.group()
+def main() -> None:
+    """faqbot: a Japanese FAQ and support chatbot for subscription contracts and renewals."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes")
+@click.option("--threads", default=1, show_default=True, type=int, help="threads per worker")
+@click.option("--dev", is_flag=True, help="Flask's reloading development server instead of gunicorn")
+def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
+    """Serve the chat widget, agents' page and API."""
+    settings = _settings()
+    _bot(settings)  # fail fast, before forking, when the knowledge is broken
+    if dev:
+        from .web import create_app
+
+        create_app(settings=settings).run(host=host, port=port, debug=True)
+        return
+    from .web.server import run_gunicorn
+
+    run_gunicorn(host=host, port=port, workers=workers, threads=threads)
+
+
+@main.command()
+@click.argument("text")
+@click.option("--today", help="as-of date YYYY-MM-DD (default: today in Asia/Tokyo)")
+@click.option("--product", help="restrict to one product id")
+@click.option("--session", "session_id", help="session id to continue")
+@click.option("--json", "as_json", is_flag=True, help="print the API's JSON")
+@click.option("--explain", is_flag=True, help="include the trace")
+def ask(text: str, today: str | None, product: str | None, session_id: str | None, as_json: bool,
+        explain: bool) -> None:
+    """Answer one question."""
+    settings = _settings()
+    bot = _bot(settings)
+    try:
+        answer = bot.ask(text, today=_day(today, settings), product=product, session_id=session_id,
+                         explain=explain)
+    except InputError as exc:
+        raise click.ClickException(exc.message) from None
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+        return
+    click.echo(answer.answer)
+    if answer.links:
+        click.echo("\n".join(f"  参照: {title}" for title in answer.links))
+    if answer.follow_up:
+        click.echo(f"\n{answer.follow_up}")
+    meta: dict[str, Any] = {"intent": answer.intent, "confidence": answer.confidence}
+    if answer.rule:
+        meta["rule"] = answer.rule
+    click.echo("\n[" + ", ".join(f"{k}={v}" for k, v in meta.items()) + "]", err=True)
+    if explain and answer.trace:
+        click.echo(json.dumps(answer.trace, ensure_ascii=False, indent=1, default=str))
+
+
+@main.command()
+@click.argument("query")
+@click.option("--product", help="only this product id")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50))
+def search(query: str, product: str | None, limit: int) -> None:
+    """The agents' look-up: ranked canned answers."""
+    bot = _bot()
+    try:
+        hits = bot.search(query, product=product, limit=limit)
+    except InputError as exc:
+        raise click.ClickException(exc.message) from None
+    if not hits:
+        click.echo("no match")
+    for n, hit in enumerate(hits, 1):
+        click.echo(f"{n}. [{hit.score:.3f}] {hit.entry.id} ({hit.entry.product}) {hit.entry.question}")
+        click.echo("   " + hit.entry.answer.replace("\n", "\n   "))
+
+
+@main.command()
+def check() -> None:
+    """Validate faq/ and rules/ and run the examples in rule files."""
+    settings = _settings()
+    bot = _bot(settings)
+    k = bot.knowledge
+    click.echo(f"ok: {len(k.products)} products, {len(k.entries)} entries, "
+               f"{sum(len(e.alternates) for e in k.entries)} alternates, {len(k.synonyms)} synonyms "
+               f"(version {k.version})")
+
+
+@main.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--today", help="as-of date for cases without one (default: today)")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="write the figures here")
+@click.option("--errors", default=20, show_default=True, help="how many errors to list")
+@click.option("--calibrate", is_flag=True, help="fit the confidence model on FILE and save it (dev data only!)")
+def eval_cmd(file: Path, today: str | None, json_out: Path | None, errors: int, calibrate: bool) -> None:
+    """Score a question set and print a report."""
+    from .confidence import fit
+    from .evaluate import evaluate, format_report, load_cases
+
+    settings = _settings()
+    bot = _bot(settings)
+    try:
+        cases = load_cases(file)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    day = _day(today, settings)
+    if calibrate:
+        _, rows = evaluate(bot, cases, today=day)
+        model = fit([r[0] for r in rows], [r[1] for r in rows])
+        model.save(settings.calibration, note=f"{file.name}, {len(rows)} questions")
+        bot.calibration = model
+        click.echo(f"calibration written to {settings.calibration}: {model.weights}")
+    report, _ = evaluate(bot, cases, today=day)
+    click.echo(format_report(file.name, report, show_errors=errors))
+    if json_out:
+        json_out.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def run() -> None:
+    """Console-script entry: BotErrors become one-line messages."""
+    try:
+        main()
+    except BotError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)

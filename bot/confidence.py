@@ -1,0 +1,72 @@
+"""Turn match evidence into a calibrated probability that the top intent is right."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .index import Match
+
+FEATURES = ("bias", "score", "margin", "coverage", "reading_coverage", "fuzz")
+
+
+def features(ranked: Sequence[Match]) -> list[float]:
+    """The evidence vector for the top match of a ranking (all zeros when nothing matched)."""
+    if not ranked:
+        return [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    top = ranked[0]
+    second = ranked[1].score if len(ranked) > 1 else 0.0
+    margin = (top.score - second) / top.score if top.score > 0 else 0.0
+    return [1.0, top.score, margin, top.coverage, top.reading_coverage, top.fuzz]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic-regression weights over FEATURES, fitted by `faqbot eval --calibrate`."""
+
+    weights: tuple[float, ...]
+
+    def confidence(self, ranked: Sequence[Match]) -> float:
+        """P(top intent is right) in [0, 1]."""
+        if not ranked:
+            return 0.0
+        z = sum(w * x for w, x in zip(self.weights, features(ranked), strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    @classmethod
+    def load(cls, path: Path) -> Calibration:
+        """Read weights written by `save`; fall back to a neutral model when absent."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            weights = tuple(float(data["weights"][name]) for name in FEATURES)
+        except (OSError, ValueError, KeyError, TypeError):
+            weights = (-4.0, 1.0, 2.0, 3.0, 1.0, 2.0)
+        return cls(weights)
+
+    def save(self, path: Path, note: str) -> None:
+        """Write the weights as JSON, with a note on where they came from."""
+        data = {"weights": dict(zip(FEATURES, self.weights, strict=True)), "fitted_on": note}
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def fit(rows: Sequence[Sequence[float]], labels: Sequence[bool], l2: float = 1.0) -> Calibration:
+    """L2-regularised logistic regression by Newton's method (a handful of features, a few hundred rows)."""
+    x = np.asarray(rows, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    w = np.zeros(x.shape[1])
+    reg = l2 * np.eye(x.shape[1])
+    reg[0, 0] = 0.0  # the bias is not shrunk
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -60, 60)))
+        grad = x.T @ (p - y) + reg @ w
+        hess = (x.T * (p * (1 - p))) @ x + reg + 1e-9 * np.eye(x.shape[1])
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return Calibration(tuple(float(v) for v in w))

@@ -1,0 +1,48 @@
+"""Settings, frozen, from the environment (and CLI flags that override it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the bot. Each field maps to an environment variable FAQBOT_<NAME> (see README)."""
+
+    faq_dir: Path = _ROOT / "faq"
+    rules_dir: Path = _ROOT / "rules"
+    calibration: Path = Path(__file__).resolve().parent / "calibration.json"
+    threshold: float = 0.5
+    min_margin: float = 0.04
+    max_text_length: int = 1000
+    max_body_bytes: int = 16 * 1024
+    session_ttl: int = 1800
+    timezone: str = "Asia/Tokyo"
+    suggestions: int = 3
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from FAQBOT_* variables; unknown or malformed values raise ValueError naming the variable."""
+    env = os.environ if env is None else env
+    base = Settings()
+    changes: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = env.get(f"FAQBOT_{f.name.upper()}")
+        if raw is None or raw == "":
+            continue
+        current = getattr(base, f.name)
+        try:
+            changes[f.name] = type(current)(raw) if not isinstance(current, Path) else Path(raw)
+        except ValueError as exc:
+            raise ValueError(f"FAQBOT_{f.name.upper()}={raw!r}: expected {type(current).__name__}") from exc
+    return replace(base, **changes)

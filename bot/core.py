@@ -1,0 +1,218 @@
+"""Bot.ask: the one door into the core. Channels parse, call it, render the Answer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .confidence import Calibration
+from .config import Settings
+from .errors import InputError
+from .index import Document, Index, Match
+from .knowledge import Entry, Knowledge, load_knowledge
+from .sessions import MemoryStore, SessionStore
+from .text import FugashiTokenizer, Tokenizer, normalize, to_katakana
+
+FALLBACK = "申し訳ありません。このご質問に確実にお答えできる回答が見つかりませんでした。"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A "もしかして" candidate."""
+
+    intent: str
+    question: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What every channel renders."""
+
+    answer: str
+    intent: str | None
+    confidence: float
+    product: str | None
+    session_id: str
+    version: str
+    computed: Mapping[str, Any] = field(default_factory=dict)
+    rule: str | None = None
+    follow_up: str | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+    links: tuple[str, ...] = ()
+    trace: Mapping[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of SPEC.md's POST /api/ask."""
+        data = asdict(self)
+        data["suggestions"] = [asdict(s) for s in self.suggestions]
+        data["links"] = list(self.links)
+        data["computed"] = dict(self.computed)
+        if data["trace"] is None:
+            del data["trace"]
+        return data
+
+
+@dataclass(frozen=True)
+class Hit:
+    """An agents' look-up result: the entry and how well it matched."""
+
+    entry: Entry
+    score: float
+    matched: str
+
+
+def today_in(tz: str) -> date:
+    """Today's calendar date in the given zone (only entry points call this)."""
+    return datetime.now(ZoneInfo(tz)).date()
+
+
+class Bot:
+    """Answers questions from one loaded, immutable Knowledge."""
+
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        *,
+        settings: Settings | None = None,
+        tokenizer: Tokenizer | None = None,
+        sessions: SessionStore | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.knowledge = knowledge
+        self._tokenizer = tokenizer or FugashiTokenizer()
+        self.index = Index(
+            [Document(e.id, e.phrasings, e.answer, e.product) for e in knowledge.entries],
+            tokenizer=self._tokenizer,
+            synonyms=knowledge.synonyms,
+        )
+        self.sessions: SessionStore = sessions or MemoryStore(self.settings.session_ttl)
+        self.calibration = calibration or Calibration.load(self.settings.calibration)
+        self._entries = {e.id: e for e in knowledge.entries}
+        self._aliases = [(p.id, _alias_forms(p.name, *p.aliases)) for p in knowledge.products]
+
+    @property
+    def version(self) -> str:
+        """The knowledge version answers come from."""
+        return self.knowledge.version
+
+    def detect_products(self, text: str) -> list[str]:
+        """Products named in the text, by alias."""
+        norm = normalize(text)
+        kata = to_katakana(norm)
+        return [pid for pid, aliases in self._aliases if any(a and (a in norm or a in kata) for a in aliases)]
+
+    def rank(self, text: str, *, product: str | None = None, limit: int = 5) -> tuple[list[Match], str | None]:
+        """Ranked intents, restricted to the named or detected product when there is exactly one."""
+        products = [product] if product else self.detect_products(text)
+        groups = products if len(products) == 1 else None
+        return self.index.search(text, limit=limit, groups=groups), (products[0] if len(products) == 1 else None)
+
+    def ask(
+        self,
+        text: str,
+        *,
+        today: date,
+        session_id: str | None = None,
+        product: str | None = None,
+        explain: bool = False,
+    ) -> Answer:
+        """Answer one message of a conversation."""
+        text = self._check_text(text)
+        if product is not None and self.knowledge.product(product) is None:
+            raise InputError("bad_product", f"unknown product '{product}'; known: "
+                             + ", ".join(p.id for p in self.knowledge.products))
+        sid = session_id or uuid.uuid4().hex
+        ranked, detected = self.rank(text, product=product, limit=max(5, self.settings.suggestions + 1))
+        confidence = self.calibration.confidence(ranked)
+        trace: dict[str, Any] | None = None
+        if explain:
+            trace = {"ranking": [asdict(m) for m in ranked], "today": today.isoformat()}
+        if ranked and self._confident(ranked, confidence):
+            entry = self._entries[ranked[0].id]
+            return Answer(
+                answer=entry.answer,
+                intent=entry.id,
+                confidence=round(confidence, 4),
+                product=entry.product,
+                session_id=sid,
+                version=self.version,
+                links=entry.links,
+                trace=trace,
+            )
+        return self._fallback(ranked, confidence, detected, sid, trace)
+
+    def _confident(self, ranked: Sequence[Match], confidence: float) -> bool:
+        if confidence < self.settings.threshold:
+            return False
+        if len(ranked) > 1 and ranked[0].score > 0:
+            return (ranked[0].score - ranked[1].score) / ranked[0].score >= self.settings.min_margin
+        return True
+
+    def _fallback(
+        self, ranked: Sequence[Match], confidence: float, product: str | None, sid: str,
+        trace: dict[str, Any] | None,
+    ) -> Answer:
+        suggestions = tuple(
+            Suggestion(m.id, self._entries[m.id].question, round(confidence * m.score / ranked[0].score, 4))
+            for m in ranked[: self.settings.suggestions]
+            if m.score >= 0.5 * ranked[0].score
+        )
+        lines = [FALLBACK]
+        if suggestions:
+            lines.append("もしかして、次のご質問でしょうか。")
+            lines += [f"・{s.question}" for s in suggestions]
+        lines.append(self.contact_text(product))
+        return Answer(
+            answer="\n".join(lines),
+            intent=None,
+            confidence=round(confidence, 4),
+            product=product,
+            session_id=sid,
+            version=self.version,
+            suggestions=suggestions,
+            trace=trace,
+        )
+
+    def contact_text(self, product: str | None) -> str:
+        """The support contact, in the documents' own words."""
+        products = [p for p in self.knowledge.products if product in (None, p.id)]
+        if len(products) == 1:
+            return products[0].contact
+        return "\n".join(f"{p.name}: {p.contact}" for p in products)
+
+    def search(self, query: str, *, product: str | None = None, limit: int = 10) -> list[Hit]:
+        """The agents' look-up: ranked entries with full answers."""
+        query = self._check_text(query)
+        if product is not None and self.knowledge.product(product) is None:
+            raise InputError("bad_product", f"unknown product '{product}'")
+        groups = [product] if product else None
+        return [Hit(self._entries[m.id], round(m.score, 4), m.question)
+                for m in self.index.search(query, limit=limit, groups=groups)]
+
+    def _check_text(self, text: str) -> str:
+        if not isinstance(text, str):
+            raise InputError("bad_text", "'text' must be a string")
+        cleaned = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
+        if not cleaned:
+            raise InputError("empty_text", "'text' is empty")
+        if len(cleaned) > self.settings.max_text_length:
+            raise InputError("text_too_long", f"'text' is longer than {self.settings.max_text_length} characters")
+        return cleaned
+
+
+def _alias_forms(*aliases: str) -> list[str]:
+    """Each alias normalised, and in katakana too, so ういるすばすたー meets ウイルスバスター."""
+    forms = {normalize(a) for a in aliases} | {to_katakana(normalize(a)) for a in aliases}
+    return sorted(f for f in forms if f)
+
+
+def load_bot(settings: Settings | None = None, **parts: Any) -> Bot:
+    """Load knowledge from disk (raising ConfigError on any problem) and build a Bot."""
+    settings = settings or Settings()
+    return Bot(load_knowledge(settings.faq_dir), settings=settings, **parts)

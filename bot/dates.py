@@ -1,0 +1,106 @@
+"""Pure calendar arithmetic for the policies; `today` is always the caller's."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+__all__ = [
+    "Shifted",
+    "add_days",
+    "add_months",
+    "add_years",
+    "day_before",
+    "days_between",
+    "format_date_ja",
+    "next_day_of_month",
+    "sign_reset_schedule",
+    "whole_months_between",
+]
+
+
+@dataclass(frozen=True)
+class Shifted:
+    """A date moved by months or years, and whether its day was clamped."""
+
+    date: date
+    clamped: bool
+
+
+def _month_length(year: int, month: int) -> int:
+    """Number of days in the given month."""
+    return calendar.monthrange(year, month)[1]
+
+
+def add_years(d: date, years: int) -> Shifted:
+    """Move `d` by whole years, clamping 2/29 to 2/28 in common years."""
+    shifted = d + relativedelta(years=years)
+    return Shifted(shifted, shifted.day != d.day)
+
+
+def add_months(d: date, months: int) -> Shifted:
+    """Move `d` by whole months, clamping to the last day of a shorter month."""
+    # One relativedelta from the original anchor: chaining +1 month twice
+    # from 1/31 would give 3/29 instead of 3/31.
+    shifted = d + relativedelta(months=months)
+    return Shifted(shifted, shifted.day != d.day)
+
+
+def add_days(d: date, days: int) -> date:
+    """Move `d` by a number of days."""
+    return d + timedelta(days=days)
+
+
+def day_before(d: date) -> date:
+    """The day before `d`."""
+    return d - timedelta(days=1)
+
+
+def next_day_of_month(d: date, day: int) -> Shifted:
+    """First date on or after `d` whose day of month is `day`, clamped in short months."""
+    if not 1 <= day <= 31:
+        raise ValueError(f"day of month must be 1..31, got {day}")
+    length = _month_length(d.year, d.month)
+    if min(day, length) >= d.day:
+        return Shifted(d.replace(day=min(day, length)), day > length)
+    first_of_next = d.replace(day=1) + relativedelta(months=1)
+    length = _month_length(first_of_next.year, first_of_next.month)
+    return Shifted(first_of_next.replace(day=min(day, length)), day > length)
+
+
+def whole_months_between(start: date, end: date) -> int:
+    """Whole calendar months from `start` to `end`; negative when `end` is earlier."""
+    delta = relativedelta(end, start)
+    return delta.years * 12 + delta.months
+
+
+def days_between(start: date, end: date) -> int:
+    """Days from `start` to `end` (`end - start`)."""
+    return (end - start).days
+
+
+def sign_reset_schedule(
+    first_sign_order: date, anniversary: date, order: date | None = None
+) -> list[date]:
+    """Expiry dates of the Sign tranches of an order under an extended prepaid term."""
+    placed = first_sign_order if order is None else order
+    resets: list[date] = []
+    step = 1
+    while True:
+        # Each reset is counted from the first Sign order, never from the
+        # previous reset, so a 1/31 anchor stays on month ends.
+        reset = add_months(first_sign_order, 12 * step).date
+        if reset >= anniversary:
+            break
+        resets.append(reset)
+        step += 1
+    resets.append(anniversary)
+    return [reset for reset in resets if reset > placed]
+
+
+def format_date_ja(d: date) -> str:
+    """Write a date the Japanese way, e.g. 2025年1月16日."""
+    return f"{d.year}年{d.month}月{d.day}日"

@@ -1,0 +1,201 @@
+"""A search index over any FAQ collection: BM25 for recall, rapidfuzz to re-rank a shortlist."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+from numpy.typing import NDArray
+from rapidfuzz import fuzz, process
+
+from .text import Analysis, Tokenizer, analyse, char_ngrams, normalize, replace_synonyms
+
+Scorer = Callable[..., float]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One FAQ item: its id, the ways it is asked (canonical first), its answer, its group (product)."""
+
+    id: str
+    questions: tuple[str, ...]
+    answer: str = ""
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the signals combine; tuned on development data only."""
+
+    lemma: float = 1.0
+    reading: float = 0.6
+    answer: float = 0.3
+    fuzz: float = 0.4
+    k1: float = 1.2
+    b: float = 0.75
+    shortlist: int = 12
+
+
+@dataclass(frozen=True)
+class Match:
+    """A ranked document with the evidence behind its score."""
+
+    id: str
+    score: float
+    question: str
+    coverage: float
+    reading_coverage: float
+    fuzz: float
+
+
+class _Field:
+    """One BM25 field: the bm25s retriever plus document frequencies for normalisation."""
+
+    def __init__(self, docs: Sequence[Sequence[str]], k1: float, b: float) -> None:
+        self.n = len(docs)
+        self.df: Counter[str] = Counter()
+        for terms in docs:
+            self.df.update(set(terms))
+        self.bm25 = bm25s.BM25(k1=k1, b=b)
+        self.bm25.index([list(t) for t in docs], show_progress=False)
+        self._zeros = np.zeros(self.n, dtype=np.float32)
+
+    def idf(self, term: str) -> float:
+        """Lucene BM25 idf; an unseen term gets the highest idf, which is what lowers coverage."""
+        df = self.df.get(term, 0)
+        return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
+
+    def scores(self, terms: Sequence[str]) -> tuple[NDArray[np.float32], float]:
+        """BM25 scores of every document, and the normaliser (sum of the query terms' idf)."""
+        unique = list(dict.fromkeys(terms))
+        norm = sum(self.idf(t) for t in unique)
+        known = [t for t in unique if t in self.df]
+        if not known or norm == 0.0:
+            return self._zeros, norm or 1.0
+        return self.bm25.get_scores(known), norm
+
+
+class Index:
+    """Ranks documents for a question. Knows nothing of products: any id/question/answer list works."""
+
+    def __init__(
+        self,
+        docs: Sequence[Document],
+        *,
+        tokenizer: Tokenizer,
+        synonyms: Sequence[tuple[str, str]] = (),
+        weights: Weights | None = None,
+        scorer: Scorer = fuzz.ratio,
+    ) -> None:
+        if not docs:
+            raise ValueError("an index needs at least one document")
+        self.docs = tuple(docs)
+        self.weights = weights or Weights()
+        self._tokenizer = tokenizer
+        self._synonyms = tuple(synonyms)
+        self._scorer = scorer
+        w = self.weights
+        phr_terms: list[tuple[str, ...]] = []
+        phr_grams: list[list[str]] = []
+        self._phr_text: list[str] = []
+        self._phr_reading: list[str] = []
+        phr_doc: list[int] = []
+        starts: list[int] = []
+        ans_terms: list[list[str]] = []
+        self._doc_terms: list[frozenset[str]] = []
+        self._doc_grams: list[frozenset[str]] = []
+        for d, doc in enumerate(self.docs):
+            starts.append(len(phr_doc))
+            all_terms: set[str] = set()
+            all_grams: set[str] = set()
+            for q in doc.questions:
+                a = self.analyse(q)
+                grams = char_ngrams(a.reading)
+                phr_terms.append(a.terms)
+                phr_grams.append(grams)
+                self._phr_text.append(q)
+                self._phr_reading.append(a.reading.replace(" ", ""))
+                phr_doc.append(d)
+                all_terms.update(a.terms)
+                all_grams.update(grams)
+            self._doc_terms.append(frozenset(all_terms))
+            self._doc_grams.append(frozenset(all_grams))
+            answer = self.analyse(doc.answer).terms if doc.answer else ()
+            ans_terms.append([*(t for q in doc.questions[:1] for t in self.analyse(q).terms), *answer])
+        self._phr_doc = np.asarray(phr_doc, dtype=np.int64)
+        self._starts = np.asarray(starts, dtype=np.int64)
+        self._groups = np.asarray([doc.group for doc in self.docs])
+        self._lemma = _Field(phr_terms, w.k1, w.b)
+        self._reading = _Field(phr_grams, w.k1, w.b)
+        self._answer = _Field(ans_terms, w.k1, w.b)
+
+    def analyse(self, text: str) -> Analysis:
+        """Normalise, apply synonyms, tokenise."""
+        norm = replace_synonyms(normalize(text), self._synonyms)
+        return analyse(self._tokenizer.tokenize(norm))
+
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int = 5,
+        cutoff: float = 0.0,
+        groups: Collection[str] | None = None,
+    ) -> list[Match]:
+        """The best `limit` documents scoring at least `cutoff`, best first."""
+        w = self.weights
+        a = self.analyse(text)
+        grams = char_ngrams(a.reading)
+        lem, lem_norm = self._lemma.scores(a.terms)
+        rd, rd_norm = self._reading.scores(grams)
+        ans, ans_norm = self._answer.scores(a.terms)
+        phr = (w.lemma / lem_norm) * lem + (w.reading / rd_norm) * rd
+        doc_scores = np.maximum.reduceat(phr, self._starts) + (w.answer / ans_norm) * ans
+        if groups is not None:
+            doc_scores = np.where(np.isin(self._groups, list(groups)), doc_scores, -1.0)
+        k = min(max(w.shortlist, limit), len(self.docs))
+        top = np.argpartition(-doc_scores, k - 1)[:k] if k < len(self.docs) else np.arange(len(self.docs))
+        top = top[doc_scores[top] > 0.0]
+        if top.size == 0:
+            return []
+        query_reading = a.reading.replace(" ", "")
+        matches: list[Match] = []
+        for d in top.tolist():
+            lo = int(self._starts[d])
+            hi = int(self._starts[d + 1]) if d + 1 < len(self._starts) else len(self._phr_doc)
+            best_fuzz, best_p = self._best_fuzzy(query_reading, lo, hi, phr)
+            score = float(doc_scores[d]) + w.fuzz * best_fuzz
+            if score < cutoff:
+                continue
+            matches.append(Match(
+                id=self.docs[d].id,
+                score=score,
+                question=self._phr_text[best_p],
+                coverage=_coverage(a.terms, self._doc_terms[d], self._lemma),
+                reading_coverage=_coverage(grams, self._doc_grams[d], self._reading),
+                fuzz=best_fuzz,
+            ))
+        matches.sort(key=lambda m: -m.score)
+        return matches[:limit]
+
+    def _best_fuzzy(self, query: str, lo: int, hi: int, phr: NDArray[np.floating]) -> tuple[float, int]:
+        """Fuzzy similarity (0..1) of the query's reading to the document's closest phrasing."""
+        if not query:
+            return 0.0, lo + int(np.argmax(phr[lo:hi]))
+        found = process.extractOne(query, self._phr_reading[lo:hi], scorer=self._scorer)
+        if found is None:
+            return 0.0, lo + int(np.argmax(phr[lo:hi]))
+        return float(found[1]) / 100.0, lo + int(found[2])
+
+
+def _coverage(terms: Sequence[str], have: frozenset[str], field: _Field) -> float:
+    """The idf-weighted share of the query's terms that the document has."""
+    unique = set(terms)
+    total = sum(field.idf(t) for t in unique)
+    if total == 0.0:
+        return 0.0
+    return sum(field.idf(t) for t in unique if t in have) / total

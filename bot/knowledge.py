@@ -1,0 +1,208 @@
+"""Load and validate `faq/` into frozen dataclasses, collecting every problem."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import ConfigError, Problem
+from .text import normalize
+from .yamlsrc import Source, read_yaml, validate
+
+_ID = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _ProductModel(_Strict):
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1)
+    aliases: list[str] = []
+    source: str | None = None
+    contact: str = Field(min_length=1)
+
+
+class _EntryModel(_Strict):
+    id: str = Field(pattern=_ID)
+    section: str = ""
+    question: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+    links: list[str] = []
+    alternates: list[str] = []
+
+
+class _FaqFileModel(_Strict):
+    product: _ProductModel
+    entries: list[_EntryModel] = Field(min_length=1)
+
+
+class _SynonymFileModel(_Strict):
+    synonyms: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Product:
+    """A product the bot knows, with the words that name it and its support contact."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    contact: str
+    source: str | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One FAQ entry: the official answer and the ways customers ask for it."""
+
+    id: str
+    product: str
+    section: str
+    question: str
+    answer: str
+    links: tuple[str, ...]
+    alternates: tuple[str, ...]
+    path: str
+    line: int | None
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        """The canonical question first, then every alternate."""
+        return (self.question, *self.alternates)
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Everything loaded from disk, validated, with a version derived from the content."""
+
+    products: tuple[Product, ...]
+    entries: tuple[Entry, ...]
+    synonyms: tuple[tuple[str, str], ...]  # (variant, canonical), longest variant first
+    version: str
+
+    def entry(self, entry_id: str) -> Entry:
+        """The entry with this id (KeyError if none)."""
+        for e in self.entries:
+            if e.id == entry_id:
+                return e
+        raise KeyError(entry_id)
+
+    def product(self, product_id: str) -> Product | None:
+        """The product with this id, or None."""
+        return next((p for p in self.products if p.id == product_id), None)
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def load_faq(faq_dir: Path) -> tuple[list[Product], list[Entry], list[tuple[str, str]], list[Problem], bytes]:
+    """Read every YAML file of `faq_dir`; return what loaded, every problem, and the bytes hashed."""
+    products: list[Product] = []
+    entries: list[Entry] = []
+    synonyms: list[tuple[str, str]] = []
+    problems: list[Problem] = []
+    digest = b""
+    files = sorted(faq_dir.glob("*.yaml")) + sorted(faq_dir.glob("*.yml"))
+    if not files:
+        problems.append(Problem(str(faq_dir), None, "", "no knowledge files (*.yaml) found"))
+    for path in files:
+        name = _display(path, faq_dir)
+        digest += name.encode() + b"\0" + path.read_bytes() + b"\0"
+        src, errs = read_yaml(path, name)
+        problems += errs
+        if src is None:
+            continue
+        if not isinstance(src.data, dict):
+            problems.append(Problem(name, 1, "", "expected a mapping with 'product' and 'entries', or 'synonyms'"))
+            continue
+        if "synonyms" in src.data:
+            problems += _load_synonyms(src, synonyms)
+        else:
+            problems += _load_product(src, products, entries)
+    problems += _cross_checks(products, entries, synonyms)
+    return products, entries, synonyms, problems, digest
+
+
+def _load_synonyms(src: Source, out: list[tuple[str, str]]) -> list[Problem]:
+    model, problems = validate(src, _SynonymFileModel)
+    if model is None:
+        return problems
+    for i, group in enumerate(model.synonyms):
+        words = [normalize(w) for w in group if normalize(w)]
+        if len(words) < 2:
+            problems.append(Problem(src.path, src.line(("synonyms", i)), f"synonyms[{i}]",
+                                    "a group needs a canonical word and at least one variant"))
+            continue
+        for variant in words[1:]:
+            if len(variant) < 2:
+                problems.append(Problem(src.path, src.line(("synonyms", i)), f"synonyms[{i}]",
+                                        f"variant '{variant}' is too short to replace safely", "use 2+ characters"))
+            elif variant != words[0]:
+                out.append((variant, words[0]))
+    return problems
+
+
+def _load_product(src: Source, products: list[Product], entries: list[Entry]) -> list[Problem]:
+    model, problems = validate(src, _FaqFileModel)
+    if model is None:
+        return problems
+    p = model.product
+    products.append(Product(p.id, p.name, tuple(p.aliases), p.contact, p.source))
+    for i, e in enumerate(model.entries):
+        entries.append(Entry(
+            id=e.id, product=p.id, section=e.section, question=e.question.strip(), answer=e.answer.strip(),
+            links=tuple(e.links), alternates=tuple(a for a in (x.strip() for x in e.alternates) if a),
+            path=src.path, line=src.line(("entries", i)),
+        ))
+    return problems
+
+
+def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[tuple[str, str]]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen_products: dict[str, Product] = {}
+    for p in products:
+        if p.id in seen_products:
+            problems.append(Problem(p.source or p.id, None, "product.id", f"product '{p.id}' is defined twice"))
+        seen_products[p.id] = p
+    seen: dict[str, Entry] = {}
+    owner: dict[str, Entry] = {}
+    for e in entries:
+        if e.id in seen:
+            first = seen[e.id]
+            problems.append(Problem(e.path, e.line, "id", f"entry id '{e.id}' is already used",
+                                    f"first defined at {first.path}:{first.line}"))
+        seen[e.id] = e
+        for phrase in e.phrasings:
+            key = normalize(phrase)
+            other = owner.get(key)
+            if other is not None and other.id != e.id:
+                problems.append(Problem(e.path, e.line, f"{e.id}.alternates",
+                                        f"phrasing '{phrase}' also belongs to entry '{other.id}'",
+                                        "a phrasing must point at one entry"))
+            owner[key] = e
+    variants: dict[str, str] = {}
+    for variant, canonical in synonyms:
+        if variants.get(variant, canonical) != canonical:
+            problems.append(Problem("faq/synonyms.yaml", None, "synonyms",
+                                    f"'{variant}' is a variant of both '{variants[variant]}' and '{canonical}'"))
+        variants[variant] = canonical
+    return problems
+
+
+def load_knowledge(faq_dir: Path) -> Knowledge:
+    """Load and validate everything; raise ConfigError listing every problem."""
+    products, entries, synonyms, problems, digest = load_faq(faq_dir)
+    if problems:
+        raise ConfigError(problems)
+    table = tuple(sorted(set(synonyms), key=lambda pair: (-len(pair[0]), pair[0])))
+    version = hashlib.sha256(digest).hexdigest()[:12]
+    return Knowledge(tuple(products), tuple(entries), table, version)

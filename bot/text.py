@@ -1,0 +1,115 @@
+"""Normalisation and tokenisation of Japanese text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+_SPACE = re.compile(r"\s+")
+# Function words and very light verbs carry no topic; BM25 would only add noise.
+_CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "接頭辞", "接尾辞"})
+_STOP_LEMMAS = frozenset(
+    {
+        "為る", "する", "有る", "ある", "居る", "いる", "成る", "なる", "言う", "こと", "事", "もの", "物",
+        "よう", "様", "ため", "為", "の", "ん", "さん", "くださる", "下さる", "いただく", "頂く", "おる",
+        "致す", "いたす", "ござる", "御座る", "思う", "ます", "です", "これ", "それ", "あれ", "此れ",
+        "其れ", "どう", "何", "なに", "ちょっと", "お", "ご", "御", "方",
+    }
+)
+_KANA_SHIFT = ord("ァ") - ord("ぁ")
+
+
+class Token(NamedTuple):
+    """One morpheme: surface form, dictionary lemma, katakana reading, coarse part of speech."""
+
+    surface: str
+    lemma: str
+    reading: str
+    pos: str
+
+
+class Tokenizer(Protocol):
+    """Anything that splits normalised text into tokens."""
+
+    def tokenize(self, text: str) -> list[Token]: ...
+
+
+def normalize(text: str) -> str:
+    """NFKC (full/half width, era ligatures), lower case, one space between words."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+
+
+def to_katakana(text: str) -> str:
+    """Hiragana to katakana; everything else unchanged."""
+    return "".join(chr(ord(c) + _KANA_SHIFT) if "ぁ" <= c <= "ゖ" else c for c in text)
+
+
+def replace_synonyms(text: str, table: Sequence[tuple[str, str]]) -> str:
+    """Replace each variant by its canonical form; `table` is ordered longest variant first."""
+    for variant, canonical in table:
+        if variant in text:
+            text = text.replace(variant, canonical)
+    return text
+
+
+class FugashiTokenizer:
+    """MeCab through fugashi with unidic-lite, read through the fast `feature_raw` path."""
+
+    def __init__(self) -> None:
+        import fugashi  # imported here so tests can swap the tokenizer without loading the dictionary
+
+        self._tagger = fugashi.Tagger()
+
+    def tokenize(self, text: str) -> list[Token]:
+        out: list[Token] = []
+        for word in self._tagger(text):
+            surface = word.surface
+            fields = word.feature_raw.split(",")
+            pos = fields[0]
+            if len(fields) > 20:
+                lemma = fields[7] or surface
+                reading = fields[20] if fields[20] not in ("", "*") else to_katakana(surface)
+            else:  # unknown word: the dictionary gives no lemma or reading
+                lemma, reading = surface, to_katakana(surface)
+            # unidic-lite glosses loanwords: サブスクリプション-subscription
+            dash = lemma.find("-")
+            if dash > 0:
+                lemma = lemma[:dash]
+            out.append(Token(surface, lemma, reading, pos))
+        return out
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the index needs from one text: content lemmas and the reading string."""
+
+    terms: tuple[str, ...]
+    reading: str
+
+
+def analyse(tokens: Iterable[Token]) -> Analysis:
+    """Content-word lemmas and the katakana reading of everything but symbols."""
+    terms: list[str] = []
+    reading: list[str] = []
+    for tok in tokens:
+        if tok.pos in ("補助記号", "空白", "記号"):
+            reading.append(" ")
+            continue
+        reading.append(tok.reading)
+        if tok.pos in _CONTENT_POS and tok.lemma not in _STOP_LEMMAS:
+            terms.append(tok.lemma)
+    return Analysis(tuple(terms), "".join(reading))
+
+
+def char_ngrams(text: str, n: int = 2) -> list[str]:
+    """Character n-grams inside each space-separated chunk (single characters kept)."""
+    grams: list[str] = []
+    for chunk in text.split():
+        if len(chunk) < n:
+            grams.append(chunk)
+        else:
+            grams.extend(chunk[i : i + n] for i in range(len(chunk) - n + 1))
+    return grams

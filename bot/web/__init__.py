@@ -1,0 +1,42 @@
+"""The Flask app factory: every channel is a thin adapter over Bot.ask."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..config import Settings, from_env
+from ..core import Bot, load_bot
+from .api import bp as api_bp
+
+
+def create_app(bot: Bot | None = None, settings: Settings | None = None) -> Flask:
+    """Build the app; tests pass a bot built from fixture data."""
+    settings = settings or (bot.settings if bot else from_env())
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["faqbot"] = bot or load_bot(settings)
+    app.register_blueprint(api_bp)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> BaseResponse:
+        # keep the headers werkzeug chose (Allow on 405, Retry-After on 429), replace only the body
+        response = exc.get_response()
+        response.data = _error_body(exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+        response.content_type = "application/json"
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response, int]:
+        app.logger.exception("unhandled error")
+        return jsonify(error={"code": "internal_error", "message": "内部エラーが発生しました。"}), 500
+
+    return app
+
+
+def _error_body(code: str, message: str) -> bytes:
+    import json
+
+    return json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()

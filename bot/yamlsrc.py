@@ -1,0 +1,125 @@
+"""YAML reading that remembers where every value came from, for error messages."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import Problem
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass
+class Source:
+    """A parsed YAML file: its data and the line of every key path."""
+
+    path: str
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line(self, loc: Sequence[str | int]) -> int | None:
+        """The line of the deepest known prefix of `loc` (1-based)."""
+        key = tuple(loc)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return self.lines.get((), None)
+
+
+def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                child = (*loc, key_node.value)
+                lines[child] = key_node.start_mark.line + 1
+                _walk(value_node, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*loc, i), lines)
+
+
+def read_yaml(path: Path, display: str | None = None) -> tuple[Source | None, list[Problem]]:
+    """Parse one file; a syntax error becomes a Problem with its line, never an exception."""
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(name, None, "", f"cannot read the file: {exc}")]
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        what = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem(name, line, "", f"invalid YAML: {what}", "check indentation and quoting")]
+    lines: dict[Loc, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    return Source(name, data, lines), []
+
+
+def _dotted(loc: Iterable[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def validate(src: Source, model: type[BaseModel], loc: Loc = ()) -> tuple[Any, list[Problem]]:
+    """Validate `src.data` (or the part at `loc`) with a pydantic model; every error becomes a Problem."""
+    data: Any = src.data
+    for part in loc:
+        data = data[part]
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = (*loc, *err["loc"])
+            hint = None
+            message = err["msg"]
+            if err["type"] == "extra_forbidden":
+                parent = _model_at(model, err["loc"][:-1])
+                if parent is not None:
+                    valid = list(parent.model_fields)
+                    close = difflib.get_close_matches(str(err["loc"][-1]), valid, n=1)
+                    hint = f"did you mean '{close[0]}'?" if close else "valid keys: " + ", ".join(valid)
+                message = "unknown key"
+            elif err["type"] == "missing":
+                message = "required key is missing"
+            problems.append(Problem(src.path, src.line(where), _dotted(where), message, hint))
+        return None, problems
+
+
+def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
+    """The nested model class that sits at `loc` inside `model`, if any."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        info = current.model_fields.get(str(part))
+        if info is None:
+            return None
+        current = info.annotation
+        args = getattr(current, "__args__", None)
+        if args:
+            current = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def close_match(name: str, valid: Iterable[str]) -> str | None:
+    """A hint naming the nearest valid name, for typos."""
+    found = difflib.get_close_matches(name, list(valid), n=1)
+    return f"did you mean '{found[0]}'?" if found else None
