@@ -1,0 +1,48 @@
+"""Shared fixtures: the real knowledge base, a tiny fixture one, apps and clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from bot import Bot, Settings, load_bot
+from bot.text import FugashiTokenizer
+from bot.web import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TODAY = date(2025, 5, 15)
+
+
+@pytest.fixture(scope="session")
+def tokenizer() -> FugashiTokenizer:
+    return FugashiTokenizer()
+
+
+@pytest.fixture(scope="session")
+def bot(tokenizer: FugashiTokenizer) -> Bot:
+    """The shipped knowledge base."""
+    return load_bot(Settings(), tokenizer=tokenizer)
+
+
+@pytest.fixture(scope="session")
+def tiny_bot(tokenizer: FugashiTokenizer) -> Bot:
+    """Three entries from tests/fixtures/faq."""
+    return load_bot(Settings(faq_dir=FIXTURES / "faq"), tokenizer=tokenizer)
+
+
+@pytest.fixture()
+def app(bot: Bot) -> Iterator[Flask]:
+    app = create_app(bot=bot)
+    app.config["TESTING"] = True
+    yield app
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

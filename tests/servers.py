@@ -1,0 +1,64 @@
+"""Start and stop real server processes on loopback ports for tests."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A loopback port nobody is listening on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def faqbot_server(args: Sequence[str] = (), env: dict[str, str] | None = None,
+                  timeout: float = 30) -> Iterator[tuple[str, int]]:
+    """`faqbot serve` (gunicorn) on a free loopback port; stopped and reaped on exit."""
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+        )
+        try:
+            _wait_healthy(port, proc, timeout, log)
+            yield "127.0.0.1", port
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            ok = conn.getresponse().status == 200
+            conn.close()
+            if ok:
+                return
+        except OSError:
+            time.sleep(0.1)
+    log.seek(0)
+    raise RuntimeError(f"faqbot serve did not become healthy on port {port}:\n{log.read().decode(errors='replace')}")

@@ -1,0 +1,154 @@
+"""The JSON API: the response shape of SPEC.md, and 4xx JSON for every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+ANSWER_KEYS = {"answer", "intent", "confidence", "product", "computed", "rule", "follow_up", "suggestions",
+               "session_id", "version", "links"}
+
+
+def _ask(client: FlaskClient, payload: Any, **kw: Any) -> Any:
+    return client.post("/api/ask", data=json.dumps(payload, ensure_ascii=False), content_type="application/json", **kw)
+
+
+def test_healthz(client: FlaskClient) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.get_json() == {"status": "ok"}
+
+
+def test_ask_shape_and_unescaped_japanese(client: FlaskClient) -> None:
+    r = _ask(client, {"text": "更新したらアプリを入れ直す必要はありますか", "today": "2025-05-15"})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert ANSWER_KEYS <= set(body)
+    assert body["intent"] == "no-reinstall"
+    assert body["product"] == "virusbuster"
+    assert 0.0 <= body["confidence"] <= 1.0
+    assert "再インストール" in body["answer"]
+    assert "再インストール".encode() in r.data  # ensure_ascii is off: readable UTF-8, not \\u escapes
+
+
+def test_out_of_scope_is_honest(client: FlaskClient) -> None:
+    body = _ask(client, {"text": "明日の東京の天気を教えてください"}).get_json()
+    assert body["intent"] is None
+    assert "見つかりませんでした" in body["answer"]
+    assert "お問い合わせ" in body["answer"] or "問い合わせ" in body["answer"]
+
+
+def test_session_id_is_returned_and_kept(client: FlaskClient) -> None:
+    first = _ask(client, {"text": "更新料はいくら？"}).get_json()
+    assert len(first["session_id"]) >= 16
+    again = _ask(client, {"text": "更新料はいくら？", "session_id": "abc-123"}).get_json()
+    assert again["session_id"] == "abc-123"
+
+
+def test_explicit_product(client: FlaskClient) -> None:
+    body = _ask(client, {"text": "契約応当日はいつですか", "product": "adobe-vip"}).get_json()
+    assert body["product"] == "adobe-vip"
+
+
+BAD_JSON_BODIES = [
+    (b"{not json", "bad_json"),
+    (b"[1, 2]", "bad_json"),
+    (b'"text"', "bad_json"),
+    (b"\xff\xfe\x00", "bad_json"),
+    (b"", "bad_json"),
+]
+
+
+@pytest.mark.parametrize(("raw", "code"), BAD_JSON_BODIES)
+def test_bad_json(client: FlaskClient, raw: bytes, code: str) -> None:
+    r = client.post("/api/ask", data=raw, content_type="application/json")
+    assert r.status_code == 400
+    assert r.get_json()["error"]["code"] == code
+
+
+BAD_FIELDS = [
+    ({}, "missing_text"),
+    ({"text": None}, "missing_text"),
+    ({"text": 12}, "bad_text"),
+    ({"text": ["更新"]}, "bad_text"),
+    ({"text": ""}, "empty_text"),
+    ({"text": "   \n\t "}, "empty_text"),
+    ({"text": "\x00\x01\x02\x7f"}, "empty_text"),
+    ({"text": "あ" * 1001}, "text_too_long"),
+    ({"text": "更新", "today": "2025-13-01"}, "bad_today"),
+    ({"text": "更新", "today": "2025/05/15"}, "bad_today"),
+    ({"text": "更新", "today": "0001-01-01"}, "bad_today"),
+    ({"text": "更新", "today": 20250515}, "bad_today"),
+    ({"text": "更新", "today": "2025-05-15T00:00"}, "bad_today"),
+    ({"text": "更新", "session_id": 5}, "bad_session_id"),
+    ({"text": "更新", "session_id": "x" * 101}, "bad_session_id"),
+    ({"text": "更新", "session_id": "a\nb"}, "bad_session_id"),
+    ({"text": "更新", "product": 3}, "bad_product"),
+    ({"text": "更新", "product": "norton"}, "bad_product"),
+    ({"text": "更新", "explain": "yes"}, "bad_explain"),
+    ({"text": "更新", "colour": "blue"}, "unknown_field"),
+]
+
+
+@pytest.mark.parametrize(("payload", "code"), BAD_FIELDS)
+def test_bad_fields(client: FlaskClient, payload: dict[str, Any], code: str) -> None:
+    r = _ask(client, payload)
+    assert r.status_code == 400, r.data
+    error = r.get_json()["error"]
+    assert error["code"] == code and error["message"]
+
+
+def test_control_characters_inside_text_are_dropped(client: FlaskClient) -> None:
+    r = _ask(client, {"text": "更新料は\x00いくら\x1b？"})
+    assert r.status_code == 200
+
+
+def test_not_json_is_415(client: FlaskClient) -> None:
+    r = client.post("/api/ask", data="text=更新", content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 415 and r.get_json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_huge_body_is_413(client: FlaskClient) -> None:
+    r = _ask(client, {"text": "あ" * 50_000})
+    assert r.status_code == 413
+    assert r.get_json()["error"]["code"] == "request_entity_too_large"
+
+
+def test_wrong_method_keeps_allow_header(client: FlaskClient) -> None:
+    r = client.get("/api/ask")
+    assert r.status_code == 405
+    assert "POST" in r.headers["Allow"]
+    assert r.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_unknown_path_is_json_404(client: FlaskClient) -> None:
+    r = client.get("/nope")
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+
+
+def test_faq_lookup(client: FlaskClient) -> None:
+    r = client.get("/api/faq", query_string={"q": "インボイス 発行", "limit": "3"})
+    assert r.status_code == 200
+    results = r.get_json()["results"]
+    assert 1 <= len(results) <= 3
+    assert {"intent", "product", "question", "answer", "score", "links"} <= set(results[0])
+    assert any("インボイス" in x["answer"] for x in results)
+    scores = [x["score"] for x in results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_faq_lookup_product_filter(client: FlaskClient) -> None:
+    results = client.get("/api/faq", query_string={"q": "更新", "product": "adobe-vip"}).get_json()["results"]
+    assert results and {x["product"] for x in results} == {"adobe-vip"}
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [({"q": ""}, "empty_text"), ({"q": "更新", "limit": "0"}, "bad_limit"), ({"q": "更新", "limit": "x"}, "bad_limit"),
+     ({"q": "更新", "product": "nope"}, "bad_product")],
+)
+def test_faq_lookup_bad_input(client: FlaskClient, query: dict[str, str], code: str) -> None:
+    r = client.get("/api/faq", query_string=query)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == code

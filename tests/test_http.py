@@ -1,0 +1,62 @@
+"""Real HTTP against the production server (gunicorn via `faqbot serve`): bad input never breaks it."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from .servers import faqbot_server
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[str, int]]:
+    with faqbot_server(["--workers", "2"]) as addr:
+        yield addr
+
+
+def _request(addr: tuple[str, int], method: str, path: str, body: bytes | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection(*addr, timeout=10)
+    conn.request(method, path, body=body, headers=headers or {})
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, dict(r.getheaders()), data
+
+
+JSON = {"Content-Type": "application/json"}
+BATTERY: list[tuple[str, str, bytes | None, dict[str, str], int]] = [
+    ("POST", "/api/ask", b"{bad", JSON, 400),
+    ("POST", "/api/ask", b"null", JSON, 400),
+    ("POST", "/api/ask", b'{"text": 1}', JSON, 400),
+    ("POST", "/api/ask", b'{"text": ""}', JSON, 400),
+    ("POST", "/api/ask", json.dumps({"text": "x" * 1001}).encode(), JSON, 400),
+    ("POST", "/api/ask", b'{"text": "\\u0000\\u0001"}', JSON, 400),
+    ("POST", "/api/ask", b'{"text": "a", "today": "2024-02-30"}', JSON, 400),
+    ("POST", "/api/ask", b'{"text": "a", "today": "yesterday"}', JSON, 400),
+    ("POST", "/api/ask", b"\xff\xfe\xfd", JSON, 400),
+    ("POST", "/api/ask", json.dumps({"text": "y" * 40_000}).encode(), JSON, 413),
+    ("POST", "/api/ask", b"text=hi", {"Content-Type": "text/plain"}, 415),
+    ("POST", "/api/ask", b'{"text": "hi"}', {}, 415),
+    ("GET", "/api/ask", None, {}, 405),
+    ("GET", "/api/faq?limit=-1&q=a", None, {}, 400),
+    ("GET", "/api/faq", None, {}, 400),
+    ("GET", "/nowhere", None, {}, 404),
+]
+
+
+def test_malformed_requests_get_json_4xx_and_server_keeps_answering(server: tuple[str, int]) -> None:
+    for method, path, body, headers, expected in BATTERY:
+        status, hdrs, data = _request(server, method, path, body, headers)
+        assert status == expected, (path, body, status, data[:200])
+        assert hdrs.get("Content-Type", "").startswith("application/json"), (path, body, hdrs)
+        error = json.loads(data)["error"]
+        assert error["code"] and error["message"]
+        assert b"Traceback" not in data
+    status, _, data = _request(server, "POST", "/api/ask",
+                               json.dumps({"text": "インボイスは入金前に発行できますか"}).encode(), JSON)
+    assert status == 200
+    assert json.loads(data)["intent"] == "invoice-after-payment"
