@@ -84,10 +84,6 @@ def ask(text: str, today: str | None, product: str | None, session_id: str | Non
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
         return
     click.echo(answer.answer)
-    if answer.links:
-        click.echo("\n".join(f"  参照: {title}" for title in answer.links))
-    if answer.follow_up:
-        click.echo(f"\n{answer.follow_up}")
     meta: dict[str, Any] = {"intent": answer.intent, "confidence": answer.confidence}
     if answer.rule:
         meta["rule"] = answer.rule
@@ -117,12 +113,16 @@ def search(query: str, product: str | None, limit: int) -> None:
 @main.command()
 def check() -> None:
     """Validate faq/ and rules/ and run the examples in rule files."""
+    from .knowledge import load_knowledge
+
     settings = _settings()
-    bot = _bot(settings)
-    k = bot.knowledge
+    try:
+        k = load_knowledge(settings.faq_dir, settings.rules_dir, run_examples=True)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"ok: {len(k.products)} products, {len(k.entries)} entries, "
-               f"{sum(len(e.alternates) for e in k.entries)} alternates, {len(k.synonyms)} synonyms "
-               f"(version {k.version})")
+               f"{sum(len(e.alternates) for e in k.entries)} alternates, {len(k.synonyms)} synonyms, "
+               f"{len(k.rules.rules)} rules, {len(k.rules.examples)} rule examples passed (version {k.version})")
 
 
 @main.command("eval")

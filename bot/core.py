@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 from .confidence import Calibration
 from .config import Settings
 from .errors import InputError
+from .facts import Fact, extract_facts
 from .index import Document, Index, Match
 from .knowledge import Entry, Knowledge, load_knowledge
+from .rules import Decision
 from .sessions import MemoryStore, SessionStore
 from .text import FugashiTokenizer, Tokenizer, normalize, to_katakana
 
@@ -94,6 +96,7 @@ class Bot:
         self.sessions: SessionStore = sessions or MemoryStore(self.settings.session_ttl)
         self.calibration = calibration or Calibration.load(self.settings.calibration)
         self._entries = {e.id: e for e in knowledge.entries}
+        self._roles = {role: list(cues) for role, cues in knowledge.date_roles}
         self._aliases = [(p.id, _alias_forms(p.name, *p.aliases)) for p in knowledge.products]
 
     @property
@@ -122,30 +125,66 @@ class Bot:
         product: str | None = None,
         explain: bool = False,
     ) -> Answer:
-        """Answer one message of a conversation."""
+        """Answer one message of a conversation: match, read facts, decide by rules, compose."""
         text = self._check_text(text)
         if product is not None and self.knowledge.product(product) is None:
             raise InputError("bad_product", f"unknown product '{product}'; known: "
                              + ", ".join(p.id for p in self.knowledge.products))
         sid = session_id or uuid.uuid4().hex
-        ranked, detected = self.rank(text, product=product, limit=max(5, self.settings.suggestions + 1))
+        facts = extract_facts(text, today=today, roles=self._roles)
+        # dates and order numbers say nothing about the topic; ranking them only adds noise
+        ranked, detected = self.rank(_mask(text, facts), product=product,
+                                     limit=max(5, self.settings.suggestions + 1))
         confidence = self.calibration.confidence(ranked)
-        trace: dict[str, Any] | None = None
-        if explain:
-            trace = {"ranking": [asdict(m) for m in ranked], "today": today.isoformat()}
-        if ranked and self._confident(ranked, confidence):
-            entry = self._entries[ranked[0].id]
-            return Answer(
-                answer=entry.answer,
-                intent=entry.id,
-                confidence=round(confidence, 4),
-                product=entry.product,
-                session_id=sid,
-                version=self.version,
-                links=entry.links,
-                trace=trace,
-            )
-        return self._fallback(ranked, confidence, detected, sid, trace)
+        confident = bool(ranked) and self._confident(ranked, confidence)
+        state = self.sessions.get(sid) if session_id else None
+        known = _facts_dict(facts)
+        continued = False
+        if state and state.get("ask") and not (confident and ranked[0].id != state["intent"]):
+            merged = _fill_asked(_restore(state.get("facts", {})), known, state["ask"], self._roles)
+            if merged is not None:  # this message gives what the bot asked for
+                intent, known, continued = state["intent"], merged, True
+        if not continued:
+            if not confident:
+                if state:
+                    self.sessions.delete(sid)
+                return self._fallback(ranked, confidence, detected, sid, self._trace(explain, today, facts, ranked))
+            intent = ranked[0].id
+        entry = self._entries[intent]
+        decision = self.knowledge.rules.decide(intent, known, today)
+        if decision.ask:
+            self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known)})
+        elif session_id or state:
+            self.sessions.delete(sid)
+        trace = self._trace(explain, today, facts, ranked, decision, continued)
+        return Answer(
+            answer=_compose(entry, decision),
+            intent=entry.id,
+            confidence=round(1.0 if continued else confidence, 4),
+            product=entry.product,
+            session_id=sid,
+            version=self.version,
+            computed=decision.computed,
+            rule=decision.rule,
+            follow_up=decision.follow_up,
+            links=entry.links,
+            trace=trace,
+        )
+
+    def _trace(self, explain: bool, today: date, facts: Sequence[Fact], ranked: Sequence[Match],
+               decision: Decision | None = None, continued: bool = False) -> dict[str, Any] | None:
+        if not explain:
+            return None
+        return {
+            "today": today.isoformat(),
+            "knowledge_version": self.version,
+            "facts": [{"name": f.name, "value": _plain(f.value), "span": [f.start, f.end], "text": f.text,
+                       **({"note": f.note} if f.note else {})} for f in facts],
+            "ranking": [asdict(m) for m in ranked],
+            "continued_session": continued,
+            "rules": list(decision.trace) if decision else [],
+            "rule": decision.rule if decision else None,
+        }
 
     def _confident(self, ranked: Sequence[Match], confidence: float) -> bool:
         if confidence < self.settings.threshold:
@@ -206,6 +245,72 @@ class Bot:
         return cleaned
 
 
+def _mask(text: str, facts: Sequence[Fact]) -> str:
+    """The text with every fact's span blanked out."""
+    chars = list(text)
+    for f in facts:
+        for i in range(f.start, min(f.end, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def _facts_dict(facts: Sequence[Fact]) -> dict[str, Any]:
+    """The first value of each fact name (questions rarely give two of one role)."""
+    out: dict[str, Any] = {}
+    for f in facts:
+        out.setdefault(f.name, f.value)
+    return out
+
+
+def _fill_asked(before: dict[str, Any], new: dict[str, Any], asked: Sequence[str],
+                roles: Mapping[str, Sequence[str]]) -> dict[str, Any] | None:
+    """Merge a reply into the facts of a pending question, or None if it gives nothing that was asked."""
+    merged = {**before}
+    gave = False
+    for name, value in new.items():
+        if name == "date":
+            continue
+        merged[name] = value
+        gave = gave or name in asked
+    if "date" in new:
+        # a bare date (「2023年6月30日です」) answers the first date the bot asked for
+        target = next((a for a in asked if a in roles and a not in new), None)
+        if target is not None:
+            merged[target] = new["date"]
+            gave = True
+        else:
+            merged["date"] = new["date"]
+    return merged if gave else None
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _store(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Facts as JSON-able values (dates tagged so they come back as dates)."""
+    return {k: {"date": v.isoformat()} if isinstance(v, date) else v for k, v in facts.items()}
+
+
+def _restore(stored: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: date.fromisoformat(v["date"]) if isinstance(v, dict) and "date" in v else v
+            for k, v in stored.items()}
+
+
+def _compose(entry: Entry, decision: Decision) -> str:
+    """Verdict first (what this customer wants to know), then the official text, then the follow-up."""
+    parts = []
+    if decision.say:
+        parts.append(decision.say)
+        parts += [f"※ {note}" for note in decision.notes]
+    parts.append(entry.answer)
+    if entry.links:
+        parts.append("\n".join(f"・{title}" for title in entry.links))
+    if decision.follow_up:
+        parts.append(decision.follow_up)
+    return "\n\n".join(parts)
+
+
 def _alias_forms(*aliases: str) -> list[str]:
     """Each alias normalised, and in katakana too, so ういるすばすたー meets ウイルスバスター."""
     forms = {normalize(a) for a in aliases} | {to_katakana(normalize(a)) for a in aliases}
@@ -215,4 +320,4 @@ def _alias_forms(*aliases: str) -> list[str]:
 def load_bot(settings: Settings | None = None, **parts: Any) -> Bot:
     """Load knowledge from disk (raising ConfigError on any problem) and build a Bot."""
     settings = settings or Settings()
-    return Bot(load_knowledge(settings.faq_dir), settings=settings, **parts)
+    return Bot(load_knowledge(settings.faq_dir, settings.rules_dir), settings=settings, **parts)

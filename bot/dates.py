@@ -82,9 +82,7 @@ def days_between(start: date, end: date) -> int:
     return (end - start).days
 
 
-def sign_reset_schedule(
-    first_sign_order: date, anniversary: date, order: date | None = None
-) -> list[date]:
+def sign_reset_schedule(first_sign_order: date, anniversary: date, order: date | None = None) -> list[date]:
     """Expiry dates of the Sign tranches of an order under an extended prepaid term."""
     placed = first_sign_order if order is None else order
     resets: list[date] = []

@@ -32,11 +32,14 @@ class Weights:
     """How the signals combine; tuned on development data only."""
 
     lemma: float = 1.0
-    reading: float = 0.6
-    answer: float = 0.3
-    fuzz: float = 0.4
+    reading: float = 0.3
+    answer: float = 1.0
+    answer_reading: float = 0.0
+    fuzz: float = 0.2
     k1: float = 1.2
     b: float = 0.75
+    answer_k1: float = 1.5
+    answer_b: float = 0.75
     shortlist: int = 12
 
 
@@ -60,9 +63,10 @@ class _Field:
         self.df: Counter[str] = Counter()
         for terms in docs:
             self.df.update(set(terms))
-        self.bm25 = bm25s.BM25(k1=k1, b=b)
-        self.bm25.index([list(t) for t in docs], show_progress=False)
         self._zeros = np.zeros(self.n, dtype=np.float32)
+        self.bm25 = bm25s.BM25(k1=k1, b=b)
+        if self.df:  # bm25s cannot index a collection without a single term
+            self.bm25.index([list(t) for t in docs], show_progress=False)
 
     def idf(self, term: str) -> float:
         """Lucene BM25 idf; an unseen term gets the highest idf, which is what lowers coverage."""
@@ -105,7 +109,8 @@ class Index:
         self._phr_reading: list[str] = []
         phr_doc: list[int] = []
         starts: list[int] = []
-        ans_terms: list[list[str]] = []
+        ans_terms: list[tuple[str, ...]] = []
+        ans_grams: list[list[str]] = []
         self._doc_terms: list[frozenset[str]] = []
         self._doc_grams: list[frozenset[str]] = []
         for d, doc in enumerate(self.docs):
@@ -124,14 +129,16 @@ class Index:
                 all_grams.update(grams)
             self._doc_terms.append(frozenset(all_terms))
             self._doc_grams.append(frozenset(all_grams))
-            answer = self.analyse(doc.answer).terms if doc.answer else ()
-            ans_terms.append([*(t for q in doc.questions[:1] for t in self.analyse(q).terms), *answer])
+            answer = self.analyse(doc.answer) if doc.answer else Analysis((), "")
+            ans_terms.append(answer.terms)
+            ans_grams.append(char_ngrams(answer.reading))
         self._phr_doc = np.asarray(phr_doc, dtype=np.int64)
         self._starts = np.asarray(starts, dtype=np.int64)
         self._groups = np.asarray([doc.group for doc in self.docs])
         self._lemma = _Field(phr_terms, w.k1, w.b)
         self._reading = _Field(phr_grams, w.k1, w.b)
-        self._answer = _Field(ans_terms, w.k1, w.b)
+        self._answer = _Field(ans_terms, w.answer_k1, w.answer_b)
+        self._answer_reading = _Field(ans_grams, w.answer_k1, w.answer_b)
 
     def analyse(self, text: str) -> Analysis:
         """Normalise, apply synonyms, tokenise."""
@@ -155,6 +162,9 @@ class Index:
         ans, ans_norm = self._answer.scores(a.terms)
         phr = (w.lemma / lem_norm) * lem + (w.reading / rd_norm) * rd
         doc_scores = np.maximum.reduceat(phr, self._starts) + (w.answer / ans_norm) * ans
+        if w.answer_reading:
+            ard, ard_norm = self._answer_reading.scores(grams)
+            doc_scores += (w.answer_reading / ard_norm) * ard
         if groups is not None:
             doc_scores = np.where(np.isin(self._groups, list(groups)), doc_scores, -1.0)
         k = min(max(w.shortlist, limit), len(self.docs))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import ConfigError, Problem
+from .rules import RuleSet, check_examples, load_rules
 from .text import normalize
 from .yamlsrc import Source, read_yaml, validate
 
@@ -43,6 +44,10 @@ class _FaqFileModel(_Strict):
 
 class _SynonymFileModel(_Strict):
     synonyms: list[list[str]]
+
+
+class _FactsFileModel(_Strict):
+    date_roles: dict[str, list[str]] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,8 @@ class Knowledge:
     entries: tuple[Entry, ...]
     synonyms: tuple[tuple[str, str], ...]  # (variant, canonical), longest variant first
     version: str
+    rules: RuleSet = field(default_factory=lambda: RuleSet((), {}))
+    date_roles: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def entry(self, entry_id: str) -> Entry:
         """The entry with this id (KeyError if none)."""
@@ -198,11 +205,37 @@ def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[
     return problems
 
 
-def load_knowledge(faq_dir: Path) -> Knowledge:
+def _load_date_roles(rules_dir: Path) -> tuple[dict[str, list[str]], list[Problem]]:
+    path = rules_dir / "facts.yaml"
+    name = f"{rules_dir.name}/facts.yaml"
+    if not path.exists():
+        return {}, [Problem(name, None, "", "missing: it names the roles a date can have (date_roles)")]
+    src, problems = read_yaml(path, name)
+    if src is None:
+        return {}, problems
+    model, problems = validate(src, _FactsFileModel)
+    return (model.date_roles if model else {}), problems
+
+
+def load_knowledge(faq_dir: Path, rules_dir: Path | None = None, *, run_examples: bool = False) -> Knowledge:
     """Load and validate everything; raise ConfigError listing every problem."""
     products, entries, synonyms, problems, digest = load_faq(faq_dir)
+    ruleset = RuleSet((), {})
+    roles: dict[str, list[str]] = {}
+    if rules_dir is not None:
+        roles, errs = _load_date_roles(rules_dir)
+        problems += errs
+        intents = {e.id: e.product for e in entries}
+        rules, comps, examples, errs = load_rules(rules_dir, date_roles=roles, intents=intents)
+        problems += errs
+        for path in sorted(rules_dir.glob("*.yaml")):
+            digest += path.name.encode() + b"\0" + path.read_bytes()
+        ruleset = RuleSet(rules, comps, examples)
+        if run_examples and not problems:
+            problems += check_examples(ruleset)
     if problems:
         raise ConfigError(problems)
     table = tuple(sorted(set(synonyms), key=lambda pair: (-len(pair[0]), pair[0])))
     version = hashlib.sha256(digest).hexdigest()[:12]
-    return Knowledge(tuple(products), tuple(entries), table, version)
+    return Knowledge(tuple(products), tuple(entries), table, version, ruleset,
+                     tuple((role, tuple(cues)) for role, cues in roles.items()))

@@ -1,0 +1,684 @@
+"""Facts from a Japanese question: dates and their roles, order numbers, years, quantities."""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import pendulum
+import yaml
+from dateutil.relativedelta import relativedelta
+from ja_timex import TimexParser
+from ja_timex.number_normalizer import NumberNormalizer
+
+from bot.errors import ConfigError, Problem
+
+__all__ = ["Fact", "extract_facts", "load_role_cues"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact read from a question, with its span in the original text."""
+
+    name: str
+    value: date | int | str
+    start: int
+    end: int
+    text: str
+    note: str | None = None
+
+
+def load_role_cues(path: Path) -> dict[str, list[str]]:
+    """Read the `date_roles` table (role → cue words) from rules/facts.yaml."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError([Problem(str(path), None, "", f"cannot read: {error}")]) from error
+    table = data.get("date_roles") if isinstance(data, dict) else None
+    if not isinstance(table, dict):
+        raise ConfigError([Problem(str(path), None, "date_roles", "expected a mapping of role to a list of cue words")])
+    return {str(role): [str(cue) for cue in cues] for role, cues in table.items() if isinstance(cues, list)}
+
+
+def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]]) -> list[Fact]:
+    """Read dates (with roles), order numbers, renewal years and quantities from `text`."""
+    norm = _normalize(text)
+    work = norm.text
+    found: list[tuple[int, int, str, date | int | str, str | None]] = []
+
+    # Order numbers go first and are blanked out, so their 14 digits can never
+    # be read as a date, a year or a quantity.
+    for match in _ORDER.finditer(work):
+        letters, digits, tail = match.group(1, 2, 3)
+        number = f"{letters.upper()}-{digits}-{tail}"
+        found.append((match.start(), match.end(), "order_number", number, None))
+        kind = _order_kind(digits)
+        why = "the 14 digits start with neither a date (YYYYMMDD) nor 7" if kind == "invalid" else None
+        found.append((match.start(), match.end(), "order_kind", kind, why))
+        work = _blank(work, match.start(), match.end())
+    for match in _ORDER_LIKE.finditer(work):
+        raw = text[norm.starts[match.start()] : norm.ends[match.end() - 1]]
+        found.append(
+            (match.start(), match.end(), "order_number", raw, "not in the format: 2 letters - 14 digits - 9 digits")
+        )
+        found.append((match.start(), match.end(), "order_kind", "invalid", None))
+        work = _blank(work, match.start(), match.end())
+
+    hits = _find_dates(work, today) if _MAYBE_DATE.search(work) else []
+    names = _assign_roles(work, [(hit.start, hit.end) for hit in hits], _cue_matcher(_freeze(roles)))
+    for hit, name in zip(hits, names, strict=True):
+        found.append((hit.start, hit.end, name or "date", hit.value, hit.note))
+
+    taken = [(start, end) for start, end, *_ in found]
+    for start, end, kind, amount in _numbers(work):
+        if not any(start < t_end and t_start < end for t_start, t_end in taken):
+            found.append((start, end, kind, amount, None))
+
+    facts = []
+    for start, end, name, value, note in sorted(found, key=lambda item: (item[0], item[1])):
+        o_start, o_end = norm.starts[start], norm.ends[end - 1]
+        facts.append(Fact(name, value, o_start, o_end, text[o_start:o_end], note))
+    return facts
+
+
+# --- normalisation ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Normalized:
+    """NFKC text with, for each of its characters, the original span it came from."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+
+# Half-width and spacing voiced marks join the kana before them under NFKC.
+_JOINERS = frozenset("\uff9e\uff9f\u3099\u309a")
+_DIGITS = frozenset("0123456789")
+_DATE_UNITS = frozenset("年月日")
+_YEAR_MONTH = frozenset("年月")
+_SPACES = re.compile(r"\s+")
+
+
+def _normalize(text: str) -> _Normalized:
+    """NFKC-normalise `text` piece by piece, keeping a map back to original offsets."""
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    if unicodedata.is_normalized("NFKC", text):
+        chars, starts, ends = list(text), list(range(len(text))), list(range(1, len(text) + 1))
+    else:
+        i = 0
+        while i < len(text):
+            j = i + 1
+            while j < len(text) and (unicodedata.combining(text[j]) or text[j] in _JOINERS):
+                j += 1
+            for ch in unicodedata.normalize("NFKC", text[i:j]):
+                chars.append(ch)
+                starts.append(i)
+                ends.append(j)
+            i = j
+    # ja-timex reads 「2024年3月31日」 but not 「2024 年 3 月 31 日」, so drop the
+    # spaces between a number and 年/月/日 (and after 年/月 before a number).
+    joined = "".join(chars)
+    drop: set[int] = set()
+    for gap in _SPACES.finditer(joined):
+        before = joined[gap.start() - 1] if gap.start() else ""
+        after = joined[gap.end()] if gap.end() < len(joined) else ""
+        if (before in _DIGITS and after in _DATE_UNITS) or (before in _YEAR_MONTH and after in _DIGITS):
+            drop.update(range(gap.start(), gap.end()))
+    if drop:
+        kept = [k for k in range(len(chars)) if k not in drop]
+        chars = [chars[k] for k in kept]
+        starts = [starts[k] for k in kept]
+        ends = [ends[k] for k in kept]
+    return _Normalized("".join(chars), tuple(starts), tuple(ends))
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """Hide text[start:end] from later readers without moving any offset."""
+    return text[:start] + "□" * (end - start) + text[end:]
+
+
+# --- order numbers ------------------------------------------------------------
+
+# NFKC folds the full-width hyphen to "-", but leaves the other dash look-alikes
+# (U+2010-2015, U+2212) and IME's prolonged sound mark (U+30FC) alone.
+_DASH = "[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d]"
+_SEP = rf"\s*{_DASH}\s*"
+# Lookarounds, not \b: kanji are \w, so \b fails in 「注文番号AB-…」.
+_ORDER = re.compile(rf"(?<![A-Za-z0-9])([A-Za-z]{{2}}){_SEP}([0-9]{{14}}){_SEP}([0-9]{{9}})(?![0-9])")
+_ORDER_LIKE = re.compile(
+    rf"(?<![A-Za-z0-9])[A-Za-z]{{1,4}}(?:{_SEP}|\s*)[0-9]{{6,}}(?:(?:{_SEP}|\s+)[0-9]{{3,}})+(?![0-9])"
+    rf"|(?<![A-Za-z0-9])[A-Za-z]{{2}}{_SEP}[0-9]{{12,}}(?![0-9])"
+    rf"|(?<![A-Za-z0-9])[A-Za-z]{{2}}[0-9]{{20,}}(?![0-9])"
+)
+
+
+def _order_kind(digits: str) -> str:
+    """Which invoice route the 14 digits of a well-formed order number take."""
+    if digits.startswith("7"):
+        return "seven"
+    try:
+        written = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return "invalid"
+    return "date" if 2000 <= written.year <= 2099 else "invalid"
+
+
+# --- ja-timex adapter -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Timex:
+    """The parts of one ja-timex expression that the composition layer needs."""
+
+    kind: Literal["date", "shift", "weekday"]
+    start: int
+    end: int
+    text: str  # ja-timex's digit-normalised text, e.g. 「24年3月31日」
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    era: bool = False
+    mod: str | None = None
+    sign: int = 0
+    years: float = 0.0
+    months: float = 0.0
+    weeks: float = 0.0
+    days: float = 0.0
+    half: bool = False
+    units: tuple[str, ...] = ()  # which of year/month/week/day ja-timex wrote, even as 0 (今月 = P0M)
+    weekday: int = 0
+
+
+_WEEKDAYS = "月火水木金土日"
+_TOKYO = pendulum.timezone("Asia/Tokyo")  # looked up once: the lookup costs more than a parse step
+# 「99999年前」 is no date a customer means, and would overflow date arithmetic.
+_MAX_SHIFT = 1000
+_SHIFT_MODS = {"BEFORE": -1, "AFTER": 1, "NOW": 0}
+
+
+def _int_or_none(value: object) -> int | None:
+    """ja-timex writes unknown parts as XX/XXXX; read the rest as int."""
+    # More than four digits is no calendar part, and would overflow date().
+    if isinstance(value, str) and value.isdigit() and len(value) <= 4:
+        return int(value)
+    return None
+
+
+def _run_timex(text: str, today: date) -> list[_Timex]:
+    """Run ja-timex on `text` and keep only date-like expressions, in text order."""
+    reference = pendulum.datetime(today.year, today.month, today.day, 12, tz=_TOKYO)
+    # A fresh NumberNormalizer per call: ja-timex's default one is a shared
+    # module-level instance that keeps per-parse state (not thread-safe).
+    parser = TimexParser(number_normalizer=NumberNormalizer(), reference=reference)
+    try:
+        raw = parser.parse(text)
+    except Exception:  # ja-timex is third-party code fed arbitrary user text
+        return []
+    out: list[_Timex] = []
+    for timex in raw:
+        span = timex.raw_span or timex.span
+        start, end = int(span[0]), int(span[1])
+        parsed = timex.parsed or {}
+        if timex.type == "DATE":
+            if "weekday" in parsed and parsed["weekday"] in _WEEKDAYS:
+                out.append(_Timex("weekday", start, end, timex.text, weekday=_WEEKDAYS.index(parsed["weekday"])))
+            elif not {"fiscal_year", "ac_century", "bc_century"} & parsed.keys():
+                out.append(
+                    _Timex(
+                        "date",
+                        start,
+                        end,
+                        timex.text,
+                        year=_int_or_none(parsed.get("calendar_year")),
+                        month=_int_or_none(parsed.get("calendar_month")),
+                        day=_int_or_none(parsed.get("calendar_day")),
+                        era="wareki_prefix" in parsed,
+                        mod=timex.mod,
+                    )
+                )
+        elif timex.type == "DURATION" and timex.mod in _SHIFT_MODS:
+            written = tuple(key for key in ("year", "month", "week", "day") if parsed.get(key))
+            try:
+                units = {key: float(parsed.get(key) or 0) for key in ("year", "month", "week", "day")}
+            except ValueError:
+                continue
+            if max(units.values()) > _MAX_SHIFT:
+                continue
+            out.append(
+                _Timex(
+                    "shift",
+                    start,
+                    end,
+                    timex.text,
+                    sign=_SHIFT_MODS[timex.mod],
+                    years=units["year"],
+                    months=units["month"],
+                    weeks=units["week"],
+                    days=units["day"],
+                    half=bool(parsed.get("half_suffix")),
+                    units=written,
+                )
+            )
+    out.sort(key=lambda item: item.start)
+    return out
+
+
+# --- dates: composition and sanity checks ------------------------------------------------
+
+# A cheap gate: ja-timex costs ~0.3 ms, and most questions hold no date at all.
+_MAYBE_DATE = re.compile(
+    r"[0-9]\s*[年月日/.\-週ヶヵかカケ箇]|[〇一二三四五六七八九十]\s*[年月日ヶヵか週]|令和|平成|昭和|大正|元年"
+    r"|昨日|一昨日|今日|本日|明日|明後日|昨年|去年|今年|来年|再来年|一昨年"
+    r"|先月|今月|来月|再来月|先々月|先週|今週|来週|再来週|半年"
+)
+_JOIN = re.compile(r"\s*の?\s*")
+_MONTH_EDGE = re.compile(r"\s*の?\s*(末|初め|初旬|頭)")
+_RANGE_GAP = re.compile(r"\s*(?:から|〜|~|" + _DASH + r")\s*")
+# 「3日以内」「10日分」: ja-timex reads a day of the month, but these are durations.
+_NOT_A_DAY = re.compile(
+    r"\s*(?:以内|以上|以下|未満|間|程度|ほど|くらい|ぐらい|位|前後|弱|強|経|たっ|過ぎ|すぎ|目|分|近く|余り|あまり|超|おき|ごと|毎|ずつ|[0-9])"
+)
+_SENTENCE_BREAK = "。?!\n"
+_PAST = re.compile(
+    r"(?:ました|でした|だった|かった|った|した|いた|んだ|れた|きた|けた|えた|めた|ぎた|びた|てた|済み|済ん|過ぎ)(?![らいりめだしく])"
+)
+_FUTURE = re.compile(
+    r"予定|までに|次回|次の|今度|予約|される|されます|迎え(?!た|まし)|切れる|切れます|切れそう"
+    r"|満了する|満了します|になる|になります|来る|くる"
+)
+
+
+# Dates outside these years are misreadings (ja-timex's 「24年」 is the year 24).
+_FIRST_YEAR, _LAST_YEAR = 1900, 2100
+
+
+@dataclass(frozen=True)
+class _DateHit:
+    """A resolved date with its span in the normalised text."""
+
+    start: int
+    end: int
+    value: date
+    note: str | None
+
+
+def _find_dates(text: str, today: date) -> list[_DateHit]:
+    """Resolve ja-timex expressions to dates, composing the pairs ja-timex splits."""
+    items = _run_timex(text, today)
+    hits: list[_DateHit] = []
+    i = 0
+    while i < len(items):
+        item = items[i]
+        if item.kind == "shift":
+            nxt = items[i + 1] if i + 1 < len(items) else None
+            if nxt is not None and _JOIN.fullmatch(text, item.end, nxt.start):
+                consumed, hit = _compose(item, nxt, today)
+                if consumed:
+                    if hit is not None:
+                        hits.append(hit)
+                    i += 2
+                    continue
+            edge = _MONTH_EDGE.match(text, item.end)
+            hit = _edge_of_period(item, edge, today) if edge else None
+            if hit is None:
+                hit = _shift_today(item, today)
+            if hit is not None:
+                hits.append(hit)
+        elif item.kind == "date":
+            hit = _absolute(item, text, today, hits[-1] if hits else None)
+            if hit is not None:
+                hits.append(hit)
+        i += 1
+    return [hit for hit in hits if _FIRST_YEAR <= hit.value.year <= _LAST_YEAR]
+
+
+def _whole(value: float) -> int | None:
+    """`value` as an int when it has no fraction."""
+    return int(value) if value == int(value) else None
+
+
+def _base(shift: _Timex, today: date) -> date | None:
+    """`today` moved by a whole-unit relative expression such as 去年 or 来月."""
+    parts = [_whole(v) for v in (shift.years, shift.months, shift.weeks, shift.days)]
+    if any(part is None for part in parts) or shift.half:
+        return None
+    years, months, weeks, days = (part or 0 for part in parts)
+    sign = shift.sign
+    try:
+        return today + relativedelta(years=sign * years, months=sign * months, weeks=sign * weeks, days=sign * days)
+    except (ValueError, OverflowError):
+        return None  # before year 1 or after 9999
+
+
+def _only(shift: _Timex, unit: str) -> bool:
+    """Whether `shift` counts in `unit` alone: year, month, week or day."""
+    return shift.units == (unit,)
+
+
+def _compose(shift: _Timex, part: _Timex, today: date) -> tuple[bool, _DateHit | None]:
+    """Join 「去年の4月」「来月の10日」「先週の金曜日」; (consumed, hit)."""
+    base = _base(shift, today)
+    if base is None:
+        return False, None
+    note: str | None = None
+    try:
+        if part.kind == "weekday" and _only(shift, "week"):
+            # Weeks start on Monday in Japanese business usage.
+            value = base - timedelta(days=base.weekday()) + timedelta(days=part.weekday)
+        elif part.kind == "date" and part.year is None and part.month is not None and _only(shift, "year"):
+            value, note = _fill_day(base.year, part.month, part.day, part.mod)
+        elif (
+            part.kind == "date"
+            and part.year is None
+            and part.month is None
+            and part.day is not None
+            and _only(shift, "month")
+        ):
+            value, note = _fill_day(base.year, base.month, part.day, part.mod)
+        else:
+            return False, None
+    except ValueError:
+        return True, None
+    return True, _DateHit(shift.start, part.end, value, note)
+
+
+def _edge_of_period(shift: _Timex, edge: re.Match[str], today: date) -> _DateHit | None:
+    """「先月末」「今月末」「来年初め」: ja-timex drops the 末 after a relative month or year."""
+    base = _base(shift, today)
+    if base is None:
+        return None
+    word = edge.group(1)
+    if _only(shift, "month"):
+        if word == "末":
+            return _DateHit(shift.start, edge.end(), base + relativedelta(day=31), None)
+        return _DateHit(shift.start, edge.end(), base.replace(day=1), f"approximate ({word})")
+    if _only(shift, "year"):
+        if word == "末":
+            return _DateHit(shift.start, edge.end(), date(base.year, 12, 31), None)
+        return _DateHit(shift.start, edge.end(), date(base.year, 1, 1), f"approximate ({word})")
+    return None
+
+
+def _shift_today(shift: _Timex, today: date) -> _DateHit | None:
+    """A standalone relative date: 昨日, 3日後, 先月 (approximate), 2年前."""
+    if shift.sign == 0:
+        # 今日/本日 name a day; 今月/今年/今週 alone do not.
+        return _DateHit(shift.start, shift.end, today, None) if _only(shift, "day") else None
+    if not (shift.years or shift.months or shift.weeks or shift.days):
+        return None  # hours or minutes only: not a calendar date
+    total_months = shift.years * 12 + shift.months + (6 if shift.half and shift.years else 0)
+    days = shift.weeks * 7 + shift.days + (15 if shift.half and shift.months and not shift.years else 0)
+    whole_months = int(total_months)
+    days += (total_months - whole_months) * 30
+    delta = relativedelta(months=shift.sign * whole_months, days=shift.sign * round(days))
+    try:
+        value = today + delta
+    except (ValueError, OverflowError):
+        return None
+    exact = total_months == 0 and shift.weeks == 0
+    return _DateHit(shift.start, shift.end, value, None if exact else f"approximate ({shift.text})")
+
+
+def _fill_day(year: int, month: int, day: int | None, mod: str | None) -> tuple[date, str | None]:
+    """A date from its parts; a missing day becomes the 1st (or the month end for 末)."""
+    if day is not None:
+        return date(year, month, day), ("approximate (頃)" if mod == "APPROX" else None)
+    if mod == "END":
+        return date(year, month, 1) + relativedelta(day=31), None
+    if mod == "MID":
+        return date(year, month, 15), "approximate (中旬)"
+    if mod == "START":
+        return date(year, month, 1), "approximate (初め)"
+    return date(year, month, 1), "day not given"
+
+
+def _tense(text: str, start: int, end: int) -> int:
+    """-1 for past-tense context around a date, +1 for future, 0 when unclear."""
+    s_start = max(text.rfind(ch, 0, start) for ch in _SENTENCE_BREAK) + 1
+    ends = [i for i in (text.find(ch, end) for ch in _SENTENCE_BREAK) if i >= 0]
+    s_end = min(ends) if ends else len(text)
+    # The verb after the date decides; the words before it only if none follows.
+    for pattern_text, pick_last in ((text[end:s_end], False), (text[s_start:start], True)):
+        best: tuple[int, int] | None = None
+        for pattern, sign in ((_PAST, -1), (_FUTURE, 1)):
+            matches = list(pattern.finditer(pattern_text))
+            if not matches:
+                continue
+            match = matches[-1] if pick_last else matches[0]
+            key = -match.start() if pick_last else match.start()
+            if best is None or key < best[0]:
+                best = (key, sign)
+        if best is not None:
+            return best[1]
+    return 0
+
+
+def _absolute(item: _Timex, text: str, today: date, previous: _DateHit | None) -> _DateHit | None:
+    """A calendar date from ja-timex, with the sanity checks it lacks."""
+    notes: list[str] = []
+    year, month, day = item.year, item.month, item.day
+    if year is not None and not item.era and year < 100:
+        digits = re.match(r"[0-9]+", item.text)
+        if digits is None or len(digits.group()) != 2:
+            return None
+        # ja-timex reads 「24年」 as the year 0024.
+        year = 2000 + year if 2000 + year <= today.year + 20 else 1900 + year
+        notes.append(f"two-digit year read as {year}")
+    if year is not None and not _FIRST_YEAR <= year <= _LAST_YEAR:
+        return None
+    if month is None and day is None:
+        return None  # a bare year is not a date
+    ranged = previous is not None and bool(_RANGE_GAP.fullmatch(text, previous.end, item.start))
+    if month is None:
+        if _NOT_A_DAY.match(text, item.end) or _not_a_day_before(text, item.start):
+            return None
+        if year is None:
+            return _inferred(item, text, today, previous if ranged else None, month_too=True)
+        return None
+    if year is None:
+        return _inferred(item, text, today, previous if ranged else None, month_too=False)
+    try:
+        value, note = _fill_day(year, month, day, item.mod)
+    except ValueError:
+        return None  # 2月30日 and the like
+    if note:
+        notes.append(note)
+    return _DateHit(item.start, item.end, value, "; ".join(notes) or None)
+
+
+def _not_a_day_before(text: str, start: int) -> bool:
+    """「第1日曜」「一日中」「13月5日」: a day number that is not a day of the month."""
+    before = text[max(0, start - 3) : start]
+    if before.endswith("第") or re.search(r"[0-9]\s*月\s*$", before):
+        return True
+    return text.startswith("一日", start) and not before.endswith("月")
+
+
+def _inferred(item: _Timex, text: str, today: date, previous: _DateHit | None, *, month_too: bool) -> _DateHit | None:
+    """Fill the missing year (and month) from a preceding range start or from today and the tense."""
+    try:
+        month = item.month or today.month
+        if previous is not None:
+            anchor = previous.value
+            month = anchor.month if month_too else month
+            value, note = _fill_day(anchor.year, month, item.day, item.mod)
+            if value < anchor:
+                value = value + relativedelta(months=1) if month_too else value + relativedelta(years=1)
+            return _DateHit(item.start, item.end, value, note)
+        value, note = _fill_day(today.year, month, item.day, item.mod)
+    except ValueError:
+        return None
+    unit, step = ("month", relativedelta(months=1)) if month_too else ("year", relativedelta(years=1))
+    notes = [f"{unit} inferred from today"]
+    tense = _tense(text, item.start, item.end)
+    moved: date | None = None
+    if tense < 0 and value > today:
+        moved, why = value - step, "past"
+    elif tense > 0 and value < today:
+        moved, why = value + step, "future"
+    if moved is not None:
+        try:
+            # Re-build from parts so 2/29 or the 31st is re-checked in the new year or month.
+            value, _ = _fill_day(moved.year, moved.month, item.day, item.mod)
+        except ValueError:
+            return None
+        direction = "previous" if why == "past" else "next"
+        notes[0] = f"{unit} inferred from today, moved to the {direction} {unit} ({why} context)"
+    if note:
+        notes.append(note)
+    return _DateHit(item.start, item.end, value, "; ".join(notes))
+
+
+# --- roles ----------------------------------------------------------------------------
+
+_CLAUSE_BREAK = "。、,?!;\n"
+# A cue followed by は/が names the date after it: 「…で、追加日は2018年10月1日」.
+_TOPIC = re.compile(r"\s*(?:日付|日時|期日|日)?\s*(?:は|が|:|=|として|も)")
+_AFTER_BONUS = 2  # a cue right after the date (「…に初回注文」) beats one a little closer before it
+
+
+@dataclass(frozen=True)
+class _CueMatcher:
+    """One compiled pattern for every cue word, and the role each cue names."""
+
+    pattern: re.Pattern[str] | None
+    role_of: Mapping[str, str]
+
+
+def _freeze(roles: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A hashable copy of the role table, for the matcher cache."""
+    return tuple((role, tuple(cues)) for role, cues in roles.items())
+
+
+@lru_cache(maxsize=16)
+def _cue_matcher(roles: tuple[tuple[str, tuple[str, ...]], ...]) -> _CueMatcher:
+    """Compile the cue words, longest first so 有効期限 wins over 期限."""
+    role_of: dict[str, str] = {}
+    for role, cues in roles:
+        for cue in cues:
+            key = unicodedata.normalize("NFKC", cue).casefold()
+            if key:
+                role_of.setdefault(key, role)
+    if not role_of:
+        return _CueMatcher(None, role_of)
+    alternatives = sorted(role_of, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(cue) for cue in alternatives), re.IGNORECASE)
+    return _CueMatcher(pattern, role_of)
+
+
+def _assign_roles(text: str, spans: Sequence[tuple[int, int]], matcher: _CueMatcher) -> list[str | None]:
+    """The role of each date span: the nearest cue in its clause, preferring one right after it."""
+    roles: list[str | None] = [None] * len(spans)
+    if not spans or matcher.pattern is None:
+        return roles
+    cues: list[tuple[int, int, str]] = []
+    for match in matcher.pattern.finditer(text):
+        role = matcher.role_of.get(match.group().casefold())
+        if role and not any(match.start() < e and s < match.end() for s, e in spans):
+            cues.append((match.start(), match.end(), role))
+    breaks = [i for i, ch in enumerate(text) if ch in _CLAUSE_BREAK]
+
+    def clause(pos: int) -> int:
+        return bisect.bisect_right(breaks, pos)
+
+    in_clause: dict[int, list[int]] = {}
+    for index, (start, _) in enumerate(spans):
+        in_clause.setdefault(clause(start), []).append(index)
+
+    # (score, role) candidates per date; lower score wins.
+    candidates: list[list[tuple[int, str]]] = [[] for _ in spans]
+    orphans: dict[int, list[tuple[int, int, str]]] = {}
+    for start, end, role in cues:
+        dates = in_clause.get(clause(start))
+        if not dates:
+            orphans.setdefault(clause(start), []).append((start, end, role))
+            continue
+        before = [d for d in dates if spans[d][1] <= start]
+        after = [d for d in dates if spans[d][0] >= end]
+        if before and (not after or not _TOPIC.match(text, end)):
+            target = before[-1]
+            candidates[target].append((start - spans[target][1] - _AFTER_BONUS, role))
+        elif after:
+            target = after[0]
+            candidates[target].append((spans[target][0] - end, role))
+    for index, options in enumerate(candidates):
+        if options:
+            roles[index] = min(options, key=lambda option: option[0])[1]
+            continue
+        # 「有効期限は、2023年6月30日です」: look one comma-clause away when that clause has no date.
+        start, end = spans[index]
+        here = clause(start)
+        nearby: list[tuple[int, str]] = []
+        if here > 0 and text[breaks[here - 1]] in "、," and (here - 1) not in in_clause:
+            nearby += [(start - c_end, role) for _, c_end, role in orphans.get(here - 1, [])]
+        if here < len(breaks) and text[breaks[here]] in "、," and (here + 1) not in in_clause:
+            nearby += [(c_start - end, role) for c_start, _, role in orphans.get(here + 1, [])]
+        if nearby:
+            roles[index] = min(nearby, key=lambda option: option[0])[1]
+    return roles
+
+
+# --- renewal years and quantities -------------------------------------------------------
+
+_KANJI_DIGITS = {ch: i for i, ch in enumerate("〇一二三四五六七八九")}
+_NUM = r"([0-9]{1,2}|[一二三四五六七八九十]{1,3})"
+# 「3年更新」「2年分」「1年版」「3年で更新」; never 「2年以内」「2年前」 or a date's 「2024年」.
+_YEARS_AFTER = re.compile(
+    r"(?<![0-9.,/〇一二三四五六七八九十])(?<![A-Za-z])(?<!令和)(?<!平成)(?<!昭和)(?<!大正)"
+    + _NUM
+    + r"\s*年(?:間)?(?=\s*(?:更新|分|版|契約|ライセンス|プラン|パック|延長|コース|用|継続|ごと|毎"
+    r"|で(?:更新|契約|延長|申し込|購入)|の(?:更新|契約|延長|ライセンス|プラン|パック)))"
+)
+# 「更新は3年」「延長期間を2年に」
+_YEARS_BEFORE = re.compile(
+    r"(?:更新|延長|契約)(?:期間|年数)?\s*(?:は|を|が|:)?\s*"
+    + _NUM
+    + r"\s*年(?:間)?(?![0-9]|\s*(?:以内|以上|以下|前|後|度|月|目|半|ぶり))"
+)
+_QUANTITY = re.compile(
+    r"(?<![0-9.,])([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\s*(万|千))?\s*"
+    r"(?:件|トランザクション|クレジット|ライセンス|シート|ユーザー|ユーザ|台|個)"
+)
+
+
+def _kanji_number(text: str) -> int | None:
+    """1..99 written as digits or simple kanji numerals (三, 十, 二十)."""
+    if text.isdigit():
+        return int(text)
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+            return None
+        return _KANJI_DIGITS.get(tens, 1 if not tens else 0) * 10 + (_KANJI_DIGITS.get(ones, 0) if ones else 0)
+    if len(text) == 1:
+        return _KANJI_DIGITS.get(text)
+    return None
+
+
+def _numbers(text: str) -> Iterable[tuple[int, int, str, int]]:
+    """Renewal years and quantities as (start, end, name, value) in normalised offsets."""
+    seen: list[tuple[int, int]] = []
+    for pattern in (_YEARS_AFTER, _YEARS_BEFORE):
+        for match in pattern.finditer(text):
+            value = _kanji_number(match.group(1))
+            start, end = match.start(1), match.end()
+            if value is not None and 1 <= value <= 10 and not any(start < e and s < end for s, e in seen):
+                seen.append((start, end))
+                yield start, end, "years", value
+    for match in _QUANTITY.finditer(text):
+        value = int(match.group(1).replace(",", ""))
+        value *= {"万": 10000, "千": 1000}.get(match.group(2) or "", 1)
+        if value > 0:
+            yield match.start(), match.end(), "quantity", value

@@ -1,0 +1,596 @@
+"""Decision rules from YAML: a small closed grammar, compiled once, evaluated with a trace."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import dates
+from .errors import Problem, RuleError
+from .yamlsrc import Loc, Source, close_match, read_yaml, validate
+
+# Facts that are not dates, plus the as-of date; date roles come from rules/facts.yaml.
+VALUE_FACTS = ("date", "order_number", "order_kind", "years", "quantity", "today")
+CONDITION_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "matches", "exists",
+                 "before", "after", "on_or_before", "on_or_after")
+COMPUTE_OPS = ("add", "day_before", "next_day_of_month", "months_between", "days_between", "first_of",
+               "sign_schedule")
+_ADD_UNITS = ("years", "months", "days")
+
+
+class _Missing:
+    """A value a rule needs but the question did not give."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _RuleModel(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    intents: list[str] = Field(min_length=1)
+    priority: int
+    when: Any = None
+    say: str | None = None
+    ask: list[str] = []
+    follow_up: str | None = None
+    set: dict[str, str | int | bool] = {}  # plain values the outcome reports in `computed` (e.g. renewable)
+    description: str | None = None
+
+
+class _ExampleModel(_Strict):
+    intent: str
+    today: date
+    facts: dict[str, Any] = {}
+    expect: dict[str, Any]
+
+
+class _RuleFileModel(_Strict):
+    product: str
+    computations: dict[str, dict[str, Any]] = {}
+    rules: list[_RuleModel] = Field(min_length=1)
+    examples: list[_ExampleModel] = []
+
+
+# ---------------------------------------------------------------- compiled forms
+
+
+@dataclass(frozen=True)
+class Computation:
+    """A named value derived from facts: one operator and its arguments (names or numbers)."""
+
+    name: str
+    op: str
+    args: Mapping[str, Any]
+    inputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """all / any / not over leaves {fact, op, value | ref}."""
+
+    kind: str  # all | any | not | leaf
+    children: tuple[Condition, ...] = ()
+    fact: str = ""
+    op: str = ""
+    value: Any = None
+    ref: str | None = None
+
+    def names(self) -> set[str]:
+        """Every fact or computation the condition reads."""
+        found = {self.fact} if self.kind == "leaf" else set()
+        if self.ref:
+            found.add(self.ref)
+        for child in self.children:
+            found |= child.names()
+        return found
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One decision: when it applies, what it says or which facts it asks for."""
+
+    id: str
+    product: str
+    intents: tuple[str, ...]
+    priority: int
+    when: Condition | None
+    say: str | None
+    ask: tuple[str, ...]
+    follow_up: str | None
+    path: str
+    line: int | None
+    sets: Mapping[str, str | int | bool] = field(default_factory=dict)
+
+    def template_names(self) -> set[str]:
+        """Placeholders used in `say` and `follow_up`."""
+        return _placeholders(self.say) | _placeholders(self.follow_up)
+
+
+@dataclass(frozen=True)
+class Example:
+    """Given facts and today, a rule file promises this outcome."""
+
+    intent: str
+    today: date
+    facts: Mapping[str, Any]
+    expect: Mapping[str, Any]
+    path: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the rules decided for one intent and set of facts."""
+
+    rule: str | None
+    say: str | None = None
+    ask: tuple[str, ...] = ()
+    follow_up: str | None = None
+    computed: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    trace: tuple[Mapping[str, Any], ...] = ()
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _placeholders(template: str | None) -> set[str]:
+    if not template:
+        return set()
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def load_rules(
+    rules_dir: Path, *, date_roles: Iterable[str], intents: Mapping[str, str]
+) -> tuple[list[Rule], dict[str, dict[str, Computation]], list[Example], list[Problem]]:
+    """Read every rule file; `intents` maps each known intent to its product."""
+    facts = set(date_roles) | set(VALUE_FACTS)
+    rules: list[Rule] = []
+    computations: dict[str, dict[str, Computation]] = {}
+    examples: list[Example] = []
+    problems: list[Problem] = []
+    for path in sorted(rules_dir.glob("*.yaml")):
+        name = f"{rules_dir.name}/{path.name}"
+        src, errs = read_yaml(path, name)
+        problems += errs
+        if src is None or (isinstance(src.data, dict) and "date_roles" in src.data):
+            continue  # facts.yaml is read by the knowledge loader
+        if not isinstance(src.data, dict):
+            problems.append(Problem(name, 1, "", "expected a mapping with 'product' and 'rules'"))
+            continue
+        model, errs = validate(src, _RuleFileModel)
+        problems += errs
+        if model is None:
+            continue
+        comps, errs = _compile_computations(src, model.computations, facts)
+        problems += errs
+        computations[model.product] = comps
+        known = facts | set(comps)
+        products = set(intents.values())
+        if model.product not in products:
+            problems.append(Problem(name, src.line(("product",)), "product", f"unknown product '{model.product}'",
+                                    close_match(model.product, products)))
+        for i, r in enumerate(model.rules):
+            loc: Loc = ("rules", i)
+            for j, intent in enumerate(r.intents):
+                if intent not in intents:
+                    problems.append(Problem(name, src.line((*loc, "intents", j)), f"rules[{i}].intents",
+                                            f"unknown intent '{intent}'", close_match(intent, intents)))
+                elif intents[intent] != model.product:
+                    problems.append(Problem(name, src.line((*loc, "intents", j)), f"rules[{i}].intents",
+                                            f"intent '{intent}' belongs to product '{intents[intent]}'"))
+            when = None
+            if r.when is not None:
+                when, errs = _compile_condition(src, r.when, (*loc, "when"), known)
+                problems += errs
+            if r.say is None and not r.ask:
+                problems.append(Problem(name, src.line(loc), f"rules[{i}]", "a rule needs 'say' or 'ask'"))
+            if r.ask and not r.follow_up:
+                problems.append(Problem(name, src.line(loc), f"rules[{i}]", "'ask' needs a 'follow_up' question"))
+            for j, fact in enumerate(r.ask):
+                if fact not in facts:
+                    problems.append(Problem(name, src.line((*loc, "ask", j)), f"rules[{i}].ask",
+                                            f"unknown fact '{fact}'", close_match(fact, facts)))
+            for key in ("say", "follow_up"):
+                for ph in sorted(_placeholders(getattr(r, key))):
+                    if ph not in known:
+                        problems.append(Problem(name, src.line((*loc, key)), f"rules[{i}].{key}",
+                                                f"unknown placeholder '{{{ph}}}'", close_match(ph, known)))
+            rules.append(Rule(r.id, model.product, tuple(r.intents), r.priority, when, r.say, tuple(r.ask),
+                              r.follow_up, name, src.line(loc), dict(r.set)))
+        for i, ex in enumerate(model.examples):
+            examples.append(Example(ex.intent, ex.today, ex.facts, ex.expect, name, src.line(("examples", i))))
+    seen: dict[str, Rule] = {}
+    for rule in rules:
+        if rule.id in seen:
+            problems.append(Problem(rule.path, rule.line, "id", f"rule id '{rule.id}' is already used",
+                                    f"first defined at {seen[rule.id].path}:{seen[rule.id].line}"))
+        seen[rule.id] = rule
+    for ex in examples:
+        if "rule" in ex.expect and ex.expect["rule"] not in seen and ex.expect["rule"] is not None:
+            problems.append(Problem(ex.path, ex.line, "expect.rule", f"unknown rule '{ex.expect['rule']}'",
+                                    close_match(str(ex.expect["rule"]), seen)))
+    return rules, computations, examples, problems
+
+
+def _compile_computations(
+    src: Source, raw: Mapping[str, Mapping[str, Any]], facts: set[str]
+) -> tuple[dict[str, Computation], list[Problem]]:
+    problems: list[Problem] = []
+    comps: dict[str, Computation] = {}
+    names = facts | set(raw)
+
+    def bad(loc: Loc, key: str, message: str, hint: str | None = None) -> None:
+        problems.append(Problem(src.path, src.line(loc), key, message, hint))
+
+    for name, spec in raw.items():
+        loc: Loc = ("computations", name)
+        key = f"computations.{name}"
+        if name in facts:
+            bad(loc, key, f"'{name}' is already a fact name", "choose another name")
+            continue
+        if not isinstance(spec, dict) or len(spec) != 1:
+            bad(loc, key, "expected exactly one operator", "one of: " + ", ".join(COMPUTE_OPS))
+            continue
+        op, args = next(iter(spec.items()))
+        if op not in COMPUTE_OPS:
+            bad(loc, key, f"unknown operator '{op}'", close_match(op, COMPUTE_OPS))
+            continue
+        inputs, normalised, message = _computation_args(op, args)
+        if message:
+            bad((*loc, op), f"{key}.{op}", message)
+            continue
+        for ref in inputs:
+            if ref not in names:
+                bad((*loc, op), f"{key}.{op}", f"unknown fact '{ref}'", close_match(ref, names))
+        comps[name] = Computation(name, op, normalised, tuple(inputs))
+    # a cycle would recurse forever at run time
+    for name in comps:
+        if _cyclic(name, comps, set()):
+            bad(("computations", name), f"computations.{name}", "computations refer to each other in a cycle")
+    return comps, problems
+
+
+def _cyclic(name: str, comps: Mapping[str, Computation], stack: set[str]) -> bool:
+    if name in stack:
+        return True
+    comp = comps.get(name)
+    if comp is None:
+        return False
+    return any(_cyclic(ref, comps, stack | {name}) for ref in comp.inputs)
+
+
+def _computation_args(op: str, args: Any) -> tuple[list[str], dict[str, Any], str | None]:
+    """Check an operator's arguments; return the names it reads, the arguments, or a message."""
+    if op == "day_before":
+        return ([args], {"date": args}, None) if isinstance(args, str) else ([], {}, "expects a fact name")
+    if op == "first_of":
+        if isinstance(args, list) and args and all(isinstance(a, str) for a in args):
+            return list(args), {"names": list(args)}, None
+        return [], {}, "expects a list of fact names"
+    if not isinstance(args, dict):
+        return [], {}, "expects a mapping of arguments"
+    shapes: dict[str, tuple[set[str], set[str]]] = {  # required, optional
+        "add": ({"date"}, set(_ADD_UNITS)),
+        "next_day_of_month": ({"date", "day_of"}, set()),
+        "months_between": ({"from", "to"}, set()),
+        "days_between": ({"from", "to"}, set()),
+        "sign_schedule": ({"first", "anniversary"}, {"order"}),
+    }
+    required, optional = shapes[op]
+    missing = required - set(args)
+    extra = set(args) - required - optional
+    if missing:
+        return [], {}, "missing argument(s): " + ", ".join(sorted(missing))
+    if extra:
+        return [], {}, "unknown argument(s): " + ", ".join(sorted(extra)) + "; expected " + \
+            ", ".join(sorted(required | optional))
+    if op == "add" and not set(args) & set(_ADD_UNITS):
+        return [], {}, "add needs years, months or days"
+    inputs = []
+    for key, value in args.items():
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            return [], {}, f"'{key}' must be a fact name or a whole number"
+        if isinstance(value, int) and key not in _ADD_UNITS:
+            return [], {}, f"'{key}' must be a fact name"
+        if isinstance(value, str):
+            inputs.append(value)
+    return inputs, dict(args), None
+
+
+def _compile_condition(src: Source, raw: Any, loc: Loc, known: set[str]) -> tuple[Condition | None, list[Problem]]:
+    key = ".".join(str(p) for p in loc[1:])
+
+    def bad(message: str, hint: str | None = None, at: Loc = loc) -> tuple[None, list[Problem]]:
+        return None, [Problem(src.path, src.line(at), key, message, hint)]
+
+    if not isinstance(raw, dict):
+        return bad("a condition is a mapping: all / any / not, or {fact, op, value}")
+    if set(raw) & {"all", "any", "not"}:
+        if len(raw) != 1:
+            return bad("all / any / not must stand alone in their mapping")
+        kind, body = next(iter(raw.items()))
+        items = [body] if kind == "not" else body
+        if kind != "not" and (not isinstance(body, list) or not body):
+            return bad(f"'{kind}' takes a non-empty list of conditions")
+        children, problems = [], []
+        for i, item in enumerate(items):
+            child_loc: Loc = (*loc, kind) if kind == "not" else (*loc, kind, i)
+            child, errs = _compile_condition(src, item, child_loc, known)
+            problems += errs
+            if child is not None:
+                children.append(child)
+        if problems:
+            return None, problems
+        return Condition(kind, tuple(children)), []
+    allowed = {"fact", "op", "value", "ref"}
+    extra = set(raw) - allowed
+    if extra:
+        word = sorted(extra)[0]
+        return bad(f"unknown key '{word}'", close_match(word, [*allowed, "all", "any", "not"]))
+    fact, op = raw.get("fact"), raw.get("op")
+    if not isinstance(fact, str):
+        return bad("a condition needs 'fact'")
+    if fact not in known:
+        return bad(f"unknown fact '{fact}'", close_match(fact, known), (*loc, "fact"))
+    if op not in CONDITION_OPS:
+        return bad(f"unknown operator '{op}'", close_match(str(op), CONDITION_OPS) or
+                   "one of: " + ", ".join(CONDITION_OPS), (*loc, "op"))
+    ref = raw.get("ref")
+    if ref is not None and ref not in known:
+        return bad(f"unknown fact '{ref}'", close_match(str(ref), known), (*loc, "ref"))
+    if op == "exists":
+        value = raw.get("value", True)
+        if not isinstance(value, bool):
+            return bad("'exists' takes value true or false")
+        return Condition("leaf", fact=fact, op=op, value=value), []
+    if ("value" in raw) == (ref is not None):
+        return bad(f"'{op}' needs exactly one of 'value' or 'ref'")
+    value = raw.get("value")
+    if op == "in" and ref is None and not isinstance(value, list):
+        return bad("'in' takes a list value")
+    if op == "matches":
+        try:
+            re.compile(str(value))
+        except re.error as exc:
+            return bad(f"bad regular expression: {exc}")
+    return Condition("leaf", fact=fact, op=op, value=value, ref=ref), []
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def _as_comparable(a: Any, b: Any) -> tuple[Any, Any]:
+    """Dates compare with ISO strings written in YAML (2024-01-16)."""
+    if isinstance(a, date) and isinstance(b, str):
+        b = date.fromisoformat(b)
+    elif isinstance(b, date) and isinstance(a, str):
+        a = date.fromisoformat(a)
+    return a, b
+
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda a, b: bool(a == b),
+    "ne": lambda a, b: bool(a != b),
+    "lt": lambda a, b: bool(a < b),
+    "lte": lambda a, b: bool(a <= b),
+    "gt": lambda a, b: bool(a > b),
+    "gte": lambda a, b: bool(a >= b),
+    "before": lambda a, b: bool(a < b),
+    "after": lambda a, b: bool(a > b),
+    "on_or_before": lambda a, b: bool(a <= b),
+    "on_or_after": lambda a, b: bool(a >= b),
+    "in": lambda a, b: a in b,
+    "matches": lambda a, b: re.search(str(b), str(a)) is not None,
+}
+
+
+class _Env:
+    """Facts plus lazily computed values, remembering what was computed and any month-end clamping."""
+
+    def __init__(self, facts: Mapping[str, Any], comps: Mapping[str, Computation]) -> None:
+        self.facts = dict(facts)
+        self.comps = comps
+        self.values: dict[str, Any] = {}
+        self.notes: dict[str, str] = {}
+        self.steps: list[dict[str, Any]] = []
+
+    def get(self, name: str) -> Any:
+        if name in self.facts:
+            return self.facts[name]
+        if name in self.values:
+            return self.values[name]
+        comp = self.comps.get(name)
+        if comp is None:
+            return MISSING
+        value = self._compute(comp)
+        self.values[name] = value
+        self.steps.append({"name": name, "op": comp.op,
+                           "inputs": {n: _jsonable(self.get(n)) for n in comp.inputs},
+                           "value": _jsonable(value)})
+        return value
+
+    def _compute(self, comp: Computation) -> Any:
+        a = comp.args
+        if comp.op == "first_of":
+            return next((v for v in (self.get(n) for n in a["names"]) if v is not MISSING), MISSING)
+        args = {k: (self.get(v) if isinstance(v, str) else v) for k, v in a.items()}
+        if any(v is MISSING for v in args.values()):
+            return MISSING
+        try:
+            return self._apply(comp, args)
+        except (TypeError, ValueError, OverflowError, AttributeError) as exc:
+            raise RuleError(f"computation '{comp.name}' ({comp.op}) failed on {args}: {exc}") from exc
+
+    def _apply(self, comp: Computation, args: Mapping[str, Any]) -> Any:
+        op = comp.op
+        if op == "add":
+            start: date = args["date"]
+            years, months, days = (int(args.get(u, 0)) for u in _ADD_UNITS)
+            shifted = dates.add_months(start, 12 * years + months)
+            if shifted.clamped:
+                span = f"{years}年" if years and not months else f"{12 * years + months}か月"
+                self.notes[comp.name] = (f"{dates.format_date_ja(start)}の{span}後に同じ日付がないため、"
+                                         f"その月の末日の{dates.format_date_ja(shifted.date)}としています。")
+            return dates.add_days(shifted.date, days)
+        if op == "day_before":
+            return dates.day_before(args["date"])
+        if op == "next_day_of_month":
+            result = dates.next_day_of_month(args["date"], args["day_of"].day)
+            if result.clamped:
+                self.notes[comp.name] = (f"{result.date.month}月には{args['day_of'].day}日がないため、"
+                                         f"月末の{dates.format_date_ja(result.date)}としています。")
+            return result.date
+        if op == "months_between":
+            return dates.whole_months_between(args["from"], args["to"])
+        if op == "days_between":
+            return dates.days_between(args["from"], args["to"])
+        if op == "sign_schedule":
+            return dates.sign_reset_schedule(args["first"], args["anniversary"], args.get("order"))
+        raise RuleError(f"unknown operator {op}")
+
+    def test(self, cond: Condition, trace: list[dict[str, Any]]) -> bool:
+        if cond.kind == "all":
+            return all(self.test(c, trace) for c in cond.children)
+        if cond.kind == "any":
+            return any(self.test(c, trace) for c in cond.children)
+        if cond.kind == "not":
+            return not self.test(cond.children[0], trace)
+        left = self.get(cond.fact)
+        if cond.op == "exists":
+            held = (left is not MISSING) == bool(cond.value)
+            trace.append({"fact": cond.fact, "op": "exists", "value": cond.value, "held": held})
+            return held
+        right = self.get(cond.ref) if cond.ref else cond.value
+        if left is MISSING or right is MISSING:
+            trace.append({"fact": cond.fact, "op": cond.op, "held": False,
+                          "missing": cond.fact if left is MISSING else cond.ref})
+            return False
+        try:
+            held = _OPS[cond.op](*_as_comparable(left, right))
+        except (TypeError, ValueError) as exc:
+            raise RuleError(f"cannot compare {cond.fact}={left!r} {cond.op} {right!r}: {exc}") from exc
+        trace.append({"fact": cond.fact, "op": cond.op, "against": cond.ref or _jsonable(cond.value),
+                      "left": _jsonable(left), "right": _jsonable(right), "held": held})
+        return held
+
+
+def _jsonable(value: Any) -> Any:
+    if value is MISSING:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def render_value(value: Any) -> str:
+    """How a value reads in an answer: dates the Japanese way, lists joined with 、."""
+    if isinstance(value, date):
+        return dates.format_date_ja(value)
+    if isinstance(value, list):
+        return "、".join(render_value(v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    return str(value)
+
+
+class RuleSet:
+    """Rules grouped by intent, highest priority first."""
+
+    def __init__(self, rules: Sequence[Rule], computations: Mapping[str, Mapping[str, Computation]],
+                 examples: Sequence[Example] = ()) -> None:
+        self.rules = tuple(rules)
+        self.computations = computations
+        self.examples = tuple(examples)
+        self._by_intent: dict[str, list[Rule]] = {}
+        for rule in sorted(rules, key=lambda r: -r.priority):
+            for intent in rule.intents:
+                self._by_intent.setdefault(intent, []).append(rule)
+
+    def for_intent(self, intent: str) -> list[Rule]:
+        """The rules that apply to an intent, in the order they are tried."""
+        return self._by_intent.get(intent, [])
+
+    def needs(self, intent: str) -> set[str]:
+        """Every fact any rule of this intent may ask for."""
+        return {f for r in self.for_intent(intent) for f in r.ask}
+
+    def decide(self, intent: str, facts: Mapping[str, Any], today: date) -> Decision:
+        """Try the intent's rules by priority; the first whose conditions hold (and whose text can be filled) wins."""
+        rules = self.for_intent(intent)
+        if not rules:
+            return Decision(rule=None)
+        env = _Env({**facts, "today": today}, self.computations.get(rules[0].product, {}))
+        trace: list[Mapping[str, Any]] = []
+        for rule in rules:
+            checks: list[dict[str, Any]] = []
+            held = env.test(rule.when, checks) if rule.when is not None else True
+            missing = sorted(n for n in rule.template_names() if env.get(n) is MISSING) if held else []
+            trace.append({"rule": rule.id, "priority": rule.priority, "held": held and not missing,
+                          "conditions": checks, **({"missing": missing} if missing else {})})
+            if not held or missing:
+                continue
+            used = sorted(rule.template_names() | (rule.when.names() if rule.when else set()))
+            computed = {n: _jsonable(env.get(n)) for n in used if n in env.comps or n in env.values}
+            computed.update(rule.sets)
+            values = {n: render_value(env.get(n)) for n in rule.template_names()}
+            notes = tuple(env.notes[n] for n in used if n in env.notes)
+            return Decision(
+                rule=rule.id,
+                say=rule.say.format(**values) if rule.say else None,
+                ask=rule.ask,
+                follow_up=rule.follow_up.format(**values) if rule.follow_up else None,
+                computed=computed,
+                notes=notes,
+                trace=(*trace, {"computations": env.steps}),
+            )
+        return Decision(rule=None, trace=(*trace, {"computations": env.steps}))
+
+
+def check_examples(ruleset: RuleSet) -> list[Problem]:
+    """Run every example of every rule file; each mismatch is a Problem."""
+    problems: list[Problem] = []
+    for ex in ruleset.examples:
+        # YAML reads 2024-01-16 as a date already; a quoted one arrives as a string
+        facts = {k: (date.fromisoformat(v) if isinstance(v, str) and _ISO.match(v) else v)
+                 for k, v in ex.facts.items()}
+        try:
+            got = ruleset.decide(ex.intent, facts, ex.today)
+        except RuleError as exc:
+            problems.append(Problem(ex.path, ex.line, "example", str(exc)))
+            continue
+        exp = ex.expect
+        if "rule" in exp and exp["rule"] != got.rule:
+            problems.append(Problem(ex.path, ex.line, "example", f"expected rule {exp['rule']}, got {got.rule}"))
+        for name, value in (exp.get("computed") or {}).items():
+            want = _jsonable(value)
+            if got.computed.get(name) != want:
+                problems.append(Problem(ex.path, ex.line, "example",
+                                        f"expected {name} = {want}, got {got.computed.get(name)}"))
+        for text in exp.get("say") or []:
+            if text not in (got.say or ""):
+                problems.append(Problem(ex.path, ex.line, "example", f"expected the answer to say '{text}'",
+                                        f"it said: {got.say}"))
+        if "ask" in exp and list(exp["ask"] or []) != list(got.ask):
+            problems.append(Problem(ex.path, ex.line, "example",
+                                    f"expected to ask for {exp['ask']}, got {list(got.ask)}"))
+    return problems
+
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
