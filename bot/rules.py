@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import dates
 from .errors import Problem, RuleError
-from .yamlsrc import Loc, Source, close_match, read_yaml, validate
+from .yamlsrc import Loc, Source, close_match, dotted, read_yaml, validate
 
 # Facts that are not dates, plus the as-of date; date roles come from rules/facts.yaml.
 VALUE_FACTS = ("date", "order_number", "order_kind", "years", "quantity", "today")
@@ -179,7 +179,7 @@ def load_rules(
         comps, errs = _compile_computations(src, model.computations, facts)
         problems += errs
         computations[model.product] = comps
-        known = facts | set(comps)
+        known = facts | set(model.computations)  # a broken computation was reported once already
         products = set(intents.values())
         if model.product not in products:
             problems.append(Problem(name, src.line(("product",)), "product", f"unknown product '{model.product}'",
@@ -313,10 +313,8 @@ def _computation_args(op: str, args: Any) -> tuple[list[str], dict[str, Any], st
 
 
 def _compile_condition(src: Source, raw: Any, loc: Loc, known: set[str]) -> tuple[Condition | None, list[Problem]]:
-    key = ".".join(str(p) for p in loc[1:])
-
     def bad(message: str, hint: str | None = None, at: Loc = loc) -> tuple[None, list[Problem]]:
-        return None, [Problem(src.path, src.line(at), key, message, hint)]
+        return None, [Problem(src.path, src.line(at), dotted(at), message, hint)]
 
     if not isinstance(raw, dict):
         return bad("a condition is a mapping: all / any / not, or {fact, op, value}")

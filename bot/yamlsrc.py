@@ -68,7 +68,7 @@ def read_yaml(path: Path, display: str | None = None) -> tuple[Source | None, li
     return Source(name, data, lines), []
 
 
-def _dotted(loc: Iterable[str | int]) -> str:
+def dotted(loc: Iterable[str | int]) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -97,7 +97,7 @@ def validate(src: Source, model: type[BaseModel], loc: Loc = ()) -> tuple[Any, l
                 message = "unknown key"
             elif err["type"] == "missing":
                 message = "required key is missing"
-            problems.append(Problem(src.path, src.line(where), _dotted(where), message, hint))
+            problems.append(Problem(src.path, src.line(where), dotted(where), message, hint))
         return None, problems
 
 

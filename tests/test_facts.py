@@ -1,0 +1,456 @@
+"""Tables for bot.facts: date forms, roles, order numbers, years, quantities and negatives."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import facts as facts_module
+from bot.errors import ConfigError
+from bot.facts import Fact, extract_facts, load_role_cues
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = date(2025, 5, 15)  # a Thursday
+ROLES = load_role_cues(ROOT / "rules" / "facts.yaml")
+DATE_NAMES = {"date", *ROLES}
+
+
+def facts(text: str, today: date = TODAY) -> list[Fact]:
+    return extract_facts(text, today=today, roles=ROLES)
+
+
+def dates(text: str, today: date = TODAY) -> list[tuple[str, date]]:
+    return [(f.name, f.value) for f in facts(text, today) if f.name in DATE_NAMES and isinstance(f.value, date)]
+
+
+def only_date(text: str) -> Fact:
+    found = [f for f in facts(text) if f.name in DATE_NAMES]
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Western calendar in every usual spelling.
+        ("2024年1月16日です", date(2024, 1, 16)),
+        ("2024/1/16です", date(2024, 1, 16)),
+        ("2024-01-16です", date(2024, 1, 16)),
+        ("2024.1.16です", date(2024, 1, 16)),
+        ("2024/01/16 10:00に", date(2024, 1, 16)),
+        ("２０２４年１月１６日", date(2024, 1, 16)),
+        ("２０２４／１／１６", date(2024, 1, 16)),
+        ("2024 年 3 月 31 日", date(2024, 3, 31)),
+        # 和暦, including 元年 and the Latin-letter and ligature forms.
+        ("令和6年1月16日に注文", date(2024, 1, 16)),
+        ("令和元年5月1日から", date(2019, 5, 1)),
+        ("平成31年4月30日", date(2019, 4, 30)),
+        ("平成元年1月8日", date(2019 - 30, 1, 8)),
+        ("R6.1.16", date(2024, 1, 16)),
+        ("R6/1/16", date(2024, 1, 16)),
+        ("H31.4.30", date(2019, 4, 30)),
+        ("㋿6年1月16日", date(2024, 1, 16)),
+        ("令和６年１月１６日", date(2024, 1, 16)),
+        # Kanji numerals.
+        ("二〇二三年十月一日に申し込みました", date(2023, 10, 1)),
+        ("十二月二十五日に届きました", date(2024, 12, 25)),
+        # Relative to today.
+        ("昨日注文しました", date(2025, 5, 14)),
+        ("一昨日", date(2025, 5, 13)),
+        ("今日", date(2025, 5, 15)),
+        ("本日入金しました", date(2025, 5, 15)),
+        ("明日", date(2025, 5, 16)),
+        ("3日後に届く予定", date(2025, 5, 18)),
+        ("10日前", date(2025, 5, 5)),
+        ("2週間後", date(2025, 5, 29)),
+        ("2年前に契約したプランです", date(2023, 5, 15)),
+        ("先月", date(2025, 4, 15)),
+        ("半年前", date(2024, 11, 15)),
+        # What ja-timex splits in two, composed here.
+        ("去年の4月に買いました", date(2024, 4, 1)),
+        ("去年4月1日に", date(2024, 4, 1)),
+        ("来年の1月16日", date(2026, 1, 16)),
+        ("来年3月末", date(2026, 3, 31)),
+        ("来月の10日までに返品できますか", date(2025, 6, 10)),
+        ("先月の15日", date(2025, 4, 15)),
+        ("先月末に入金しました", date(2025, 4, 30)),
+        ("今月末", date(2025, 5, 31)),
+        ("来月末", date(2025, 6, 30)),
+        ("先月の末", date(2025, 4, 30)),
+        ("先週の金曜日に問い合わせました", date(2025, 5, 9)),
+        ("先週金曜日", date(2025, 5, 9)),
+        ("来週の月曜", date(2025, 5, 19)),
+        ("今週の金曜", date(2025, 5, 16)),
+        # Month ends and months without a day.
+        ("2024年3月末", date(2024, 3, 31)),
+        ("2024年2月末", date(2024, 2, 29)),
+        ("2023年6月", date(2023, 6, 1)),
+        # Two-digit years are this century.
+        ("24年3月31日", date(2024, 3, 31)),
+        ("99年3月1日", date(1999, 3, 1)),
+    ],
+)
+def test_date_forms(text: str, expected: date) -> None:
+    assert only_date(text).value == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "note"),
+    [
+        ("先月", date(2025, 4, 15), "approximate (先月)"),
+        ("2年前", date(2023, 5, 15), "approximate (2年前)"),
+        ("昨日", date(2025, 5, 14), None),
+        ("2023年6月", date(2023, 6, 1), "day not given"),
+        ("去年の4月", date(2024, 4, 1), "day not given"),
+        ("24年3月31日", date(2024, 3, 31), "two-digit year read as 2024"),
+        ("1月16日", date(2025, 1, 16), "year inferred from today"),
+        ("3月31日が有効期限です", date(2025, 3, 31), "year inferred from today"),
+        # Past tense: a date after today moves to last year.
+        (
+            "12月25日に注文しました",
+            date(2024, 12, 25),
+            "year inferred from today, moved to the previous year (past context)",
+        ),
+        ("有効期限は8月1日でした", date(2024, 8, 1), "moved to the previous year"),
+        ("6月1日に切れた", date(2024, 6, 1), "moved to the previous year"),
+        # ...but a past date stays in this year.
+        ("3月31日に期限が切れました", date(2025, 3, 31), "year inferred from today"),
+        # Future context: a date before today moves to next year.
+        (
+            "1月16日に課金される予定です",
+            date(2026, 1, 16),
+            "year inferred from today, moved to the next year (future context)",
+        ),
+        ("2月1日までに解約したい", date(2026, 2, 1), "moved to the next year"),
+        ("12月31日までに更新する予定", date(2025, 12, 31), "year inferred from today"),
+        # A day alone takes this month, with the same tense rule.
+        ("毎月20日に課金されます", date(2025, 5, 20), "month inferred from today"),
+        ("10日までに払います", date(2025, 6, 10), "moved to the next month"),
+        ("28日に振り込みました", date(2025, 4, 28), "moved to the previous month"),
+    ],
+)
+def test_date_notes(text: str, expected: date, note: str | None) -> None:
+    fact = only_date(text)
+    assert fact.value == expected
+    if note is None:
+        assert fact.note is None
+    else:
+        assert fact.note is not None and note in fact.note
+
+
+def test_range_end_takes_the_year_and_month_of_its_start() -> None:
+    assert [value for _, value in dates("12月1日から3日まで")] == [date(2025, 12, 1), date(2025, 12, 3)]
+    assert [value for _, value in dates("2024年12月20日〜1月5日")] == [date(2024, 12, 20), date(2025, 1, 5)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3日以内に届きますか",
+        "2年以内なら更新できますか",
+        "2 週間かかります",
+        "2週間ほどかかります",
+        "3ヶ月以内",
+        "10日分の料金",
+        "24年",
+        "2024年",
+        "2024年度の契約",
+        "2月30日に期限が切れます",
+        "2024年2月30日",
+        "4月31日",
+        "13月5日",
+        "電話番号は03-1234-5678です",
+        "090-1234-5678に電話しました",
+        "0120-123-456",
+        "1,500円です",
+        "20240115",
+        "一日中つながりません",
+        "第一日曜日",
+        "今月",
+        "今年",
+        "3時間前",
+        "有効期限はいつですか",
+        "",
+    ],
+)
+def test_not_a_date(text: str) -> None:
+    assert dates(text) == []
+
+
+def test_year_zero_is_never_produced() -> None:
+    for text in ["24年3月31日", "6年1月16日", "0024年3月31日", "1899年1月1日", "2200年1月1日"]:
+        assert all(value.year >= 1900 for _, value in dates(text)), text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("有効期限は2023年6月30日です", [("expiry", date(2023, 6, 30))]),
+        ("2023年6月30日が有効期限です", [("expiry", date(2023, 6, 30))]),
+        ("2024/3/31に期限が切れました", [("expiry", date(2024, 3, 31))]),
+        ("有効期限は、2023年6月30日です", [("expiry", date(2023, 6, 30))]),
+        ("2023年6月30日、有効期限が切れました", [("expiry", date(2023, 6, 30))]),
+        ("有効期限が2023年6月30日のライセンスを追加したい", [("expiry", date(2023, 6, 30))]),
+        ("2024年1月16日に初回注文しました", [("first_order", date(2024, 1, 16))]),
+        ("初回注文日は2024年1月16日です", [("first_order", date(2024, 1, 16))]),
+        ("最初の注文が令和6年1月16日", [("first_order", date(2024, 1, 16))]),
+        ("契約応当日は2025年1月16日です", [("anniversary", date(2025, 1, 16))]),
+        ("2025年1月16日がアニバーサリーです", [("anniversary", date(2025, 1, 16))]),
+        ("2018年10月1日にライセンスを追加しました", [("added", date(2018, 10, 1))]),
+        ("ライセンスの追加日は2018年10月1日", [("added", date(2018, 10, 1))]),
+        ("課金日は2025年6月1日です", [("billing", date(2025, 6, 1))]),
+        ("2025年6月1日に引き落としされます", [("billing", date(2025, 6, 1))]),
+        ("あんしん自動更新の課金日は6月1日です", [("billing", date(2025, 6, 1))]),
+        ("5月10日に振り込みました", [("payment", date(2025, 5, 10))]),
+        ("入金したのは2025年5月1日です", [("payment", date(2025, 5, 1))]),
+        ("昨日入金しました", [("payment", date(2025, 5, 14))]),
+        ("先月末に支払いました", [("payment", date(2025, 4, 30))]),
+        ("先月末に支払った", [("payment", date(2025, 4, 30))]),
+        ("2024年1月16日にSignトランザクションを注文", [("sign_order", date(2024, 1, 16))]),
+        ("Signの最初の注文は2020年5月15日", [("sign_order", date(2020, 5, 15))]),
+        ("2024年1月16日に買いました", [("date", date(2024, 1, 16))]),
+        # Two dates, two roles, in both word orders.
+        (
+            "契約応当日が2019年2月16日で2018年10月1日にライセンスを追加した場合の料金は？",
+            [("anniversary", date(2019, 2, 16)), ("added", date(2018, 10, 1))],
+        ),
+        (
+            "2018年10月1日にライセンスを追加しました。契約応当日は2019年2月16日です",
+            [("added", date(2018, 10, 1)), ("anniversary", date(2019, 2, 16))],
+        ),
+        (
+            "2019年2月16日が契約応当日で、2018年10月1日に追加しました",
+            [("anniversary", date(2019, 2, 16)), ("added", date(2018, 10, 1))],
+        ),
+        (
+            "追加は2018年10月1日で応当日は2019年2月16日",
+            [("added", date(2018, 10, 1)), ("anniversary", date(2019, 2, 16))],
+        ),
+        (
+            "契約応当日は2019年2月16日で追加日は2018年10月1日です",
+            [("anniversary", date(2019, 2, 16)), ("added", date(2018, 10, 1))],
+        ),
+        (
+            "2024年1月16日に初回注文し、契約応当日は2025年1月16日です",
+            [("first_order", date(2024, 1, 16)), ("anniversary", date(2025, 1, 16))],
+        ),
+        (
+            "2018年10月1日に追加して2019年2月16日まで使えますか",
+            [("added", date(2018, 10, 1)), ("date", date(2019, 2, 16))],
+        ),
+        (
+            "Signの最初の注文は2020年5月15日、契約応当日は2023年2月1日です。2021年6月1日に2,000件追加しました",
+            [
+                ("sign_order", date(2020, 5, 15)),
+                ("anniversary", date(2023, 2, 1)),
+                ("added", date(2021, 6, 1)),
+            ],
+        ),
+    ],
+)
+def test_roles(text: str, expected: list[tuple[str, date]]) -> None:
+    assert dates(text) == expected
+
+
+def test_no_roles_means_plain_dates() -> None:
+    found = extract_facts("有効期限は2023年6月30日です", today=TODAY, roles={})
+    assert [(f.name, f.value) for f in found] == [("date", date(2023, 6, 30))]
+
+
+def test_roles_come_from_the_mapping() -> None:
+    found = extract_facts("締め日は2023年6月30日です", today=TODAY, roles={"closing": ["締め日"]})
+    assert [(f.name, f.value) for f in found] == [("closing", date(2023, 6, 30))]
+
+
+def test_spans_point_into_the_original_text() -> None:
+    text = "ｶﾞｲﾄﾞ通り、有効期限は２０２４年１月１６日でした"
+    (fact,) = facts(text)
+    assert fact.text == "２０２４年１月１６日"
+    assert text[fact.start : fact.end] == fact.text
+
+
+def order(text: str) -> tuple[str, str, str] | None:
+    found = {f.name: f for f in facts(text)}
+    if "order_number" not in found:
+        return None
+    number = found["order_number"]
+    assert found["order_kind"].start == number.start
+    assert text[number.start : number.end] == number.text
+    return str(number.value), str(found["order_kind"].value), number.text
+
+
+VALID = "AB-20240115123456-123456789"
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "kind"),
+    [
+        (f"注文番号{VALID}の件です", VALID, "date"),
+        (f"注文番号は {VALID} です", VALID, "date"),
+        ("注文番号ＡＢ－２０２４０１１５１２３４５６－１２３４５６７８９の件", VALID, "date"),
+        ("ab-20240115123456-123456789", VALID, "date"),
+        ("ａｂ－２０２４０１１５１２３４５６－１２３４５６７８９", VALID, "date"),
+        ("AB - 20240115123456 - 123456789", VALID, "date"),
+        ("AB-70240115123456-123456789のインボイス", "AB-70240115123456-123456789", "seven"),
+        ("XY-72000000000000-000000001", "XY-72000000000000-000000001", "seven"),
+        ("AB-20241315123456-123456789", "AB-20241315123456-123456789", "invalid"),
+        ("AB-19991231123456-123456789", "AB-19991231123456-123456789", "invalid"),
+        ("AB-20230229123456-123456789", "AB-20230229123456-123456789", "invalid"),
+        ("AB-20240229123456-123456789", "AB-20240229123456-123456789", "date"),
+        ("AB-30240115123456-123456789", "AB-30240115123456-123456789", "invalid"),
+    ],
+)
+def test_order_numbers(text: str, number: str, kind: str) -> None:
+    found = order(text)
+    assert found is not None
+    assert found[:2] == (number, kind)
+
+
+@pytest.mark.parametrize("dash", ["-", "‐", "‑", "‒", "–", "—", "―", "−", "ー", "－", "ｰ"])  # noqa: RUF001
+def test_order_number_dash_variants(dash: str) -> None:
+    text = f"注文番号AB{dash}20240115123456{dash}123456789について"
+    assert order(text) == (VALID, "date", f"AB{dash}20240115123456{dash}123456789")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AB-2024011512345-12345678 のインボイス",
+        "注文番号AB-202401151234567-1234567890です",
+        "AB 20240115123456 123456789",
+        "AB20240115123456123456789",
+        "注文番号AB-20240115123456です",
+        "ABC-20240115123456-123456789",
+    ],
+)
+def test_malformed_order_numbers_are_invalid(text: str) -> None:
+    found = order(text)
+    assert found is not None
+    number, kind, raw = found
+    assert kind == "invalid"
+    assert number == raw
+
+
+@pytest.mark.parametrize("text", ["電話は03-1234-5678です", "ID12345678", "Windows10", "1,500円", "20240115"])
+def test_not_an_order_number(text: str) -> None:
+    assert order(text) is None
+
+
+def test_order_number_digits_are_not_dates_or_quantities() -> None:
+    found = facts(f"{VALID}の2024年1月16日の注文で5000件")
+    assert [f.name for f in found] == ["order_number", "order_kind", "date", "quantity"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3年更新にしたい", 3),
+        ("2年分まとめて払う", 2),
+        ("1年版を使っています", 1),
+        ("3年で更新すると有効期限はいつ", 3),
+        ("3年契約", 3),
+        ("2年間延長", 2),
+        ("三年版", 3),
+        ("十年更新", 10),
+        ("更新は3年にしたい", 3),
+        ("更新期間は2年", 2),
+        ("３年更新", 3),
+    ],
+)
+def test_years(text: str, expected: int) -> None:
+    assert [f.value for f in facts(text) if f.name == "years"] == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2年以内なら更新できますか",
+        "2年前に更新しました",
+        "2年後に更新",
+        "2024年に更新",
+        "2024年版",
+        "令和3年版",
+        "3年ぶりに更新",
+        "11年版",
+        "24年3月31日に更新",
+    ],
+)
+def test_not_years(text: str) -> None:
+    assert [f for f in facts(text) if f.name == "years"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5000件", 5000),
+        ("5,000 トランザクション", 5000),
+        ("2000トランザクション", 2000),
+        ("Signトランザクションを2,000件追加", 2000),
+        ("１万件", 10000),
+        ("3台", 3),
+    ],
+)
+def test_quantity(text: str, expected: int) -> None:
+    assert [f.value for f in facts(text) if f.name == "quantity"] == [expected]
+
+
+def test_facts_are_in_text_order() -> None:
+    text = "2024年1月16日に3年版を5000件と、注文番号AB-70240115123456-123456789"
+    found = facts(text)
+    assert [f.name for f in found] == ["date", "years", "quantity", "order_number", "order_kind"]
+    assert [f.start for f in found] == sorted(f.start for f in found)
+
+
+@pytest.mark.parametrize(
+    "text", ["有効期限はいつですか", "5000件の更新について", "注文番号AB-20240115123456-123456789"]
+)
+def test_texts_without_date_words_skip_ja_timex(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(text: str, today: date) -> list[object]:
+        raise AssertionError("ja-timex should not run")
+
+    monkeypatch.setattr(facts_module, "_run_timex", fail)
+    assert dates(text) == []
+
+
+def test_load_role_cues_reads_the_shipped_file() -> None:
+    assert ROLES["expiry"][0] == "有効期限"
+    assert {"expiry", "first_order", "anniversary", "added", "billing", "payment", "sign_order"} <= set(ROLES)
+
+
+def test_load_role_cues_rejects_a_file_without_the_table(tmp_path: Path) -> None:
+    path = tmp_path / "facts.yaml"
+    path.write_text("roles: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_role_cues(path)
+
+
+PIECES = list(
+    "0123456789０１２３４５６７８９年月日の前後以内末週先来去今昨一二三十〇令和平成元ＡＢab-ー－‐/. 、。？"
+) + [
+    "ｶﾞ",
+    "\u3099",
+    "㋿",
+    "㍻",
+    "期限",
+    "追加",
+    "応当日",
+    "件",
+    "トランザクション",
+    "更新",
+    "版",
+    "20240115123456",
+    "123456789",
+]
+JAPANESE = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(JAPANESE, st.text(max_size=60)))
+def test_any_text_gives_consistent_spans(text: str) -> None:
+    for fact in facts(text):
+        assert 0 <= fact.start < fact.end <= len(text)
+        assert text[fact.start : fact.end] == fact.text

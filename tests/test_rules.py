@@ -1,0 +1,170 @@
+"""Rule files: validation with file/line/hint, the shipped examples, and the engine's semantics."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.knowledge import load_knowledge
+from bot.rules import check_examples
+
+from .conftest import ROOT
+
+GOOD = """\
+product: virusbuster
+computations:
+  deadline: {add: {date: expiry, years: 2}}
+rules:
+  - id: ok
+    intents: [renew-after-expiry]
+    priority: 10
+    when: {fact: today, op: on_or_before, ref: deadline}
+    say: '{deadline}まで'
+"""
+
+
+def _rules_dir(tmp_path: Path, text: str | None = None, name: str = "virusbuster.yaml") -> Path:
+    d = tmp_path / "rules"
+    d.mkdir()
+    shutil.copy(ROOT / "rules" / "facts.yaml", d / "facts.yaml")
+    if text is not None:
+        (d / name).write_text(text, encoding="utf-8")
+    return d
+
+
+def _problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_knowledge(ROOT / "faq", _rules_dir(tmp_path, text))
+    return [str(p) for p in info.value.problems]
+
+
+def test_shipped_rules_load_and_every_example_passes() -> None:
+    k = load_knowledge(ROOT / "faq", ROOT / "rules", run_examples=True)
+    assert len(k.rules.examples) >= 20
+    assert check_examples(k.rules) == []
+
+
+def test_every_spec_policy_with_a_computation_has_rules() -> None:
+    k = load_knowledge(ROOT / "faq", ROOT / "rules")
+    for intent in ["renew-after-expiry", "renew-early", "auto-renew-cancel", "payment-reflection",
+                   "invoice-by-order-number", "anniversary", "license-term", "proration", "coverage-period",
+                   "sign-reset"]:
+        assert k.rules.for_intent(intent), intent
+
+
+def test_every_rule_is_reachable_by_some_example_or_is_a_follow_up() -> None:
+    k = load_knowledge(ROOT / "faq", ROOT / "rules")
+    covered = {ex.expect.get("rule") for ex in k.rules.examples}
+    unreached = [r.id for r in k.rules.rules if r.id not in covered and not r.ask]
+    assert unreached == [], "rules with no example: " + ", ".join(unreached)
+
+
+def test_good_file_loads(tmp_path: Path) -> None:
+    k = load_knowledge(ROOT / "faq", _rules_dir(tmp_path, GOOD))
+    decision = k.rules.decide("renew-after-expiry", {"expiry": date(2024, 2, 29)}, date(2025, 1, 1))
+    assert decision.rule == "ok"
+    assert decision.say == "2026年2月28日まで"
+    assert decision.computed == {"deadline": "2026-02-28"}
+    assert decision.notes and "末日" in decision.notes[0]  # clamping is said
+
+
+def test_typo_in_fact_name(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, GOOD.replace("date: expiry", "date: expirey"))
+    assert problems == ["rules/virusbuster.yaml:3: computations.deadline.add: unknown fact 'expirey' "
+                        "(hint: did you mean 'expiry'?)"]
+
+
+def test_unknown_operator(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, GOOD.replace("op: on_or_before", "op: on_or_befor"))
+    assert problems == ["rules/virusbuster.yaml:8: rules[0].when.op: unknown operator 'on_or_befor' "
+                        "(hint: did you mean 'on_or_before'?)"]
+
+
+def test_unknown_computation_operator(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, GOOD.replace("{add:", "{ad:"))
+    assert problems == ["rules/virusbuster.yaml:3: computations.deadline: unknown operator 'ad' "
+                        "(hint: did you mean 'add'?)"]
+
+
+def test_unknown_placeholder_and_intent(tmp_path: Path) -> None:
+    text = GOOD.replace("'{deadline}まで'", "'{dedline}まで'").replace("[renew-after-expiry]", "[renew-after-expire]")
+    problems = _problems(tmp_path, text)
+    assert "rules/virusbuster.yaml:6: rules[0].intents: unknown intent 'renew-after-expire' " \
+           "(hint: did you mean 'renew-after-expiry'?)" in problems
+    assert "rules/virusbuster.yaml:9: rules[0].say: unknown placeholder '{dedline}' " \
+           "(hint: did you mean 'deadline'?)" in problems
+
+
+def test_bad_yaml(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, GOOD + "  - id: [unclosed\n")
+    assert len(problems) == 1
+    assert problems[0].startswith("rules/virusbuster.yaml:11: invalid YAML:"), problems
+
+
+def test_unknown_rule_key(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, GOOD.replace("priority: 10", "priorty: 10"))
+    assert "rules/virusbuster.yaml:7: rules[0].priorty: unknown key (hint: did you mean 'priority'?)" in problems
+
+
+def test_cycle_is_refused(tmp_path: Path) -> None:
+    text = GOOD.replace("  deadline: {add: {date: expiry, years: 2}}",
+                        "  deadline: {add: {date: other, years: 2}}\n  other: {day_before: deadline}")
+    assert any("cycle" in p for p in _problems(tmp_path, text))
+
+
+def test_broken_example_fails_check(tmp_path: Path) -> None:
+    text = GOOD + ("examples:\n"
+                   "  - {intent: renew-after-expiry, today: 2025-01-01, facts: {expiry: 2024-01-31},\n"
+                   "     expect: {rule: ok, computed: {deadline: 2026-02-01}}}\n")
+    with pytest.raises(ConfigError) as info:
+        load_knowledge(ROOT / "faq", _rules_dir(tmp_path, text), run_examples=True)
+    assert [str(p) for p in info.value.problems] == [
+        "rules/virusbuster.yaml:11: example: expected deadline = 2026-02-01, got 2026-01-31"]
+
+
+@pytest.mark.parametrize(
+    ("condition", "facts", "held"),
+    [
+        ("{all: [{fact: years, op: gte, value: 2}, {fact: years, op: lt, value: 4}]}", {"years": 3}, True),
+        ("{any: [{fact: years, op: eq, value: 1}, {fact: years, op: eq, value: 3}]}", {"years": 3}, True),
+        ("{not: {fact: years, op: exists}}", {"years": 3}, False),
+        ("{not: {fact: years, op: exists}}", {}, True),
+        ("{fact: years, op: in, value: [1, 2]}", {"years": 3}, False),
+        ("{fact: order_number, op: matches, value: '^AB-'}", {"order_number": "AB-1"}, True),
+        ("{fact: order_number, op: ne, value: x}", {}, False),  # a missing fact never satisfies a comparison
+        ("{fact: expiry, op: before, value: 2024-01-01}", {"expiry": date(2023, 12, 31)}, True),
+        ("{fact: expiry, op: after, value: '2024-01-01'}", {"expiry": date(2023, 12, 31)}, False),
+    ],
+)
+def test_condition_operators(tmp_path: Path, condition: str, facts: dict[str, object], held: bool) -> None:
+    text = f"""\
+product: virusbuster
+rules:
+  - id: r
+    intents: [renew-early]
+    priority: 1
+    when: {condition}
+    say: はい
+"""
+    k = load_knowledge(ROOT / "faq", _rules_dir(tmp_path, text))
+    assert (k.rules.decide("renew-early", facts, date(2025, 1, 1)).rule == "r") is held
+
+
+def test_priority_decides_and_trace_says_why(tmp_path: Path) -> None:
+    text = """\
+product: virusbuster
+rules:
+  - {id: low, intents: [renew-early], priority: 1, say: low}
+  - {id: high, intents: [renew-early], priority: 9, when: {fact: years, op: exists}, say: high}
+"""
+    k = load_knowledge(ROOT / "faq", _rules_dir(tmp_path, text))
+    decision = k.rules.decide("renew-early", {}, date(2025, 1, 1))
+    assert decision.rule == "low"
+    assert [t["rule"] for t in decision.trace if "rule" in t] == ["high", "low"]
+    assert decision.trace[0]["held"] is False
+    assert decision.trace[0]["conditions"] == [{"fact": "years", "op": "exists", "value": True, "held": False}]
+    assert k.rules.decide("renew-early", {"years": 2}, date(2025, 1, 1)).rule == "high"
