@@ -1,7 +1,7 @@
 """LocalgovFAQ: the product's matcher on an external Japanese FAQ-retrieval benchmark.
 
 Reads ../shared/bench/localgovfaq/ (never copied into this repository) and scores with its own score.py.
-Tune on --split dev only; report --split test.
+Tune on --split dev only; report --split test. The Index runs with its default Weights, the bot's own.
 """
 
 from __future__ import annotations

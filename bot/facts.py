@@ -549,6 +549,9 @@ _TOPIC = re.compile(r"\s*(?:日付|日時|期日|日)?\s*(?:は|が|:|=|とし�
 _AFTER_BONUS = 2  # a cue right after the date (「…に初回注文」) beats one a little closer before it
 
 
+_SCRIPT_BOUNDARY = re.compile(r"(?<=[A-Za-z0-9])(?=[^A-Za-z0-9])|(?<=[^A-Za-z0-9])(?=[A-Za-z0-9])")
+
+
 @dataclass(frozen=True)
 class _CueMatcher:
     """One compiled pattern for every cue word, and the role each cue names."""
@@ -566,15 +569,23 @@ def _freeze(roles: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[str, .
 def _cue_matcher(roles: tuple[tuple[str, tuple[str, ...]], ...]) -> _CueMatcher:
     """Compile the cue words, longest first so 有効期限 wins over 期限."""
     role_of: dict[str, str] = {}
+    written: dict[str, str] = {}
     for role, cues in roles:
         for cue in cues:
-            key = unicodedata.normalize("NFKC", cue).casefold()
+            folded = unicodedata.normalize("NFKC", cue).casefold().strip()
+            key = _SPACES.sub("", folded)
             if key:
                 role_of.setdefault(key, role)
+                written.setdefault(key, folded)
     if not role_of:
         return _CueMatcher(None, role_of)
-    alternatives = sorted(role_of, key=len, reverse=True)
-    pattern = re.compile("|".join(re.escape(cue) for cue in alternatives), re.IGNORECASE)
+    # People type 「Sign の注文」 as often as 「Signの注文」: spaces may sit where the
+    # cue has one or where Latin meets kana/kanji; matches are looked up without them.
+    alternatives = []
+    for key in sorted(role_of, key=len, reverse=True):
+        parts = [p for chunk in _SPACES.split(written[key]) for p in _SCRIPT_BOUNDARY.split(chunk)]
+        alternatives.append(r"\s*".join(re.escape(part) for part in parts if part))
+    pattern = re.compile("|".join(alternatives), re.IGNORECASE)
     return _CueMatcher(pattern, role_of)
 
 
@@ -585,7 +596,7 @@ def _assign_roles(text: str, spans: Sequence[tuple[int, int]], matcher: _CueMatc
         return roles
     cues: list[tuple[int, int, str]] = []
     for match in matcher.pattern.finditer(text):
-        role = matcher.role_of.get(match.group().casefold())
+        role = matcher.role_of.get(_SPACES.sub("", match.group().casefold()))
         if role and not any(match.start() < e and s < match.end() for s, e in spans):
             cues.append((match.start(), match.end(), role))
     breaks = [i for i, ch in enumerate(text) if ch in _CLAUSE_BREAK]
@@ -647,6 +658,12 @@ _YEARS_BEFORE = re.compile(
     + _NUM
     + r"\s*年(?:間)?(?![0-9]|\s*(?:以内|以上|以下|前|後|度|月|目|半|ぶり))"
 )
+# A whole message that is only a number of years answers the bot's 「何年更新しますか」: 「2年で」「3年でお願いします」.
+_YEARS_REPLY = re.compile(
+    r"\s*"
+    + _NUM
+    + r"\s*年(?:間)?(?=(?:分)?\s*(?:で|に|です)?\s*(?:お願い(?:します)?|します|してください)?\s*[。.!?]*\s*\Z)"
+)
 _QUANTITY = re.compile(
     r"(?<![0-9.,])([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\s*(万|千))?\s*"
     r"(?:件|トランザクション|クレジット|ライセンス|シート|ユーザー|ユーザ|台|個)"
@@ -670,13 +687,13 @@ def _kanji_number(text: str) -> int | None:
 def _numbers(text: str) -> Iterable[tuple[int, int, str, int]]:
     """Renewal years and quantities as (start, end, name, value) in normalised offsets."""
     seen: list[tuple[int, int]] = []
-    for pattern in (_YEARS_AFTER, _YEARS_BEFORE):
-        for match in pattern.finditer(text):
-            value = _kanji_number(match.group(1))
-            start, end = match.start(1), match.end()
-            if value is not None and 1 <= value <= 10 and not any(start < e and s < end for s, e in seen):
-                seen.append((start, end))
-                yield start, end, "years", value
+    reply = _YEARS_REPLY.match(text)
+    for match in [reply] if reply else [*_YEARS_AFTER.finditer(text), *_YEARS_BEFORE.finditer(text)]:
+        value = _kanji_number(match.group(1))
+        start, end = match.start(1), match.end()
+        if value is not None and 1 <= value <= 10 and not any(start < e and s < end for s, e in seen):
+            seen.append((start, end))
+            yield start, end, "years", value
     for match in _QUANTITY.finditer(text):
         value = int(match.group(1).replace(",", ""))
         value *= {"万": 10000, "千": 1000}.get(match.group(2) or "", 1)

@@ -84,24 +84,34 @@ class FugashiTokenizer:
 
 @dataclass(frozen=True)
 class Analysis:
-    """What the index needs from one text: content lemmas and the reading string."""
+    """What the index needs from one text: content lemmas, adjacent content-lemma pairs, the reading."""
 
     terms: tuple[str, ...]
     reading: str
+    pairs: tuple[str, ...] = ()
 
 
 def analyse(tokens: Iterable[Token]) -> Analysis:
-    """Content-word lemmas and the katakana reading of everything but symbols."""
+    """Content-word lemmas, pairs of adjacent ones, and the katakana reading of everything but symbols."""
     terms: list[str] = []
+    pairs: list[str] = []
     reading: list[str] = []
+    prev = ""
     for tok in tokens:
         if tok.pos in ("補助記号", "空白", "記号"):
             reading.append(" ")
+            prev = ""
             continue
         reading.append(tok.reading)
         if tok.pos in _CONTENT_POS and tok.lemma not in _STOP_LEMMAS:
             terms.append(tok.lemma)
-    return Analysis(tuple(terms), "".join(reading))
+            # unidic's short units split compounds (住民|票, 図書|館); a pair puts them back together
+            if prev:
+                pairs.append(f"{prev}+{tok.lemma}")
+            prev = tok.lemma
+        else:
+            prev = ""
+    return Analysis(tuple(terms), "".join(reading), tuple(pairs))
 
 
 def char_ngrams(text: str, n: int = 2) -> list[str]:

@@ -359,6 +359,10 @@ def test_order_number_digits_are_not_dates_or_quantities() -> None:
         ("更新は3年にしたい", 3),
         ("更新期間は2年", 2),
         ("３年更新", 3),
+        # A reply that is only a number of years (the bot asked 「何年分更新しますか」).
+        ("2年で", 2),
+        ("3年でお願いします", 3),
+        ("２年です。", 2),
     ],
 )
 def test_years(text: str, expected: int) -> None:
@@ -377,6 +381,8 @@ def test_years(text: str, expected: int) -> None:
         "3年ぶりに更新",
         "11年版",
         "24年3月31日に更新",
+        "契約して2年。",
+        "24年で",
     ],
 )
 def test_not_years(text: str) -> None:
