@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,17 +13,36 @@ import numpy as np
 
 from .index import Match
 
-FEATURES = ("bias", "score", "margin", "coverage", "reading_coverage", "fuzz")
+FEATURES = ("bias", "score", "margin", "coverage", "reading_coverage", "fuzz", "unknown", "unknown_name")
+_KANJI = re.compile(r"[\u3400-\u9fff\uf900-\ufaff々〆]")
+_KANA = re.compile(r"[ぁ-ゖァ-ヺｦ-ﾝ]")
+_NAME = re.compile(r"^(?:[a-z0-9][a-z0-9.+&-]*|[ァ-ヺー]{2,})$")
 
 
-def features(ranked: Sequence[Match]) -> list[float]:
-    """The evidence vector for the top match of a ranking (all zeros when nothing matched)."""
+def features(ranked: Sequence[Match], unknown: Sequence[str] = (), *, kana_only: bool = False) -> list[float]:
+    """The evidence for the top match; `unknown` are the question's words no entry uses.
+
+    An unknown katakana or latin word is usually a name: of another product (ノートン, Netflix)
+    or service, which is the commonest way an out-of-scope question borrows in-scope vocabulary.
+    A question typed in kana only (こうしんりょう, ｷｹﾞﾝｷﾞﾚ) is cut into the wrong words by the
+    tokenizer, so there the readings stand in for the lemmas and unknown words say nothing.
+    """
+    if kana_only:
+        unknown = ()
+    has_unknown = 1.0 if unknown else 0.0
+    has_name = 1.0 if any(_NAME.match(w) and not w.isdigit() for w in unknown) else 0.0
     if not ranked:
-        return [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        return [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, has_unknown, has_name]
     top = ranked[0]
     second = ranked[1].score if len(ranked) > 1 else 0.0
     margin = (top.score - second) / top.score if top.score > 0 else 0.0
-    return [1.0, top.score, margin, top.coverage, top.reading_coverage, top.fuzz]
+    coverage = top.reading_coverage if kana_only else top.coverage
+    return [1.0, top.score, margin, coverage, top.reading_coverage, top.fuzz, has_unknown, has_name]
+
+
+def is_kana_only(text: str) -> bool:
+    """True for a question typed in kana without kanji; a bare ending such as 「です」 is not one."""
+    return _KANJI.search(text) is None and len(_KANA.findall(text)) >= 4
 
 
 @dataclass(frozen=True)
@@ -31,11 +51,11 @@ class Calibration:
 
     weights: tuple[float, ...]
 
-    def confidence(self, ranked: Sequence[Match]) -> float:
+    def confidence(self, ranked: Sequence[Match], unknown: Sequence[str] = (), *, kana_only: bool = False) -> float:
         """P(top intent is right) in [0, 1]."""
         if not ranked:
             return 0.0
-        z = sum(w * x for w, x in zip(self.weights, features(ranked), strict=True))
+        z = sum(w * x for w, x in zip(self.weights, features(ranked, unknown, kana_only=kana_only), strict=True))
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     @classmethod
@@ -45,7 +65,7 @@ class Calibration:
             data = json.loads(path.read_text(encoding="utf-8"))
             weights = tuple(float(data["weights"][name]) for name in FEATURES)
         except (OSError, ValueError, KeyError, TypeError):
-            weights = (-4.0, 1.0, 2.0, 3.0, 1.0, 2.0)
+            weights = (-4.0, 1.0, 2.0, 3.0, 1.0, 2.0, -1.0, -2.0)
         return cls(weights)
 
     def save(self, path: Path, note: str) -> None:

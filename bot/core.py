@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .confidence import Calibration
+from .confidence import Calibration, is_kana_only
 from .config import Settings
 from .errors import InputError
 from .facts import Fact, extract_facts
@@ -57,6 +57,17 @@ class Answer:
         if data["trace"] is None:
             del data["trace"]
         return data
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one question gives the decision: its facts, ranking, product and unknown words."""
+
+    facts: list[Fact]
+    ranked: list[Match]
+    product: str | None
+    unknown: list[str]
+    kana_only: bool
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,18 @@ class Bot:
         groups = products if len(products) == 1 else None
         return self.index.search(text, limit=limit, groups=groups), (products[0] if len(products) == 1 else None)
 
+    def _evidence(self, text: str, today: date, product: str | None) -> Evidence:
+        """Facts, the ranking of the text without them, the product, and the words no entry knows."""
+        facts = extract_facts(text, today=today, roles=self._roles)
+        # dates and order numbers say nothing about the topic; ranking them only adds noise
+        masked = _mask(text, facts)
+        ranked, detected = self.rank(masked, product=product, limit=max(5, self.settings.suggestions + 1))
+        return Evidence(facts, ranked, detected, self.index.unknown_terms(masked), is_kana_only(normalize(masked)))
+
+    def evidence(self, text: str, *, today: date, product: str | None = None) -> Evidence:
+        """What the confidence model sees for a question (used to fit it)."""
+        return self._evidence(text, today, product)
+
     def ask(
         self,
         text: str,
@@ -131,16 +154,17 @@ class Bot:
             raise InputError("bad_product", f"unknown product '{product}'; known: "
                              + ", ".join(p.id for p in self.knowledge.products))
         sid = session_id or uuid.uuid4().hex
-        facts = extract_facts(text, today=today, roles=self._roles)
-        # dates and order numbers say nothing about the topic; ranking them only adds noise
-        ranked, detected = self.rank(_mask(text, facts), product=product,
-                                     limit=max(5, self.settings.suggestions + 1))
-        confidence = self.calibration.confidence(ranked)
+        ev = self._evidence(text, today, product)
+        facts, ranked, detected, unknown = ev.facts, ev.ranked, ev.product, ev.unknown
+        confidence = self.calibration.confidence(ranked, unknown, kana_only=ev.kana_only)
         confident = bool(ranked) and self._confident(ranked, confidence)
         state = self.sessions.get(sid) if session_id else None
         known = _facts_dict(facts)
         continued = False
-        if state and state.get("ask") and not (confident and ranked[0].id != state["intent"]):
+        # a reply continues the pending question when it gives an asked fact and is not about something else:
+        # neither confidently another intent nor carrying words the knowledge base has never seen (明日の天気)
+        if (state and state.get("ask") and not (confident and ranked[0].id != state["intent"])
+                and not unknown):
             merged = _fill_asked(_restore(state.get("facts", {})), known, state["ask"], self._roles)
             if merged is not None:  # this message gives what the bot asked for
                 intent, known, continued = state["intent"], merged, True
@@ -246,12 +270,15 @@ class Bot:
 
 
 def _mask(text: str, facts: Sequence[Fact]) -> str:
-    """The text with every fact's span blanked out."""
-    chars = list(text)
-    for f in facts:
-        for i in range(f.start, min(f.end, len(chars))):
-            chars[i] = " "
-    return "".join(chars)
+    """The text with every fact's span blanked out; an order number leaves the word 注文番号 behind."""
+    out, pos = [], 0
+    for f in sorted({(f.start, f.end, f.name == "order_number") for f in facts if f.name != "order_kind"}):
+        if f[0] < pos:
+            continue
+        out += [text[pos:f[0]], " 注文番号 " if f[2] else " "]
+        pos = f[1]
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _facts_dict(facts: Sequence[Fact]) -> dict[str, Any]:

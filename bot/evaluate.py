@@ -88,9 +88,10 @@ def evaluate(bot: Bot, cases: Sequence[Case], *, today: date) -> tuple[Report, l
     rows: list[tuple[list[float], bool]] = []
     for case in cases:
         report.total += 1
-        ranked, _ = bot.rank(case.text, limit=5)
-        top = ranked[0].id if ranked else None
-        rows.append((features(ranked), case.intent is not None and top == case.intent))
+        ev = bot.evidence(case.text, today=case.today or today)
+        top = ev.ranked[0].id if ev.ranked else None
+        rows.append((features(ev.ranked, ev.unknown, kana_only=ev.kana_only),
+                     case.intent is not None and top == case.intent))
         got = bot.ask(case.text, today=case.today or today).intent
         if case.intent is None:
             report.out_scope += 1

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 from rapidfuzz import fuzz, process
 
-from .text import Analysis, Tokenizer, analyse, char_ngrams, normalize, replace_synonyms
+from .text import Analysis, Tokenizer, analyse, char_ngrams, normalize, synonym_replacer
 
 Scorer = Callable[..., float]
 
@@ -100,7 +100,7 @@ class Index:
         self.docs = tuple(docs)
         self.weights = weights or Weights()
         self._tokenizer = tokenizer
-        self._synonyms = tuple(synonyms)
+        self._synonyms = synonym_replacer(synonyms)
         self._scorer = scorer
         w = self.weights
         phr_terms: list[tuple[str, ...]] = []
@@ -145,8 +145,12 @@ class Index:
 
     def analyse(self, text: str) -> Analysis:
         """Normalise, apply synonyms, tokenise."""
-        norm = replace_synonyms(normalize(text), self._synonyms)
+        norm = self._synonyms(normalize(text))
         return analyse(self._tokenizer.tokenize(norm))
+
+    def unknown_terms(self, text: str) -> list[str]:
+        """Content words of `text` that no document's questions or answer use."""
+        return [t for t in self.analyse(text).terms if t not in self._lemma.df and t not in self._answer.df]
 
     def search(
         self,

@@ -44,3 +44,8 @@ def test_tokens_carry_lemma_and_reading(tokenizer: FugashiTokenizer) -> None:
 
 def test_loanword_gloss_is_stripped(tokenizer: FugashiTokenizer) -> None:
     assert [t.lemma for t in tokenizer.tokenize("サブスクリプション")] == ["サブスクリプション"]
+
+
+def test_synonym_inside_its_canonical_word_does_not_double() -> None:
+    table = [("応当日", "契約応当日"), ("アニバーサリー", "契約応当日")]
+    assert replace_synonyms("契約応当日と応当日とアニバーサリー", table) == "契約応当日と契約応当日と契約応当日"
