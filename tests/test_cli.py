@@ -1,0 +1,114 @@
+"""The CLI: answers, look-ups, checks and evaluation; errors as messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+from .conftest import ROOT
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_ask_json(runner: CliRunner) -> None:
+    question = "2023年6月30日に期限が切れたけど更新できる？"
+    result = runner.invoke(main, ["ask", question, "--today", "2025-05-15", "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["intent"] == "renew-after-expiry"
+    assert body["computed"]["renewal_deadline"] == "2025-06-30"
+    assert "2025年6月30日まで更新できます" in body["answer"]
+
+
+def test_ask_explain_shows_facts_rules_and_computations(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["ask", "2023年6月30日に期限が切れたけど更新できる？", "--today", "2025-05-15",
+                                  "--json", "--explain"])
+    trace = json.loads(result.output)["trace"]
+    assert trace["facts"][0] == {"name": "expiry", "value": "2023-06-30", "span": [0, 10], "text": "2023年6月30日"}
+    tried = [t for t in trace["rules"] if "rule" in t]
+    assert tried[0]["rule"] == "renew-after-expiry-not-expired" and tried[0]["held"] is False
+    assert any(t["held"] for t in tried)
+    steps = next(t["computations"] for t in trace["rules"] if "computations" in t)
+    assert {"name": "renewal_deadline", "op": "add", "inputs": {"expiry": "2023-06-30"},
+            "value": "2025-06-30"} in steps
+
+
+def test_ask_bad_today(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["ask", "更新", "--today", "tomorrow"])
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+
+
+def test_ask_empty_text(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["ask", "   "])
+    assert result.exit_code == 1 and "'text' is empty" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_search(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["search", "インボイス", "--limit", "2"])
+    assert result.exit_code == 0
+    assert result.output.startswith("1. [")
+    assert "インボイス" in result.output
+
+
+def test_check_passes_on_the_shipped_knowledge(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "rule examples passed" in result.output
+
+
+def test_check_reports_a_broken_rule_file(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    path = tmp_path / "rules" / "virusbuster.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("{add: {date: expiry, years: 2}}",
+                                                             "{add: {date: expirydate, years: 2}}"), encoding="utf-8")
+    monkeypatch.setenv("FAQBOT_RULES_DIR", str(tmp_path / "rules"))
+    result = runner.invoke(main, ["check"])
+    assert result.exit_code == 1
+    assert "rules/virusbuster.yaml:" in result.output
+    assert "unknown fact 'expirydate' (hint: did you mean 'expiry'?)" in result.output
+
+
+def test_check_fails_on_a_broken_example(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    path = tmp_path / "rules" / "adobe-vip.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("anniversary_from_order: 2025-01-16,",
+                                                             "anniversary_from_order: 2025-01-17,"), encoding="utf-8")
+    monkeypatch.setenv("FAQBOT_RULES_DIR", str(tmp_path / "rules"))
+    result = runner.invoke(main, ["check"])
+    assert result.exit_code == 1
+    assert "expected anniversary_from_order = 2025-01-17, got 2025-01-16" in result.output
+
+
+def test_bad_setting_is_named(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAQBOT_THRESHOLD", "high")
+    result = runner.invoke(main, ["ask", "更新"])
+    assert result.exit_code == 1 and "FAQBOT_THRESHOLD='high'" in result.output
+
+
+def test_eval_prints_report_and_writes_json(runner: CliRunner, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- {text: 更新料はいくらですか, intent: renewal-fee}\n- {text: 今日の天気は？, intent: null}\n",
+                     encoding="utf-8")
+    out = tmp_path / "report.json"
+    result = runner.invoke(main, ["eval", str(cases), "--today", "2025-05-15", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "fallback precision" in result.output and "in-scope accuracy" in result.output
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["total"] == 2 and figures["in_scope"] == 1
+
+
+def test_eval_bad_file(runner: CliRunner, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- {text: 更新}\n", encoding="utf-8")
+    result = runner.invoke(main, ["eval", str(cases)])
+    assert result.exit_code == 1 and "each item needs 'text' and 'intent'" in result.output

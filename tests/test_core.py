@@ -1,0 +1,87 @@
+"""Bot.ask end to end: honesty, follow-ups and their expiry, robustness to any input."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import Bot, InputError
+from bot.sessions import MemoryStore
+
+from .conftest import ROOT, TODAY
+
+
+def test_fallback_offers_suggestions_and_contact(bot: Bot) -> None:
+    answer = bot.ask("ノートンの更新料金を教えて", today=TODAY)
+    assert answer.intent is None
+    assert answer.confidence < bot.settings.threshold or answer.suggestions
+    assert "サポート窓口へお問い合わせください" in answer.answer
+
+
+def test_suggestions_when_unsure(bot: Bot) -> None:
+    answer = bot.ask("期限", today=TODAY)
+    if answer.intent is None:
+        assert answer.suggestions and all(s.question for s in answer.suggestions)
+        assert "もしかして" in answer.answer
+
+
+def test_product_restriction(bot: Bot) -> None:
+    answer = bot.ask("更新できますか", today=TODAY, product="adobe-vip")
+    assert answer.product in (None, "adobe-vip")
+    assert answer.intent is None or bot.knowledge.entry(answer.intent).product == "adobe-vip"
+
+
+def test_unknown_product_is_an_input_error(bot: Bot) -> None:
+    with pytest.raises(InputError) as info:
+        bot.ask("更新", today=TODAY, product="norton")
+    assert info.value.code == "bad_product"
+
+
+def test_follow_up_expires(bot: Bot) -> None:
+    now = [0.0]
+    store = MemoryStore(ttl=10, clock=lambda: now[0])
+    original = bot.sessions
+    bot.sessions = store
+    try:
+        first = bot.ask("期限が切れたけど更新できますか", today=TODAY, session_id="ttl-1")
+        assert first.rule == "renew-after-expiry-ask"
+        now[0] = 11.0
+        late = bot.ask("2023年6月30日です", today=TODAY, session_id="ttl-1")
+        assert late.intent is None  # the question it answered is forgotten: honest fallback, not a guess
+    finally:
+        bot.sessions = original
+
+
+def test_every_entry_answers_its_own_canonical_question(bot: Bot) -> None:
+    wrong = []
+    for entry in bot.knowledge.entries:
+        got = bot.ask(entry.question, today=TODAY).intent
+        if got != entry.id:
+            wrong.append((entry.id, got))
+    assert wrong == []
+
+
+def test_answer_keeps_document_wording(bot: Bot) -> None:
+    seed = (ROOT.parent / "shared" / "seeds" / "000_6d32dfd42190f3a0.txt")
+    answer = bot.ask("更新したあとアプリの再インストールは必要ですか", today=TODAY)
+    assert answer.intent == "no-reinstall"
+    text = bot.knowledge.entry("no-reinstall").answer
+    assert text in answer.answer
+    if seed.exists():
+        squashed = "".join(seed.read_text(encoding="utf-8").split())
+        assert all("".join(line.split()) in squashed for line in text.splitlines())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=200), day=st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31)))
+def test_any_text_gives_an_answer_or_an_input_error(bot: Bot, text: str, day: date) -> None:
+    try:
+        answer = bot.ask(text, today=day)
+    except InputError:
+        return
+    assert answer.answer
+    assert 0.0 <= answer.confidence <= 1.0
+    assert (answer.intent is None) == (answer.answer.startswith("申し訳ありません"))
