@@ -84,8 +84,57 @@ def today_in(tz: str) -> date:
     return datetime.now(ZoneInfo(tz)).date()
 
 
+class _Snapshot:
+    """Everything derived from one Knowledge; replaced whole on reload, never changed in place."""
+
+    def __init__(self, knowledge: Knowledge, tokenizer: Tokenizer, settings: Settings) -> None:
+        self.knowledge = knowledge
+        self.settings = settings
+        self.index = Index(
+            [Document(e.id, e.phrasings, e.answer, e.product) for e in knowledge.entries],
+            tokenizer=tokenizer,
+            synonyms=knowledge.synonyms,
+        )
+        self.entries = {e.id: e for e in knowledge.entries}
+        self.roles = {role: list(cues) for role, cues in knowledge.date_roles}
+        self.aliases = [(p.id, _alias_forms(p.name, *p.aliases)) for p in knowledge.products]
+
+    def detect_products(self, text: str) -> list[str]:
+        """Products named in the text, by alias."""
+        norm = normalize(text)
+        kata = to_katakana(norm)
+        return [pid for pid, aliases in self.aliases if any(a and (a in norm or a in kata) for a in aliases)]
+
+    def rank(self, text: str, *, product: str | None = None, limit: int = 5) -> tuple[list[Match], str | None]:
+        """Ranked intents, restricted to the named or detected product when there is exactly one."""
+        products = [product] if product else self.detect_products(text)
+        groups = products if len(products) == 1 else None
+        return self.index.search(text, limit=limit, groups=groups), (products[0] if len(products) == 1 else None)
+
+    def evidence(self, text: str, today: date, product: str | None) -> Evidence:
+        """Facts, the ranking of the text without them, the product, and the words no entry knows."""
+        facts = extract_facts(text, today=today, roles=self.roles)
+        # dates and order numbers say nothing about the topic; ranking them only adds noise
+        masked = _mask(text, facts)
+        ranked, detected = self.rank(masked, product=product, limit=max(5, self.settings.suggestions + 1))
+        return Evidence(facts, ranked, detected, self.index.unknown_terms(masked), is_kana_only(normalize(masked)))
+
+    def contact_text(self, product: str | None) -> str:
+        """The support contact, in the documents' own words."""
+        products = [p for p in self.knowledge.products if product in (None, p.id)]
+        if len(products) == 1:
+            return products[0].contact
+        return "\n".join(f"{p.name}: {p.contact}" for p in products)
+
+    def check_product(self, product: str | None) -> None:
+        """InputError for a product id the knowledge does not have."""
+        if product is not None and self.knowledge.product(product) is None:
+            raise InputError("bad_product", f"unknown product '{product}'; known: "
+                             + ", ".join(p.id for p in self.knowledge.products))
+
+
 class Bot:
-    """Answers questions from one loaded, immutable Knowledge."""
+    """Answers questions from loaded knowledge, which `reload` swaps atomically while serving."""
 
     def __init__(
         self,
@@ -97,47 +146,51 @@ class Bot:
         calibration: Calibration | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self.knowledge = knowledge
         self._tokenizer = tokenizer or FugashiTokenizer()
-        self.index = Index(
-            [Document(e.id, e.phrasings, e.answer, e.product) for e in knowledge.entries],
-            tokenizer=self._tokenizer,
-            synonyms=knowledge.synonyms,
-        )
+        self._snap = _Snapshot(knowledge, self._tokenizer, self.settings)
         self.sessions: SessionStore = sessions or MemoryStore(self.settings.session_ttl)
         self.calibration = calibration or Calibration.load(self.settings.calibration)
-        self._entries = {e.id: e for e in knowledge.entries}
-        self._roles = {role: list(cues) for role, cues in knowledge.date_roles}
-        self._aliases = [(p.id, _alias_forms(p.name, *p.aliases)) for p in knowledge.products]
+
+    @property
+    def knowledge(self) -> Knowledge:
+        """The knowledge answers come from now."""
+        return self._snap.knowledge
+
+    @property
+    def index(self) -> Index:
+        """The index of the current knowledge."""
+        return self._snap.index
 
     @property
     def version(self) -> str:
         """The knowledge version answers come from."""
-        return self.knowledge.version
+        return self._snap.knowledge.version
+
+    def reload(self, knowledge: Knowledge | None = None) -> str:
+        """Load faq/ and rules/ again (running every rule example) and swap them in.
+
+        Raises ConfigError listing every problem, and then the old knowledge goes on serving.
+        """
+        if knowledge is None:
+            knowledge = load_knowledge(self.settings.faq_dir, self.settings.rules_dir, run_examples=True)
+        self._snap = _Snapshot(knowledge, self._tokenizer, self.settings)  # one reference swap: atomic
+        return knowledge.version
 
     def detect_products(self, text: str) -> list[str]:
         """Products named in the text, by alias."""
-        norm = normalize(text)
-        kata = to_katakana(norm)
-        return [pid for pid, aliases in self._aliases if any(a and (a in norm or a in kata) for a in aliases)]
+        return self._snap.detect_products(text)
 
     def rank(self, text: str, *, product: str | None = None, limit: int = 5) -> tuple[list[Match], str | None]:
         """Ranked intents, restricted to the named or detected product when there is exactly one."""
-        products = [product] if product else self.detect_products(text)
-        groups = products if len(products) == 1 else None
-        return self.index.search(text, limit=limit, groups=groups), (products[0] if len(products) == 1 else None)
-
-    def _evidence(self, text: str, today: date, product: str | None) -> Evidence:
-        """Facts, the ranking of the text without them, the product, and the words no entry knows."""
-        facts = extract_facts(text, today=today, roles=self._roles)
-        # dates and order numbers say nothing about the topic; ranking them only adds noise
-        masked = _mask(text, facts)
-        ranked, detected = self.rank(masked, product=product, limit=max(5, self.settings.suggestions + 1))
-        return Evidence(facts, ranked, detected, self.index.unknown_terms(masked), is_kana_only(normalize(masked)))
+        return self._snap.rank(text, product=product, limit=limit)
 
     def evidence(self, text: str, *, today: date, product: str | None = None) -> Evidence:
         """What the confidence model sees for a question (used to fit it)."""
-        return self._evidence(text, today, product)
+        return self._snap.evidence(text, today, product)
+
+    def contact_text(self, product: str | None) -> str:
+        """The support contact, in the documents' own words."""
+        return self._snap.contact_text(product)
 
     def ask(
         self,
@@ -150,11 +203,10 @@ class Bot:
     ) -> Answer:
         """Answer one message of a conversation: match, read facts, decide by rules, compose."""
         text = self._check_text(text)
-        if product is not None and self.knowledge.product(product) is None:
-            raise InputError("bad_product", f"unknown product '{product}'; known: "
-                             + ", ".join(p.id for p in self.knowledge.products))
+        snap = self._snap  # one consistent view of the knowledge for the whole answer
+        snap.check_product(product)
         sid = session_id or uuid.uuid4().hex
-        ev = self._evidence(text, today, product)
+        ev = snap.evidence(text, today, product)
         facts, ranked, detected, unknown = ev.facts, ev.ranked, ev.product, ev.unknown
         confidence = self.calibration.confidence(ranked, unknown, kana_only=ev.kana_only)
         confident = bool(ranked) and self._confident(ranked, confidence)
@@ -165,29 +217,34 @@ class Bot:
         # neither confidently another intent nor carrying words the knowledge base has never seen (明日の天気)
         if (state and state.get("ask") and not (confident and ranked[0].id != state["intent"])
                 and not unknown):
-            merged = _fill_asked(_restore(state.get("facts", {})), known, state["ask"], self._roles)
+            merged = _fill_asked(_restore(state.get("facts", {})), known, state["ask"], snap.roles)
             if merged is not None:  # this message gives what the bot asked for
                 intent, known, continued = state["intent"], merged, True
         if not continued:
             if not confident:
                 if state:
                     self.sessions.delete(sid)
-                return self._fallback(ranked, confidence, detected, sid, self._trace(explain, today, facts, ranked))
+                return self._fallback(snap, ranked, confidence, detected, sid,
+                                      self._trace(snap, explain, today, facts, ranked))
             intent = ranked[0].id
-        entry = self._entries[intent]
-        decision = self.knowledge.rules.decide(intent, known, today)
+        entry = snap.entries.get(intent)
+        if entry is None:  # a pending question whose entry a reload removed
+            self.sessions.delete(sid)
+            return self._fallback(snap, ranked, confidence, detected, sid,
+                                  self._trace(snap, explain, today, facts, ranked))
+        decision = snap.knowledge.rules.decide(intent, known, today)
         if decision.ask:
             self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known)})
         elif session_id or state:
             self.sessions.delete(sid)
-        trace = self._trace(explain, today, facts, ranked, decision, continued)
+        trace = self._trace(snap, explain, today, facts, ranked, decision, continued)
         return Answer(
             answer=_compose(entry, decision),
             intent=entry.id,
             confidence=round(1.0 if continued else confidence, 4),
             product=entry.product,
             session_id=sid,
-            version=self.version,
+            version=snap.knowledge.version,
             computed=decision.computed,
             rule=decision.rule,
             follow_up=decision.follow_up,
@@ -195,13 +252,14 @@ class Bot:
             trace=trace,
         )
 
-    def _trace(self, explain: bool, today: date, facts: Sequence[Fact], ranked: Sequence[Match],
-               decision: Decision | None = None, continued: bool = False) -> dict[str, Any] | None:
+    def _trace(self, snap: _Snapshot, explain: bool, today: date, facts: Sequence[Fact],
+               ranked: Sequence[Match], decision: Decision | None = None,
+               continued: bool = False) -> dict[str, Any] | None:
         if not explain:
             return None
         return {
             "today": today.isoformat(),
-            "knowledge_version": self.version,
+            "knowledge_version": snap.knowledge.version,
             "facts": [{"name": f.name, "value": _plain(f.value), "span": [f.start, f.end], "text": f.text,
                        **({"note": f.note} if f.note else {})} for f in facts],
             "ranking": [asdict(m) for m in ranked],
@@ -218,11 +276,11 @@ class Bot:
         return True
 
     def _fallback(
-        self, ranked: Sequence[Match], confidence: float, product: str | None, sid: str,
+        self, snap: _Snapshot, ranked: Sequence[Match], confidence: float, product: str | None, sid: str,
         trace: dict[str, Any] | None,
     ) -> Answer:
         suggestions = tuple(
-            Suggestion(m.id, self._entries[m.id].question, round(confidence * m.score / ranked[0].score, 4))
+            Suggestion(m.id, snap.entries[m.id].question, round(confidence * m.score / ranked[0].score, 4))
             for m in ranked[: self.settings.suggestions]
             if m.score >= 0.5 * ranked[0].score
         )
@@ -230,33 +288,26 @@ class Bot:
         if suggestions:
             lines.append("もしかして、次のご質問でしょうか。")
             lines += [f"・{s.question}" for s in suggestions]
-        lines.append(self.contact_text(product))
+        lines.append(snap.contact_text(product))
         return Answer(
             answer="\n".join(lines),
             intent=None,
             confidence=round(confidence, 4),
             product=product,
             session_id=sid,
-            version=self.version,
+            version=snap.knowledge.version,
             suggestions=suggestions,
             trace=trace,
         )
 
-    def contact_text(self, product: str | None) -> str:
-        """The support contact, in the documents' own words."""
-        products = [p for p in self.knowledge.products if product in (None, p.id)]
-        if len(products) == 1:
-            return products[0].contact
-        return "\n".join(f"{p.name}: {p.contact}" for p in products)
-
     def search(self, query: str, *, product: str | None = None, limit: int = 10) -> list[Hit]:
         """The agents' look-up: ranked entries with full answers."""
         query = self._check_text(query)
-        if product is not None and self.knowledge.product(product) is None:
-            raise InputError("bad_product", f"unknown product '{product}'")
+        snap = self._snap
+        snap.check_product(product)
         groups = [product] if product else None
-        return [Hit(self._entries[m.id], round(m.score, 4), m.question)
-                for m in self.index.search(query, limit=limit, groups=groups)]
+        return [Hit(snap.entries[m.id], round(m.score, 4), m.question)
+                for m in snap.index.search(query, limit=limit, groups=groups)]
 
     def _check_text(self, text: str) -> str:
         if not isinstance(text, str):

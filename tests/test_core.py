@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import Bot, InputError
+from bot import Bot, ConfigError, InputError, Settings, load_bot
 from bot.sessions import MemoryStore
+from bot.text import FugashiTokenizer
 
 from .conftest import ROOT, TODAY
 
@@ -85,3 +88,24 @@ def test_any_text_gives_an_answer_or_an_input_error(bot: Bot, text: str, day: da
     assert answer.answer
     assert 0.0 <= answer.confidence <= 1.0
     assert (answer.intent is None) == (answer.answer.startswith("申し訳ありません"))
+
+
+def test_reload_refuses_broken_rules_and_keeps_serving(tmp_path: Path, tokenizer: FugashiTokenizer) -> None:
+    shutil.copytree(ROOT / "faq", tmp_path / "faq")
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    bot = load_bot(Settings(faq_dir=tmp_path / "faq", rules_dir=tmp_path / "rules"), tokenizer=tokenizer)
+    question = "2023年6月30日に期限が切れたけど更新できる？"
+    before = bot.ask(question, today=TODAY)
+    rules = tmp_path / "rules" / "virusbuster.yaml"
+    good = rules.read_text(encoding="utf-8")
+    rules.write_text(good.replace("op: on_or_before", "op: on_or_befor"), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        bot.reload()
+    assert "unknown operator 'on_or_befor'" in str(info.value)
+    after = bot.ask(question, today=TODAY)
+    assert (after.version, after.rule, after.answer) == (before.version, before.rule, before.answer)
+    rules.write_text(good.replace("まで更新できます", "までは更新できます"), encoding="utf-8")
+    version = bot.reload()
+    fresh = bot.ask(question, today=TODAY)
+    assert version != before.version and fresh.version == version
+    assert "2025年6月30日までは更新できます" in fresh.answer
