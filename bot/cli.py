@@ -126,31 +126,36 @@ def check() -> None:
 
 
 @main.command("eval")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--today", help="as-of date for cases without one (default: today)")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="write the figures here")
 @click.option("--errors", default=20, show_default=True, help="how many errors to list")
 @click.option("--calibrate", is_flag=True, help="fit the confidence model on FILE and save it (dev data only!)")
-def eval_cmd(file: Path, today: str | None, json_out: Path | None, errors: int, calibrate: bool) -> None:
-    """Score a question set and print a report."""
-    from .confidence import fit
+def eval_cmd(files: tuple[Path, ...], today: str | None, json_out: Path | None, errors: int,
+             calibrate: bool) -> None:
+    """Score question sets (YAML lists of {text, intent}) and print a report."""
+    from .confidence import Calibration, choose_threshold, fit
     from .evaluate import evaluate, format_report, load_cases
 
     settings = _settings()
     bot = _bot(settings)
     try:
-        cases = load_cases(file)
+        cases = [case for file in files for case in load_cases(file)]
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     day = _day(today, settings)
     if calibrate:
         _, rows = evaluate(bot, cases, today=day)
-        model = fit([r[0] for r in rows], [r[1] for r in rows])
-        model.save(settings.calibration, note=f"{file.name}, {len(rows)} questions")
+        weights = fit([r.features for r in rows], [bool(r.right) for r in rows]).weights
+        threshold, worst = choose_threshold(
+            [(Calibration(weights).probability(r.features), r.margin_ok, r.right) for r in rows])
+        model = Calibration(weights, threshold)
+        model.save(settings.calibration, note=f"{' + '.join(f.name for f in files)}, {len(rows)} questions")
         bot.calibration = model
-        click.echo(f"calibration written to {settings.calibration}: {model.weights}")
+        click.echo(f"calibration written to {settings.calibration}: threshold {threshold:.2f} "
+                   f"(worse of in-scope accuracy and out-of-scope rejection: {worst:.3f})")
     report, _ = evaluate(bot, cases, today=day)
-    click.echo(format_report(file.name, report, show_errors=errors))
+    click.echo(format_report(" + ".join(f.name for f in files), report, show_errors=errors))
     if json_out:
         json_out.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 

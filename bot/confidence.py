@@ -50,12 +50,17 @@ class Calibration:
     """Logistic-regression weights over FEATURES, fitted by `faqbot eval --calibrate`."""
 
     weights: tuple[float, ...]
+    threshold: float = 0.5  # chosen with the weights: the confidence below which the bot does not answer
 
     def confidence(self, ranked: Sequence[Match], unknown: Sequence[str] = (), *, kana_only: bool = False) -> float:
         """P(top intent is right) in [0, 1]."""
         if not ranked:
             return 0.0
-        z = sum(w * x for w, x in zip(self.weights, features(ranked, unknown, kana_only=kana_only), strict=True))
+        return self.probability(features(ranked, unknown, kana_only=kana_only))
+
+    def probability(self, vector: Sequence[float]) -> float:
+        """The model's output for one feature vector."""
+        z = sum(w * x for w, x in zip(self.weights, vector, strict=True))
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     @classmethod
@@ -64,13 +69,15 @@ class Calibration:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             weights = tuple(float(data["weights"][name]) for name in FEATURES)
+            threshold = float(data.get("threshold", 0.5))
         except (OSError, ValueError, KeyError, TypeError):
-            weights = (-4.0, 1.0, 2.0, 3.0, 1.0, 2.0, -1.0, -2.0)
-        return cls(weights)
+            weights, threshold = (-4.0, 1.0, 2.0, 3.0, 1.0, 2.0, -1.0, -2.0), 0.5
+        return cls(weights, threshold)
 
     def save(self, path: Path, note: str) -> None:
         """Write the weights as JSON, with a note on where they came from."""
-        data = {"weights": dict(zip(FEATURES, self.weights, strict=True)), "fitted_on": note}
+        data = {"weights": dict(zip(FEATURES, self.weights, strict=True)), "threshold": self.threshold,
+                "fitted_on": note}
         path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
@@ -90,3 +97,23 @@ def fit(rows: Sequence[Sequence[float]], labels: Sequence[bool], l2: float = 1.0
         if float(np.abs(step).max()) < 1e-8:
             break
     return Calibration(tuple(float(v) for v in w))
+
+
+def choose_threshold(cases: Sequence[tuple[float, bool, bool | None]]) -> tuple[float, float]:
+    """The threshold that maximises the worse of in-scope accuracy and out-of-scope rejection.
+
+    `cases` are (confidence, margin_ok, right): `right` is None for an out-of-scope question, else
+    whether the top intent is the expected one; `margin_ok` is False where the top-2 margin rule
+    already refuses. Both rates must be high for the product to be useful, so neither may be traded
+    away for the other.
+    """
+    inside = [p if ok and right else -1.0 for p, ok, right in cases if right is not None]
+    outside = [p if ok else -1.0 for p, ok, right in cases if right is None]
+    best_t, best = 0.5, -1.0
+    for step in range(10, 91):
+        t = step / 100
+        accuracy = sum(p >= t for p in inside) / (len(inside) or 1)
+        rejection = sum(p < t for p in outside) / (len(outside) or 1)
+        if min(accuracy, rejection) > best + 1e-9:
+            best_t, best = t, min(accuracy, rejection)
+    return best_t, best

@@ -18,7 +18,7 @@ class Settings:
     faq_dir: Path = _ROOT / "faq"
     rules_dir: Path = _ROOT / "rules"
     calibration: Path = Path(__file__).resolve().parent / "calibration.json"
-    threshold: float = 0.5
+    threshold: float = 0.0  # 0 = use the threshold fitted with the calibration
     min_margin: float = 0.04
     max_text_length: int = 1000
     max_body_bytes: int = 16 * 1024

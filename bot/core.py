@@ -269,7 +269,7 @@ class Bot:
         }
 
     def _confident(self, ranked: Sequence[Match], confidence: float) -> bool:
-        if confidence < self.settings.threshold:
+        if confidence < (self.settings.threshold or self.calibration.threshold):
             return False
         if len(ranked) > 1 and ranked[0].score > 0:
             return (ranked[0].score - ranked[1].score) / ranked[0].score >= self.settings.min_margin

@@ -82,16 +82,28 @@ def load_cases(path: Path) -> list[Case]:
     return cases
 
 
-def evaluate(bot: Bot, cases: Sequence[Case], *, today: date) -> tuple[Report, list[tuple[list[float], bool]]]:
-    """Ask every case; also return (features, top-1-is-right) rows for calibration."""
+@dataclass(frozen=True)
+class Row:
+    """What calibration needs from one case: the evidence, and whether the top intent was right."""
+
+    features: list[float]
+    right: bool | None  # None for an out-of-scope question
+    margin_ok: bool
+
+
+def evaluate(bot: Bot, cases: Sequence[Case], *, today: date) -> tuple[Report, list[Row]]:
+    """Ask every case; also return the rows calibration is fitted on."""
     report = Report()
-    rows: list[tuple[list[float], bool]] = []
+    rows: list[Row] = []
     for case in cases:
         report.total += 1
         ev = bot.evidence(case.text, today=case.today or today)
         top = ev.ranked[0].id if ev.ranked else None
-        rows.append((features(ev.ranked, ev.unknown, kana_only=ev.kana_only),
-                     case.intent is not None and top == case.intent))
+        margin_ok = len(ev.ranked) < 2 or (
+            ev.ranked[0].score > 0
+            and (ev.ranked[0].score - ev.ranked[1].score) / ev.ranked[0].score >= bot.settings.min_margin)
+        rows.append(Row(features(ev.ranked, ev.unknown, kana_only=ev.kana_only),
+                        None if case.intent is None else top == case.intent, margin_ok))
         got = bot.ask(case.text, today=case.today or today).intent
         if case.intent is None:
             report.out_scope += 1

@@ -1,0 +1,40 @@
+"""Answer quality on the question sets: a regression guard, not the measurement (see README for figures).
+
+The floors sit a little under today's figures so that a change that makes the bot worse fails here.
+holdout.yaml is never used to tune anything; dev.yaml and calibration.yaml are development data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import Bot
+from bot.evaluate import evaluate, load_cases
+
+from .conftest import TODAY
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize(
+    ("files", "in_scope", "out_of_scope"),
+    [
+        (["dev.yaml", "calibration.yaml"], 0.85, 0.85),
+        (["holdout.yaml"], 0.78, 0.78),
+    ],
+)
+def test_quality_floor(bot: Bot, files: list[str], in_scope: float, out_of_scope: float) -> None:
+    cases = [c for f in files for c in load_cases(DATA / f)]
+    report, _ = evaluate(bot, cases, today=TODAY)
+    figures = report.as_dict()
+    assert figures["in_scope_accuracy"] >= in_scope, figures
+    assert figures["out_of_scope_rejected"] >= out_of_scope, figures
+
+
+def test_question_sets_use_known_intents(bot: Bot) -> None:
+    known = {e.id for e in bot.knowledge.entries}
+    for name in ["dev.yaml", "calibration.yaml", "holdout.yaml"]:
+        unknown = {c.intent for c in load_cases(DATA / name)} - known - {None}
+        assert unknown == set(), name
