@@ -147,13 +147,13 @@ def eval_cmd(files: tuple[Path, ...], today: str | None, json_out: Path | None, 
     if calibrate:
         _, rows = evaluate(bot, cases, today=day)
         weights = fit([r.features for r in rows], [bool(r.right) for r in rows]).weights
-        threshold, worst = choose_threshold(
+        threshold, accuracy, rejection = choose_threshold(
             [(Calibration(weights).probability(r.features), r.margin_ok, r.right) for r in rows])
         model = Calibration(weights, threshold)
         model.save(settings.calibration, note=f"{' + '.join(f.name for f in files)}, {len(rows)} questions")
         bot.calibration = model
         click.echo(f"calibration written to {settings.calibration}: threshold {threshold:.2f} "
-                   f"(worse of in-scope accuracy and out-of-scope rejection: {worst:.3f})")
+                   f"(out-of-scope rejection {rejection:.3f}, in-scope accuracy {accuracy:.3f} on these files)")
     report, _ = evaluate(bot, cases, today=day)
     click.echo(format_report(" + ".join(f.name for f in files), report, show_errors=errors))
     if json_out:
