@@ -66,27 +66,31 @@ def test_check_passes_on_the_shipped_knowledge(runner: CliRunner) -> None:
     assert "rule examples passed" in result.output
 
 
-def test_check_reports_a_broken_rule_file(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _check_with_edit(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str,
+                     old: str, new: str) -> str:
+    """Run `faqbot check` on a copy of rules/ with one edit; return its output (exit code 1 expected)."""
     shutil.copytree(ROOT / "rules", tmp_path / "rules")
-    path = tmp_path / "rules" / "virusbuster.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("{add: {date: expiry, years: 2}}",
-                                                             "{add: {date: expirydate, years: 2}}"), encoding="utf-8")
+    path = tmp_path / "rules" / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
     monkeypatch.setenv("FAQBOT_RULES_DIR", str(tmp_path / "rules"))
     result = runner.invoke(main, ["check"])
     assert result.exit_code == 1
-    assert "rules/virusbuster.yaml:" in result.output
-    assert "unknown fact 'expirydate' (hint: did you mean 'expiry'?)" in result.output
+    return result.output
+
+
+def test_check_reports_a_broken_rule_file(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    output = _check_with_edit(runner, tmp_path, monkeypatch, "virusbuster.yaml",
+                              "{add: {date: expiry, years: 2}}", "{add: {date: expirydate, years: 2}}")
+    assert "rules/virusbuster.yaml:" in output
+    assert "unknown fact 'expirydate' (hint: did you mean 'expiry'?)" in output
 
 
 def test_check_fails_on_a_broken_example(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copytree(ROOT / "rules", tmp_path / "rules")
-    path = tmp_path / "rules" / "adobe-vip.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("anniversary_from_order: 2025-01-16,",
-                                                             "anniversary_from_order: 2025-01-17,"), encoding="utf-8")
-    monkeypatch.setenv("FAQBOT_RULES_DIR", str(tmp_path / "rules"))
-    result = runner.invoke(main, ["check"])
-    assert result.exit_code == 1
-    assert "expected anniversary_from_order = 2025-01-17, got 2025-01-16" in result.output
+    output = _check_with_edit(runner, tmp_path, monkeypatch, "adobe-vip.yaml",
+                              "anniversary_from_order: 2025-01-16,", "anniversary_from_order: 2025-01-17,")
+    assert "expected anniversary_from_order = 2025-01-17, got 2025-01-16" in output
 
 
 def test_bad_setting_is_named(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
