@@ -17,7 +17,7 @@ from .index import Document, Index, Match
 from .knowledge import Entry, Knowledge, load_knowledge
 from .rules import Decision
 from .sessions import MemoryStore, SessionStore
-from .text import FugashiTokenizer, Tokenizer, normalize, to_katakana
+from .text import Analysis, FugashiTokenizer, Tokenizer, normalize, to_katakana
 
 FALLBACK = "申し訳ありません。このご質問に確実にお答えできる回答が見つかりませんでした。"
 
@@ -107,17 +107,22 @@ class _Snapshot:
 
     def rank(self, text: str, *, product: str | None = None, limit: int = 5) -> tuple[list[Match], str | None]:
         """Ranked intents, restricted to the named or detected product when there is exactly one."""
+        ranked, detected, _ = self._rank(text, product, limit)
+        return ranked, detected
+
+    def _rank(self, text: str, product: str | None, limit: int) -> tuple[list[Match], str | None, Analysis]:
         products = [product] if product else self.detect_products(text)
-        groups = products if len(products) == 1 else None
-        return self.index.search(text, limit=limit, groups=groups), (products[0] if len(products) == 1 else None)
+        detected = products[0] if len(products) == 1 else None
+        analysis = self.index.analyse(text)  # kept: the unknown words are read from the same analysis
+        return self.index.search(analysis, limit=limit, groups=[detected] if detected else None), detected, analysis
 
     def evidence(self, text: str, today: date, product: str | None) -> Evidence:
         """Facts, the ranking of the text without them, the product, and the words no entry knows."""
         facts = extract_facts(text, today=today, roles=self.roles)
         # dates and order numbers say nothing about the topic; ranking them only adds noise
         masked = _mask(text, facts)
-        ranked, detected = self.rank(masked, product=product, limit=max(5, self.settings.suggestions + 1))
-        return Evidence(facts, ranked, detected, self.index.unknown_terms(masked), is_kana_only(normalize(masked)))
+        ranked, detected, analysis = self._rank(masked, product, max(5, self.settings.suggestions + 1))
+        return Evidence(facts, ranked, detected, self.index.unknown_terms(analysis), is_kana_only(normalize(masked)))
 
     def contact_text(self, product: str | None) -> str:
         """The support contact, in the documents' own words."""

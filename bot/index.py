@@ -148,21 +148,22 @@ class Index:
         norm = self._synonyms(normalize(text))
         return analyse(self._tokenizer.tokenize(norm))
 
-    def unknown_terms(self, text: str) -> list[str]:
-        """Content words of `text` that no document's questions or answer use."""
-        return [t for t in self.analyse(text).terms if t not in self._lemma.df and t not in self._answer.df]
+    def unknown_terms(self, text: str | Analysis) -> list[str]:
+        """Content words of `text` (or of its analysis) that no document's questions or answer use."""
+        a = text if isinstance(text, Analysis) else self.analyse(text)
+        return [t for t in a.terms if t not in self._lemma.df and t not in self._answer.df]
 
     def search(
         self,
-        text: str,
+        text: str | Analysis,
         *,
         limit: int = 5,
         cutoff: float = 0.0,
         groups: Collection[str] | None = None,
     ) -> list[Match]:
-        """The best `limit` documents scoring at least `cutoff`, best first."""
+        """The best `limit` documents scoring at least `cutoff`, best first (text, or its `analyse`)."""
         w = self.weights
-        a = self.analyse(text)
+        a = text if isinstance(text, Analysis) else self.analyse(text)
         grams = char_ngrams(a.reading)
         lem, lem_norm = self._lemma.scores(a.terms)
         rd, rd_norm = self._reading.scores(grams)
