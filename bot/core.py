@@ -105,12 +105,8 @@ class _Snapshot:
         kata = to_katakana(norm)
         return [pid for pid, aliases in self.aliases if any(a and (a in norm or a in kata) for a in aliases)]
 
-    def rank(self, text: str, *, product: str | None = None, limit: int = 5) -> tuple[list[Match], str | None]:
-        """Ranked intents, restricted to the named or detected product when there is exactly one."""
-        ranked, detected, _ = self._rank(text, product, limit)
-        return ranked, detected
-
     def _rank(self, text: str, product: str | None, limit: int) -> tuple[list[Match], str | None, Analysis]:
+        """Ranked intents, restricted to the named or detected product when there is exactly one."""
         products = [product] if product else self.detect_products(text)
         detected = products[0] if len(products) == 1 else None
         analysis = self.index.analyse(text)  # kept: the unknown words are read from the same analysis
@@ -181,21 +177,9 @@ class Bot:
         self._snap = _Snapshot(knowledge, self._tokenizer, self.settings)  # one reference swap: atomic
         return knowledge.version
 
-    def detect_products(self, text: str) -> list[str]:
-        """Products named in the text, by alias."""
-        return self._snap.detect_products(text)
-
-    def rank(self, text: str, *, product: str | None = None, limit: int = 5) -> tuple[list[Match], str | None]:
-        """Ranked intents, restricted to the named or detected product when there is exactly one."""
-        return self._snap.rank(text, product=product, limit=limit)
-
     def evidence(self, text: str, *, today: date, product: str | None = None) -> Evidence:
         """What the confidence model sees for a question (used to fit it)."""
         return self._snap.evidence(text, today, product)
-
-    def contact_text(self, product: str | None) -> str:
-        """The support contact, in the documents' own words."""
-        return self._snap.contact_text(product)
 
     def ask(
         self,

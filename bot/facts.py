@@ -9,18 +9,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 import pendulum
-import yaml
 from dateutil.relativedelta import relativedelta
 from ja_timex import TimexParser
 from ja_timex.number_normalizer import NumberNormalizer
 
-from bot.errors import ConfigError, Problem
-
-__all__ = ["Fact", "extract_facts", "load_role_cues"]
+__all__ = ["Fact", "extract_facts"]
 
 
 @dataclass(frozen=True)
@@ -33,19 +29,6 @@ class Fact:
     end: int
     text: str
     note: str | None = None
-
-
-def load_role_cues(path: Path) -> dict[str, list[str]]:
-    """Read the `date_roles` table (role → cue words) from rules/facts.yaml."""
-    try:
-        with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as error:
-        raise ConfigError([Problem(str(path), None, "", f"cannot read: {error}")]) from error
-    table = data.get("date_roles") if isinstance(data, dict) else None
-    if not isinstance(table, dict):
-        raise ConfigError([Problem(str(path), None, "date_roles", "expected a mapping of role to a list of cue words")])
-    return {str(role): [str(cue) for cue in cues] for role, cues in table.items() if isinstance(cues, list)}
 
 
 def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]]) -> list[Fact]:

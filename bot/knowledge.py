@@ -205,7 +205,7 @@ def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[
     return problems
 
 
-def _load_date_roles(rules_dir: Path) -> tuple[dict[str, list[str]], list[Problem]]:
+def _read_date_roles(rules_dir: Path) -> tuple[dict[str, list[str]], list[Problem]]:
     path = rules_dir / "facts.yaml"
     name = f"{rules_dir.name}/facts.yaml"
     if not path.exists():
@@ -217,13 +217,21 @@ def _load_date_roles(rules_dir: Path) -> tuple[dict[str, list[str]], list[Proble
     return (model.date_roles if model else {}), problems
 
 
+def load_date_roles(rules_dir: Path) -> dict[str, list[str]]:
+    """The cue words of each date role, from rules/facts.yaml; ConfigError when it is missing or wrong."""
+    roles, problems = _read_date_roles(rules_dir)
+    if problems:
+        raise ConfigError(problems)
+    return roles
+
+
 def load_knowledge(faq_dir: Path, rules_dir: Path | None = None, *, run_examples: bool = False) -> Knowledge:
     """Load and validate everything; raise ConfigError listing every problem."""
     products, entries, synonyms, problems, digest = load_faq(faq_dir)
     ruleset = RuleSet((), {})
     roles: dict[str, list[str]] = {}
     if rules_dir is not None:
-        roles, errs = _load_date_roles(rules_dir)
+        roles, errs = _read_date_roles(rules_dir)
         problems += errs
         intents = {e.id: e.product for e in entries}
         rules, comps, examples, errs = load_rules(rules_dir, date_roles=roles, intents=intents)

@@ -525,10 +525,6 @@ class RuleSet:
         """The rules that apply to an intent, in the order they are tried."""
         return self._by_intent.get(intent, [])
 
-    def needs(self, intent: str) -> set[str]:
-        """Every fact any rule of this intent may ask for."""
-        return {f for r in self.for_intent(intent) for f in r.ask}
-
     def decide(self, intent: str, facts: Mapping[str, Any], today: date) -> Decision:
         """Try the intent's rules by priority; the first whose conditions hold (and whose text can be filled) wins."""
         rules = self.for_intent(intent)

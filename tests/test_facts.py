@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 
 from bot import facts as facts_module
 from bot.errors import ConfigError
-from bot.facts import Fact, extract_facts, load_role_cues
+from bot.facts import Fact, extract_facts
+from bot.knowledge import load_date_roles
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2025, 5, 15)  # a Thursday
-ROLES = load_role_cues(ROOT / "rules" / "facts.yaml")
+ROLES = load_date_roles(ROOT / "rules")
 DATE_NAMES = {"date", *ROLES}
 
 
@@ -422,16 +423,16 @@ def test_texts_without_date_words_skip_ja_timex(text: str, monkeypatch: pytest.M
     assert dates(text) == []
 
 
-def test_load_role_cues_reads_the_shipped_file() -> None:
+def test_date_roles_read_from_the_shipped_file() -> None:
     assert ROLES["expiry"][0] == "有効期限"
     assert {"expiry", "first_order", "anniversary", "added", "billing", "payment", "sign_order"} <= set(ROLES)
 
 
-def test_load_role_cues_rejects_a_file_without_the_table(tmp_path: Path) -> None:
+def test_date_roles_file_without_the_table_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "facts.yaml"
     path.write_text("roles: []\n", encoding="utf-8")
     with pytest.raises(ConfigError):
-        load_role_cues(path)
+        load_date_roles(tmp_path)
 
 
 PIECES = list(
