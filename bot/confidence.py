@@ -40,6 +40,13 @@ def features(ranked: Sequence[Match], unknown: Sequence[str] = (), *, kana_only:
     return [1.0, top.score, margin, coverage, top.reading_coverage, top.fuzz, has_unknown, has_name]
 
 
+def margin_ok(ranked: Sequence[Match], min_margin: float) -> bool:
+    """True unless the top two intents score within `min_margin` (relative) of each other."""
+    if len(ranked) < 2 or ranked[0].score <= 0:
+        return True
+    return (ranked[0].score - ranked[1].score) / ranked[0].score >= min_margin
+
+
 def is_kana_only(text: str) -> bool:
     """True for a question typed in kana without kanji; a bare ending such as 「です」 is not one."""
     return _KANJI.search(text) is None and len(_KANA.findall(text)) >= 4

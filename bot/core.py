@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .confidence import Calibration, is_kana_only
+from .confidence import Calibration, is_kana_only, margin_ok
 from .config import Settings
 from .errors import InputError
 from .facts import Fact, extract_facts
@@ -198,27 +198,25 @@ class Bot:
         ev = snap.evidence(text, today, product)
         facts, ranked, detected, unknown = ev.facts, ev.ranked, ev.product, ev.unknown
         confidence = self.calibration.confidence(ranked, unknown, kana_only=ev.kana_only)
-        confident = bool(ranked) and self._confident(ranked, confidence)
+        confident = self._confident(ranked, confidence)
         state = self.sessions.get(sid) if session_id else None
         known = _facts_dict(facts)
-        continued = False
+        intent: str | None = None
         # a reply continues the pending question when it gives an asked fact and is not about something else:
         # neither confidently another intent nor carrying words the knowledge base has never seen (明日の天気)
         if (state and state.get("ask") and not (confident and ranked[0].id != state["intent"])
                 and not unknown):
             merged = _fill_asked(_restore(state.get("facts", {})), known, state["ask"], snap.roles)
             if merged is not None:  # this message gives what the bot asked for
-                intent, known, continued = state["intent"], merged, True
-        if not continued:
-            if not confident:
-                if state:
-                    self.sessions.delete(sid)
-                return self._fallback(snap, ranked, confidence, detected, sid,
-                                      self._trace(snap, explain, today, facts, ranked))
+                intent, known = state["intent"], merged
+        continued = intent is not None
+        if intent is None and confident:
             intent = ranked[0].id
-        entry = snap.entries.get(intent)
-        if entry is None:  # a pending question whose entry a reload removed
-            self.sessions.delete(sid)
+        # no confident intent, or a pending question whose entry a reload removed: say so honestly
+        entry = snap.entries.get(intent) if intent else None
+        if intent is None or entry is None:
+            if state:
+                self.sessions.delete(sid)
             return self._fallback(snap, ranked, confidence, detected, sid,
                                   self._trace(snap, explain, today, facts, ranked))
         decision = snap.knowledge.rules.decide(intent, known, today)
@@ -258,11 +256,8 @@ class Bot:
         }
 
     def _confident(self, ranked: Sequence[Match], confidence: float) -> bool:
-        if confidence < (self.settings.threshold or self.calibration.threshold):
-            return False
-        if len(ranked) > 1 and ranked[0].score > 0:
-            return (ranked[0].score - ranked[1].score) / ranked[0].score >= self.settings.min_margin
-        return True
+        threshold = self.settings.threshold or self.calibration.threshold
+        return bool(ranked) and confidence >= threshold and margin_ok(ranked, self.settings.min_margin)
 
     def _fallback(
         self, snap: _Snapshot, ranked: Sequence[Match], confidence: float, product: str | None, sid: str,

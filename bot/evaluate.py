@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .confidence import features
+from .confidence import features, margin_ok
 from .core import Bot
 from .errors import ConfigError, Problem
 
@@ -99,11 +99,9 @@ def evaluate(bot: Bot, cases: Sequence[Case], *, today: date) -> tuple[Report, l
         report.total += 1
         ev = bot.evidence(case.text, today=case.today or today)
         top = ev.ranked[0].id if ev.ranked else None
-        margin_ok = len(ev.ranked) < 2 or (
-            ev.ranked[0].score > 0
-            and (ev.ranked[0].score - ev.ranked[1].score) / ev.ranked[0].score >= bot.settings.min_margin)
         rows.append(Row(features(ev.ranked, ev.unknown, kana_only=ev.kana_only),
-                        None if case.intent is None else top == case.intent, margin_ok))
+                        None if case.intent is None else top == case.intent,
+                        margin_ok(ev.ranked, bot.settings.min_margin)))
         got = bot.ask(case.text, today=case.today or today).intent
         if case.intent is None:
             report.out_scope += 1
