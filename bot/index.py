@@ -73,6 +73,10 @@ class _Field:
         df = self.df.get(term, 0)
         return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
 
+    def idfs(self, terms: Sequence[str]) -> dict[str, float]:
+        """The idf of each distinct term."""
+        return {t: self.idf(t) for t in dict.fromkeys(terms)}
+
     def scores(self, terms: Sequence[str]) -> tuple[NDArray[np.float32], float]:
         """BM25 scores of every document, and the normaliser (sum of the query terms' idf)."""
         unique = list(dict.fromkeys(terms))
@@ -132,8 +136,8 @@ class Index:
             answer = self.analyse(doc.answer) if doc.answer else Analysis((), "")
             ans_terms.append(answer.terms)
             ans_pairs.append(answer.pairs)
-        self._phr_doc = np.asarray(phr_doc, dtype=np.int64)
         self._starts = np.asarray(starts, dtype=np.int64)
+        self._ends = [*starts[1:], len(phr_doc)]  # phrasings of document d are [starts[d], ends[d])
         self._groups = np.asarray([doc.group for doc in self.docs])
         self._lemma = _Field(phr_terms, w.k1, w.b)
         self._reading = _Field(phr_grams, w.k1, w.b)
@@ -183,10 +187,11 @@ class Index:
         if top.size == 0:
             return []
         query_reading = a.reading.replace(" ", "")
+        term_idf = self._lemma.idfs(a.terms)  # once per query, not once per shortlisted document
+        gram_idf = self._reading.idfs(grams)
         matches: list[Match] = []
         for d in top.tolist():
-            lo = int(self._starts[d])
-            hi = int(self._starts[d + 1]) if d + 1 < len(self._starts) else len(self._phr_doc)
+            lo, hi = int(self._starts[d]), self._ends[d]
             best_fuzz, best_p = self._best_fuzzy(query_reading, lo, hi, phr)
             score = float(doc_scores[d]) + w.fuzz * best_fuzz
             if score < cutoff:
@@ -195,8 +200,8 @@ class Index:
                 id=self.docs[d].id,
                 score=score,
                 question=self._phr_text[best_p],
-                coverage=_coverage(a.terms, self._doc_terms[d], self._lemma),
-                reading_coverage=_coverage(grams, self._doc_grams[d], self._reading),
+                coverage=_coverage(term_idf, self._doc_terms[d]),
+                reading_coverage=_coverage(gram_idf, self._doc_grams[d]),
                 fuzz=best_fuzz,
             ))
         matches.sort(key=lambda m: -m.score)
@@ -212,10 +217,9 @@ class Index:
         return float(found[1]) / 100.0, lo + int(found[2])
 
 
-def _coverage(terms: Sequence[str], have: frozenset[str], field: _Field) -> float:
+def _coverage(idf: dict[str, float], have: frozenset[str]) -> float:
     """The idf-weighted share of the query's terms that the document has."""
-    unique = set(terms)
-    total = sum(field.idf(t) for t in unique)
+    total = sum(idf.values())
     if total == 0.0:
         return 0.0
-    return sum(field.idf(t) for t in unique if t in have) / total
+    return sum(v for t, v in idf.items() if t in have) / total
