@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..core import Bot, today_in
 from ..errors import InputError
+from ..yamlsrc import close_match
 
 bp = Blueprint("api", __name__)
 
@@ -51,7 +52,9 @@ def ask() -> tuple[Response, int]:
 def _ask_args(payload: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(payload) - _ASK_KEYS)
     if unknown:
-        raise InputError("unknown_field", f"unknown field(s): {', '.join(unknown)}")
+        hint = close_match(unknown[0], _ASK_KEYS)
+        raise InputError("unknown_field", f"unknown field(s): {', '.join(unknown)}"
+                         + (f" ({hint})" if hint else f"; the fields are {', '.join(sorted(_ASK_KEYS))}"))
     text = payload.get("text")
     if text is None:
         raise InputError("missing_text", "'text' is required")
@@ -89,6 +92,8 @@ def _parse_day(value: Any) -> date:
 @bp.get("/api/faq")
 def faq() -> tuple[Response, int]:
     q = request.args.get("q", "")
+    if not q.strip():
+        return _error("empty_text", "'q' is empty: give the words to look up, e.g. /api/faq?q=更新料", 400)
     product = request.args.get("product") or None
     raw_limit = request.args.get("limit", "10")
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 50:
