@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,29 @@ class Settings:
     session_ttl: int = 1800
     timezone: str = "Asia/Tokyo"
     suggestions: int = 3
+    feedback_file: Path = _ROOT / "var" / "feedback.jsonl"
+    # these four are read from the names other tools use, without the FAQBOT_ prefix (see _PLAIN_NAMES)
+    redis_url: str = ""
+    agent_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_bot_token: str = field(default="", repr=False)
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields changed (None values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+_PLAIN_NAMES = {
+    "redis_url": "REDIS_URL",
+    "agent_token": "AGENT_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+}
+
+
+def env_name(name: str) -> str:
+    """The environment variable of a Settings field."""
+    return _PLAIN_NAMES.get(name, f"FAQBOT_{name.upper()}")
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -37,12 +56,12 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     base = Settings()
     changes: dict[str, Any] = {}
     for f in fields(Settings):
-        raw = env.get(f"FAQBOT_{f.name.upper()}")
+        raw = env.get(env_name(f.name))
         if raw is None or raw == "":
             continue
         current = getattr(base, f.name)
         try:
             changes[f.name] = type(current)(raw) if not isinstance(current, Path) else Path(raw)
         except ValueError as exc:
-            raise ValueError(f"FAQBOT_{f.name.upper()}={raw!r}: expected {type(current).__name__}") from exc
+            raise ValueError(f"{env_name(f.name)}={raw!r}: expected {type(current).__name__}") from exc
     return replace(base, **changes)

@@ -18,6 +18,7 @@ from .knowledge import Entry, Knowledge, load_knowledge
 from .rules import Decision
 from .sessions import MemoryStore, SessionStore
 from .text import Analysis, FugashiTokenizer, Tokenizer, normalize, to_katakana
+from .yamlsrc import close_match
 
 FALLBACK = "申し訳ありません。このご質問に確実にお答えできる回答が見つかりませんでした。"
 
@@ -189,19 +190,29 @@ class Bot:
         session_id: str | None = None,
         product: str | None = None,
         explain: bool = False,
+        facts: Mapping[str, Any] | None = None,
+        intent: str | None = None,
     ) -> Answer:
-        """Answer one message of a conversation: match, read facts, decide by rules, compose."""
+        """Answer one message of a conversation: match, read facts, decide by rules, compose.
+
+        The agents' what-if passes `facts` (from `parse_facts`; they win over facts read from the text)
+        and may name the `intent`, which then skips matching.
+        """
         text = self._check_text(text)
         snap = self._snap  # one consistent view of the knowledge for the whole answer
         snap.check_product(product)
+        if intent is not None and intent not in snap.entries:
+            raise InputError("bad_intent", f"unknown intent '{intent}'"
+                             + (f" ({hint})" if (hint := close_match(intent, snap.entries)) else ""))
+        chosen = intent
         sid = session_id or uuid.uuid4().hex
         ev = snap.evidence(text, today, product)
-        facts, ranked, detected, unknown = ev.facts, ev.ranked, ev.product, ev.unknown
+        found, ranked, detected, unknown = ev.facts, ev.ranked, ev.product, ev.unknown
         confidence = self.calibration.confidence(ranked, unknown, kana_only=ev.kana_only)
         confident = self._confident(ranked, confidence)
         state = self.sessions.get(sid) if session_id else None
-        known = _facts_dict(facts)
-        intent: str | None = None
+        known = {**_facts_dict(found), **(facts or {})}
+        intent = None
         # a reply continues the pending question when it gives an asked fact and is not about something else:
         # neither confidently another intent nor carrying words the knowledge base has never seen (明日の天気)
         if (state and state.get("ask") and not (confident and ranked[0].id != state["intent"])
@@ -210,7 +221,9 @@ class Bot:
             if merged is not None:  # this message gives what the bot asked for
                 intent, known = state["intent"], merged
         continued = intent is not None
-        if intent is None and confident:
+        if chosen is not None:
+            intent, confidence = chosen, 1.0
+        elif intent is None and confident:
             intent = ranked[0].id
         # no confident intent, or a pending question whose entry a reload removed: say so honestly
         entry = snap.entries.get(intent) if intent else None
@@ -218,13 +231,13 @@ class Bot:
             if state:
                 self.sessions.delete(sid)
             return self._fallback(snap, ranked, confidence, detected, sid,
-                                  self._trace(snap, explain, today, facts, ranked))
+                                  self._trace(snap, explain, today, found, ranked))
         decision = snap.knowledge.rules.decide(intent, known, today)
         if decision.ask:
             self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known)})
         elif session_id or state:
             self.sessions.delete(sid)
-        trace = self._trace(snap, explain, today, facts, ranked, decision, continued)
+        trace = self._trace(snap, explain, today, found, ranked, decision, continued)
         return Answer(
             answer=_compose(entry, decision),
             intent=entry.id,
@@ -238,6 +251,44 @@ class Bot:
             links=entry.links,
             trace=trace,
         )
+
+    def fact_names(self) -> dict[str, str]:
+        """The facts a what-if may set, with their kind: "date", "order_number" or "number"."""
+        names = {role: "date" for role in self._snap.roles}
+        return {**names, "date": "date", "order_number": "order_number", "years": "number", "quantity": "number"}
+
+    def parse_facts(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """Facts given as JSON values (dates as YYYY-MM-DD) → the values `ask(facts=...)` takes.
+
+        An order number is read by the same extractor as in a question, so it brings its order_kind.
+        """
+        kinds = self.fact_names()
+        out: dict[str, Any] = {}
+        for name, value in raw.items():
+            kind = kinds.get(name)
+            if kind is None:
+                hint = close_match(name, kinds)
+                raise InputError("bad_fact", f"unknown fact '{name}'" + (f" ({hint})" if hint else
+                                 f"; the facts are {', '.join(sorted(kinds))}"))
+            if kind == "date":
+                try:
+                    out[name] = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+                except ValueError:
+                    out[name] = None
+                if out[name] is None:
+                    raise InputError("bad_fact", f"fact '{name}' must be a date written YYYY-MM-DD")
+            elif kind == "number":
+                if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 10**9:
+                    raise InputError("bad_fact", f"fact '{name}' must be a positive whole number")
+                out[name] = value
+            else:
+                read = extract_facts(value, today=date.today(), roles={}) if isinstance(value, str) else []
+                order = {f.name: f.value for f in read if f.name in ("order_number", "order_kind")}
+                if "order_number" not in order:
+                    raise InputError("bad_fact", "fact 'order_number' must be an order number such as "
+                                     "AB-20240116123456-123456789")
+                out.update(order)
+        return out
 
     def _trace(self, snap: _Snapshot, explain: bool, today: date, facts: Sequence[Fact],
                ranked: Sequence[Match], decision: Decision | None = None,

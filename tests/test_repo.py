@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from bot.config import Settings
+from bot.config import Settings, env_name
 
 from .conftest import ROOT
 
@@ -13,8 +13,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_documented() -> None:
-    missing = [f"FAQBOT_{f.name.upper()}" for f in dataclasses.fields(Settings)
-               if f"FAQBOT_{f.name.upper()}" not in README]
+    missing = [env_name(f.name) for f in dataclasses.fields(Settings) if f"`{env_name(f.name)}`" not in README]
     assert missing == []
 
 

@@ -6,19 +6,35 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 from ..config import Settings, from_env
 from ..core import Bot, load_bot
+from ..state import State, state_from_settings
 from .api import bp as api_bp
+from .limits import limiter
+from .pages import bp as pages_bp
+from .slack import init_slack
 
 
-def create_app(bot: Bot | None = None, settings: Settings | None = None) -> Flask:
-    """Build the app; tests pass a bot built from fixture data."""
+def create_app(bot: Bot | None = None, settings: Settings | None = None, state: State | None = None) -> Flask:
+    """Build the app; tests pass a bot built from fixture data, and may pass the stores."""
     settings = settings or (bot.settings if bot else from_env())
+    state = state or state_from_settings(settings)
     app = Flask(__name__)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["RATELIMIT_STORAGE_URI"] = state.limiter_storage
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["faqbot"] = bot or load_bot(settings)
+    bot = bot or load_bot(settings)
+    bot.sessions = state.sessions  # conversations live where the other shared state lives
+    app.extensions["faqbot"] = bot
+    app.extensions["faqbot_state"] = state
+    app.extensions["faqbot_settings"] = settings
+    limiter.init_app(app)
     app.register_blueprint(api_bp)
+    app.register_blueprint(pages_bp)
+    init_slack(app, settings, state)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> BaseResponse:
