@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response as BaseResponse
-
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..config import Settings, from_env
 from ..core import Bot, load_bot
