@@ -7,7 +7,10 @@ PORT   ?= 8000
 WORKERS ?= 2
 THREADS ?= 1
 
-.PHONY: install run dev test lint check eval bench clean
+# Debian packages the tests and benchmarks use: a real browser with a Japanese font, Redis, wrk.
+SYSDEPS ?= chromium fonts-ipafont-gothic redis-server wrk
+
+.PHONY: install sysdeps run dev test lint check eval bench clean
 
 install: $(VENV)/.installed
 
@@ -18,6 +21,21 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
+
+# Installs the missing Debian packages with apt-get (as root, or through sudo); says what to do where it cannot.
+sysdeps:
+	@missing=""; for p in $(SYSDEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	  else echo "faqbot: the tests need these Debian packages:$$missing"; \
+	       echo "        install them as root: apt-get install$$missing"; exit 1; fi; \
+	  echo "Installing Debian packages:$$missing"; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+	  { echo "faqbot: apt-get could not install:$$missing"; exit 1; }; \
+	fi
 
 run: install
 	$(VENV)/bin/faqbot serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
@@ -32,14 +50,14 @@ lint: install
 check: install
 	$(VENV)/bin/faqbot check
 
-test: install lint check
+test: install sysdeps lint check
 	$(PY) -m pytest
 
 eval: install
 	$(VENV)/bin/faqbot eval tests/data/dev.yaml --today 2025-05-15
 	$(VENV)/bin/faqbot eval tests/data/holdout.yaml --today 2025-05-15
 
-bench: install
+bench: install sysdeps
 	$(PY) benchmarks/localgovfaq.py --split test
 
 clean:

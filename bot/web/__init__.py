@@ -11,8 +11,9 @@ from ..config import Settings, from_env
 from ..core import Bot, load_bot
 from ..state import State, state_from_settings
 from .api import bp as api_bp
+from .hardening import init_hardening
 from .limits import limiter
-from .pages import bp as pages_bp
+from .pages import register_pages
 from .slack import init_slack
 
 
@@ -32,8 +33,9 @@ def create_app(bot: Bot | None = None, settings: Settings | None = None, state: 
     app.extensions["faqbot_settings"] = settings
     limiter.init_app(app)
     app.register_blueprint(api_bp)
-    app.register_blueprint(pages_bp)
+    register_pages(app, settings, state)
     init_slack(app, settings, state)
+    init_hardening(app, settings)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> BaseResponse:

@@ -1,7 +1,12 @@
-"""The customers' chat widget (/) and the agents' look-up page (/agent)."""
+"""The customers' chat widget (/), the agents' look-up page (/agent) and their APIs."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Flask
 
-bp = Blueprint("pages", __name__)
+from ..config import Settings
+from ..state import State
+
+
+def register_pages(app: Flask, settings: Settings, state: State) -> None:
+    """Mount the pages, /api/feedback and the agents' API."""
