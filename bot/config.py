@@ -25,6 +25,9 @@ class Settings:
     session_ttl: int = 1800
     timezone: str = "Asia/Tokyo"
     suggestions: int = 3
+    # Flask-Limiter limits per client address (behind ProxyFix) and per Slack team+user; "off" disables
+    rate_limit: str = "60/minute;10/second"
+    slack_rate_limit: str = "20/minute"
     feedback_file: Path = _ROOT / "var" / "feedback.jsonl"
     # these four are read from the names other tools use, without the FAQBOT_ prefix (see _PLAIN_NAMES)
     redis_url: str = ""
