@@ -57,7 +57,9 @@ eval: install
 	$(VENV)/bin/faqbot eval tests/data/dev.yaml --today 2025-05-15
 	$(VENV)/bin/faqbot eval tests/data/holdout.yaml --today 2025-05-15
 
+# One table of speed and scale figures (benchmarks/results/latest.json), then LocalgovFAQ's quality figures.
 bench: install sysdeps
+	$(PY) benchmarks/run.py
 	$(PY) benchmarks/localgovfaq.py --split test
 
 clean:
