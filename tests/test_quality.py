@@ -1,7 +1,8 @@
 """Answer quality on the question sets: a regression guard, not the measurement (see README for figures).
 
 The floors sit a little under today's figures so that a change that makes the bot worse fails here.
-holdout.yaml is never used to tune anything; dev.yaml and calibration.yaml are development data.
+holdout.yaml is never used to tune anything; dev.yaml, calibration.yaml and fresh.yaml are development data
+(fresh.yaml was written blind to the knowledge base, measured once, then used to improve it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ DATA = Path(__file__).parent / "data"
 @pytest.mark.parametrize(
     ("files", "in_scope", "out_of_scope"),
     [
-        (["dev.yaml", "calibration.yaml"], 0.93, 0.88),
+        (["dev.yaml", "calibration.yaml", "fresh.yaml"], 0.94, 0.90),
         (["holdout.yaml"], 0.80, 0.85),
     ],
 )
@@ -35,6 +36,6 @@ def test_quality_floor(bot: Bot, files: list[str], in_scope: float, out_of_scope
 
 def test_question_sets_use_known_intents(bot: Bot) -> None:
     known = {e.id for e in bot.knowledge.entries}
-    for name in ["dev.yaml", "calibration.yaml", "holdout.yaml"]:
+    for name in ["dev.yaml", "calibration.yaml", "fresh.yaml", "holdout.yaml"]:
         unknown = {c.intent for c in load_cases(DATA / name)} - known - {None}
         assert unknown == set(), name
