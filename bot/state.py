@@ -1,7 +1,7 @@
 """State shared by every channel: conversations, Slack de-duplication, feedback.
 
 In-process defaults here; with REDIS_URL set the same interfaces live in Redis so several
-workers and hosts share them (see `state_from_settings`).
+workers and hosts share them (see `state_from_settings`). Every Redis key starts with `faqbot:`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
 from .config import Settings
+from .errors import BotError
 from .sessions import MemoryStore, SessionStore
+
+PREFIX = "faqbot:"
+GENERATION_KEY = PREFIX + "knowledge:generation"
+
+
+class StoreUnavailable(BotError):
+    """The shared store (Redis) did not answer; the request that needed it cannot be served now."""
 
 
 class Dedupe(Protocol):
@@ -86,18 +98,143 @@ class FileFeedbackStore:
         return list(reversed(newest))
 
 
+class Generation(Protocol):
+    """A counter of knowledge releases shared by every host: `faqbot reload` bumps it, workers watch it."""
+
+    def current(self) -> int: ...
+
+    def bump(self) -> int: ...
+
+
+def redis_client(url: str) -> redis.Redis:
+    """One client (a thread-safe connection pool) with short timeouts and a single immediate retry.
+
+    redis-py's default retries three times with backoff of up to ten seconds; a request waiting that long for a
+    store that is down is worse than a prompt 503.
+    """
+    return redis.Redis.from_url(
+        url, decode_responses=True, socket_connect_timeout=1.0, socket_timeout=1.0,
+        retry=Retry(NoBackoff(), 1), health_check_interval=30,
+    )
+
+
+class _RedisStore:
+    """Translates redis-py's errors into StoreUnavailable, naming what was being done."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
+
+    def _call(self, what: str, fn: Callable[[redis.Redis], Any]) -> Any:
+        try:
+            return fn(self._client)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(f"Redis unavailable ({what}): {exc}") from exc
+
+
+class RedisSessionStore(_RedisStore):
+    """Sessions as JSON values under faqbot:session:<id>, expiring `ttl` seconds after the last write."""
+
+    def __init__(self, client: redis.Redis, ttl: float) -> None:
+        super().__init__(client)
+        self._ttl_ms = max(1, int(ttl * 1000))
+
+    def get(self, session_id: str) -> dict[str, Any] | None:
+        raw = self._call("read session", lambda r: r.get(PREFIX + "session:" + session_id))
+        if raw is None:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return None  # not ours or torn: treat as no conversation rather than fail the request
+        return value if isinstance(value, dict) else None
+
+    def put(self, session_id: str, state: dict[str, Any]) -> None:
+        data = json.dumps(state, ensure_ascii=False)
+        self._call("write session", lambda r: r.set(PREFIX + "session:" + session_id, data, px=self._ttl_ms))
+
+    def delete(self, session_id: str) -> None:
+        self._call("delete session", lambda r: r.delete(PREFIX + "session:" + session_id))
+
+
+class RedisDedupe(_RedisStore):
+    """`SET faqbot:dedupe:<key> 1 NX PX ttl`: atomic, so two workers never both see a key first."""
+
+    def first(self, key: str, ttl: float) -> bool:
+        ms = max(1, int(ttl * 1000))
+        return bool(self._call("de-duplicate", lambda r: r.set(PREFIX + "dedupe:" + key, 1, nx=True, px=ms)))
+
+
+class RedisFeedbackStore(_RedisStore):
+    """Feedback in a capped list (newest first): LPUSH then LTRIM to the newest `keep` records, in one MULTI."""
+
+    KEY = PREFIX + "feedback"
+
+    def __init__(self, client: redis.Redis, *, keep: int = 10_000) -> None:
+        super().__init__(client)
+        self._keep = keep
+
+    def add(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False)
+
+        def push(r: redis.Redis) -> None:
+            with r.pipeline(transaction=True) as pipe:
+                pipe.lpush(self.KEY, line)
+                pipe.ltrim(self.KEY, 0, self._keep - 1)
+                pipe.execute()
+
+        self._call("store feedback", push)
+
+    def recent(self, limit: int) -> list[dict[str, Any]]:
+        if limit <= 0:
+            return []
+        raw: list[str] = self._call("read feedback", lambda r: r.lrange(self.KEY, 0, min(limit, self._keep) - 1))
+        out = []
+        for line in raw:
+            try:
+                value = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                out.append(value)
+        return out
+
+
+class RedisGeneration(_RedisStore):
+    """The knowledge generation in faqbot:knowledge:generation (INCR by `faqbot reload`)."""
+
+    def current(self) -> int:
+        raw = self._call("read knowledge generation", lambda r: r.get(GENERATION_KEY))
+        try:
+            return int(raw or 0)
+        except ValueError:
+            return 0
+
+    def bump(self) -> int:
+        return int(self._call("bump knowledge generation", lambda r: r.incr(GENERATION_KEY)))
+
+
 @dataclass(frozen=True)
 class State:
-    """The stores one app uses, and where Flask-Limiter keeps its counters."""
+    """The stores one app uses, where Flask-Limiter keeps its counters, and the shared knowledge generation."""
 
     sessions: SessionStore
     dedupe: Dedupe
     feedback: FeedbackStore
     limiter_storage: str = "memory://"
+    generation: Generation | None = None  # None: one host, reloads arrive by SIGHUP only
 
 
 def state_from_settings(settings: Settings) -> State:
     """In-process stores (feedback in a file); Redis-backed ones when settings.redis_url is set."""
+    if settings.redis_url:
+        client = redis_client(settings.redis_url)
+        return State(
+            sessions=RedisSessionStore(client, settings.session_ttl),
+            dedupe=RedisDedupe(client),
+            feedback=RedisFeedbackStore(client),
+            limiter_storage=settings.redis_url,
+            generation=RedisGeneration(client),
+        )
     return State(
         sessions=MemoryStore(settings.session_ttl),
         dedupe=MemoryDedupe(),

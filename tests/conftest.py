@@ -38,7 +38,8 @@ def tiny_bot(tokenizer: FugashiTokenizer) -> Bot:
 
 @pytest.fixture()
 def app(bot: Bot) -> Iterator[Flask]:
-    app = create_app(bot=bot)
+    """The app over the shipped knowledge, rate limits off (tests that want one build their own app)."""
+    app = create_app(bot=bot, settings=bot.settings.with_overrides(rate_limit="off"))
     app.config["TESTING"] = True
     yield app
 
@@ -46,3 +47,22 @@ def app(bot: Bot) -> Iterator[Flask]:
 @pytest.fixture()
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterator[str]:
+    """One real redis-server (loopback, no persistence) for the session."""
+    from .redis_server import redis_server
+
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture()
+def redis_url(redis_server_url: str) -> str:
+    """The session's redis-server, emptied for this test."""
+    import redis
+
+    with redis.Redis.from_url(redis_server_url) as client:
+        client.flushall()
+    return redis_server_url

@@ -26,13 +26,19 @@ def free_port() -> int:
 
 @contextmanager
 def faqbot_server(args: Sequence[str] = (), env: dict[str, str] | None = None,
-                  timeout: float = 30) -> Iterator[tuple[str, int]]:
-    """`faqbot serve` (gunicorn) on a free loopback port; stopped and reaped on exit."""
+                  timeout: float = 30, log_path: Path | None = None) -> Iterator[tuple[str, int]]:
+    """`faqbot serve` (gunicorn) on a free loopback port; stopped and reaped on exit.
+
+    Rate limits are off and the pid file is private unless `env` sets FAQBOT_RATE_LIMIT / FAQBOT_PID_FILE;
+    the server's output goes to `log_path` when given.
+    """
     port = free_port()
-    with tempfile.TemporaryFile() as log:
+    with tempfile.TemporaryDirectory(prefix="faqbot-server-") as tmp, \
+            (log_path.open("w+b") if log_path else tempfile.TemporaryFile()) as log:
+        defaults = {"FAQBOT_RATE_LIMIT": "off", "FAQBOT_PID_FILE": str(Path(tmp) / "faqbot.pid")}
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **defaults, **(env or {})},
         )
         try:
             _wait_healthy(port, proc, timeout, log)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..config import Settings, from_env
 from ..core import Bot, load_bot
-from ..state import State, state_from_settings
+from ..reloader import KnowledgeReloader
+from ..state import State, StoreUnavailable, state_from_settings
 from .api import bp as api_bp
 from .hardening import init_hardening
-from .limits import limiter
+from .limits import init_limits
 from .pages import register_pages
 from .slack import init_slack
 
@@ -24,18 +25,30 @@ def create_app(bot: Bot | None = None, settings: Settings | None = None, state: 
     app = Flask(__name__)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.config["RATELIMIT_STORAGE_URI"] = state.limiter_storage
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     bot = bot or load_bot(settings)
     bot.sessions = state.sessions  # conversations live where the other shared state lives
     app.extensions["faqbot"] = bot
     app.extensions["faqbot_state"] = state
     app.extensions["faqbot_settings"] = settings
-    limiter.init_app(app)
+    # SIGHUP (web/server.py) and the shared knowledge generation (checked here, throttled) reload the knowledge
+    reloader = KnowledgeReloader(bot, state.generation)
+    app.extensions["faqbot_reloader"] = reloader
+    app.before_request(reloader.check)
     app.register_blueprint(api_bp)
     register_pages(app, settings, state)
     init_slack(app, settings, state)
     init_hardening(app, settings)
+    app.extensions["faqbot_limiter"] = init_limits(app, settings, state.limiter_storage)  # after every route
+
+    @app.errorhandler(StoreUnavailable)
+    def _store_down(exc: StoreUnavailable) -> tuple[Response, int]:
+        # a request that needs the shared state (a conversation, feedback) while Redis is down: say so, no 500
+        app.logger.error("%s %s: %s", request.method, request.path, exc)
+        response = jsonify(error={"code": "store_unavailable",
+                                  "message": "the shared store is unavailable; please try again in a few seconds"})
+        response.headers["Retry-After"] = "5"
+        return response, 503
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> BaseResponse:
