@@ -1,0 +1,54 @@
+"""Reading the JSON bodies of the pages' APIs: one object, known fields, 4xx errors like /api/ask."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from ..yamlsrc import close_match
+
+
+class PayloadError(Exception):
+    """A request body the endpoint refuses: the JSON error code, message and HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def error(code: str, message: str, status: int) -> tuple[Response, int]:
+    """The JSON error shape every endpoint uses."""
+    return jsonify(error={"code": code, "message": message}), status
+
+
+def json_object(fields: Collection[str]) -> dict[str, Any]:
+    """The request's JSON object, refusing other media types, bad JSON and unknown fields."""
+    if not request.is_json:
+        raise PayloadError("unsupported_media_type", "Content-Type must be application/json", 415)
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise PayloadError("bad_json", "the body is not valid JSON")
+    if not isinstance(payload, dict):
+        raise PayloadError("bad_json", "the body must be a JSON object")
+    unknown = sorted(set(payload) - set(fields))
+    if unknown:
+        hint = close_match(unknown[0], fields)
+        raise PayloadError("unknown_field", f"unknown field(s): {', '.join(unknown)}"
+                           + (f" ({hint})" if hint else f"; the fields are {', '.join(sorted(fields))}"))
+    return payload
+
+
+def short_text(payload: dict[str, Any], name: str, *, limit: int, required: bool = False) -> str | None:
+    """An optional (or required) string field of 1 to `limit` printable characters; null counts as absent."""
+    value = payload.get(name)
+    if value is None:
+        if required:
+            raise PayloadError(f"missing_{name}", f"'{name}' is required")
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= limit or not value.isprintable():
+        raise PayloadError(f"bad_{name}", f"'{name}' must be a string of 1 to {limit} printable characters")
+    return value
