@@ -1,8 +1,10 @@
-"""faqbot serve | ask | search | check | eval. Errors become messages and exit codes, never tracebacks."""
+"""faqbot serve | reload | ask | search | check | eval. Errors become messages and exit codes, never tracebacks."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -13,6 +15,7 @@ import click
 from .config import Settings, from_env
 from .core import Bot, load_bot, today_in
 from .errors import BotError, ConfigError, InputError
+from .knowledge import Knowledge, load_knowledge
 
 
 def _settings() -> Settings:
@@ -51,16 +54,89 @@ def main() -> None:
 @click.option("--dev", is_flag=True, help="Flask's reloading development server instead of gunicorn")
 def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     """Serve the chat widget, agents' page and API."""
+    from .web.limits import check_limits
+
     settings = _settings()
-    _bot(settings)  # fail fast, before forking, when the knowledge is broken
+    try:
+        check_limits(settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    knowledge = _validated(settings)  # fail fast, before forking, when the knowledge is broken
     if dev:
         from .web import create_app
 
-        create_app(settings=settings).run(host=host, port=port, debug=True)
+        create_app(bot=Bot(knowledge, settings=settings), settings=settings).run(host=host, port=port, debug=True)
         return
     from .web.server import run_gunicorn
 
-    run_gunicorn(host=host, port=port, workers=workers, threads=threads)
+    run_gunicorn(host=host, port=port, workers=workers, threads=threads, settings=settings, knowledge=knowledge)
+
+
+@main.command()
+def reload() -> None:
+    """Validate faq/ and rules/, then have the running server swap them in without a restart.
+
+    Invalid knowledge is refused here, with every problem, and the server is not touched. Valid knowledge is
+    announced by SIGHUP to the server in FAQBOT_PID_FILE and, with REDIS_URL, by the knowledge generation in
+    Redis, which every worker on every host watches.
+    """
+    settings = _settings()
+    try:
+        k = load_knowledge(settings.faq_dir, settings.rules_dir, run_examples=True)
+    except ConfigError as exc:
+        raise click.ClickException(f"{exc}\nnothing was reloaded: the server goes on with the knowledge it has") \
+            from None
+    click.echo(f"valid: {len(k.products)} products, {len(k.entries)} entries, {len(k.rules.rules)} rules, "
+               f"{len(k.rules.examples)} rule examples passed (version {k.version})")
+    told = False
+    pid = _server_pid(settings.pid_file)
+    if pid is not None:
+        try:
+            os.kill(pid, signal.SIGHUP)
+        except OSError as exc:
+            raise click.ClickException(f"cannot signal the server (pid {pid}, from {settings.pid_file}): {exc}") \
+                from None
+        click.echo(f"sent SIGHUP to the faqbot server (pid {pid}, from {settings.pid_file}): "
+                   "its workers swap the new knowledge in")
+        told = True
+    if settings.redis_url:
+        from .state import RedisGeneration, StoreUnavailable, redis_client
+
+        try:
+            generation = RedisGeneration(redis_client(settings.redis_url)).bump()
+        except StoreUnavailable as exc:
+            if not told:
+                raise click.ClickException(f"{exc}: no server was told") from None
+            click.echo(f"warning: {exc}: servers on other hosts were not told", err=True)
+        else:
+            click.echo(f"knowledge generation {generation} in Redis: every worker on every host reloads "
+                       "within about a second of its next request")
+            told = True
+    if not told:
+        raise click.ClickException(f"no running server: {settings.pid_file} names none and REDIS_URL is not set")
+
+
+def _validated(settings: Settings) -> Knowledge:
+    try:
+        return load_knowledge(settings.faq_dir, settings.rules_dir, run_examples=True)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _server_pid(pid_file: Path) -> int | None:
+    """The pid in gunicorn's pid file if that process is alive; None when there is no server."""
+    try:
+        pid = int(pid_file.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        click.echo(f"note: {pid_file} is stale (no process {pid})", err=True)
+        return None
+    except PermissionError:
+        pass  # alive, another user's: the SIGHUP below says so if it fails
+    return pid
 
 
 @main.command()

@@ -29,6 +29,8 @@ class Settings:
     rate_limit: str = "60/minute;10/second"
     slack_rate_limit: str = "20/minute"
     feedback_file: Path = _ROOT / "var" / "feedback.jsonl"
+    # written by `faqbot serve` (the gunicorn master's pid); `faqbot reload` sends SIGHUP to it
+    pid_file: Path = _ROOT / "var" / "faqbot.pid"
     # these four are read from the names other tools use, without the FAQBOT_ prefix (see _PLAIN_NAMES)
     redis_url: str = ""
     agent_token: str = field(default="", repr=False)

@@ -1,15 +1,38 @@
-"""gunicorn, started from Python so `faqbot serve` is the one way to run in production."""
+"""gunicorn, started from Python so `faqbot serve` is the one way to run in production.
+
+Knowledge reloads never restart workers. gunicorn's own SIGHUP would start new workers that read faq/ and rules/
+from disk, and a worker that cannot load them fails to boot, which stops the whole server. Here the master
+validates the files on SIGHUP instead and, only when they are valid, forwards the signal to the workers, which
+swap the new knowledge in from a background thread (bot/reloader.py) while they go on answering. A worker
+started later (one that crashed, or timed out) loads the files too, and falls back to the last knowledge the
+master validated when they are broken, so it always boots.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+
+from ..config import Settings, from_env
+from ..core import Bot
+from ..errors import ConfigError
+from ..knowledge import Knowledge, load_knowledge
+from ..logs import logging_config
+from ..reloader import KnowledgeReloader
+from ..reloader import log as reload_log
 
 
 class _App(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], settings: Settings, knowledge: Knowledge) -> None:
         self._options = options
+        self.settings = settings
+        self.knowledge = knowledge  # the last valid knowledge seen by the master
         super().__init__()
 
     def load_config(self) -> None:
@@ -19,17 +42,76 @@ class _App(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from . import create_app
 
-        return create_app()
+        settings = self.settings
+        refused: ConfigError | None = None
+        try:
+            knowledge = load_knowledge(settings.faq_dir, settings.rules_dir, run_examples=True)
+        except ConfigError as exc:
+            knowledge, refused = self.knowledge, exc
+        app = create_app(bot=Bot(knowledge, settings=settings), settings=settings)
+        if refused is not None:  # logged once the app has set up logging
+            reload_log.error("pid %d: the knowledge files are broken; this worker starts with the last valid "
+                             "version %s: %s", os.getpid(), knowledge.version, refused)
+        return app
+
+    def run(self) -> None:
+        try:
+            _Arbiter(self).run()
+        except RuntimeError as exc:  # as BaseApplication.run: "Already running on PID …" and the like
+            print(f"\nError: {exc}\n", file=sys.stderr)
+            sys.exit(1)
 
 
-def run_gunicorn(*, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve create_app() with sync workers (threads > 1 switches to gthread)."""
+class _Arbiter(Arbiter):  # type: ignore[misc]
+    def handle_hup(self) -> None:
+        """SIGHUP: validate the knowledge once, here; forward the signal to the workers only if it is valid."""
+        app: _App = self.app
+        settings = app.settings
+        try:
+            knowledge = load_knowledge(settings.faq_dir, settings.rules_dir, run_examples=True)
+        except ConfigError as exc:
+            self.log.error("SIGHUP: knowledge refused, the workers keep serving what they have (last valid "
+                           "version %s): %s", app.knowledge.version, exc)
+            return
+        except Exception:
+            self.log.exception("SIGHUP: could not read the knowledge, the workers keep serving what they have")
+            return
+        app.knowledge = knowledge
+        self.log.info("SIGHUP: knowledge version %s is valid; %d workers swap it in", knowledge.version,
+                      len(self.WORKERS))
+        self.kill_workers(signal.SIGHUP)
+
+
+def _post_worker_init(worker: Any) -> None:
+    # reload messages go to the app's log handler (bot/logs.py) or else where gunicorn's own go
+    if not reload_log.hasHandlers():
+        for handler in worker.log.error_log.handlers:
+            reload_log.addHandler(handler)
+        reload_log.setLevel(logging.INFO)
+    # gunicorn leaves SIGHUP at its default (terminate) in workers; here it means "reload the knowledge"
+    reloader: KnowledgeReloader = worker.wsgi.extensions["faqbot_reloader"]
+    signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request("SIGHUP"))
+
+
+def run_gunicorn(*, host: str, port: int, workers: int, threads: int, settings: Settings | None = None,
+                 knowledge: Knowledge | None = None) -> None:
+    """Serve create_app() with sync workers (threads > 1 switches to gthread); the pid goes to settings.pid_file."""
+    settings = settings or from_env()
+    knowledge = knowledge or load_knowledge(settings.faq_dir, settings.rules_dir, run_examples=True)
+    settings.pid_file.parent.mkdir(parents=True, exist_ok=True)
     _App({
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
-        "accesslog": "-",
+        # JSON lines with masking (bot/logs.py); the app logs each request itself, with its request id
+        "accesslog": None,
+        "logconfig_dict": logging_config(),
         "timeout": 30,
         "graceful_timeout": 10,
-    }).run()
+        "pidfile": str(settings.pid_file),
+        # gunicorn 25+ opens a control socket at one path per user ($HOME/.gunicorn/gunicorn.ctl), which two
+        # servers would fight over, and whose reload restarts workers without validating the knowledge
+        "control_socket_disable": True,
+        "post_worker_init": _post_worker_init,
+    }, settings, knowledge).run()
