@@ -1,12 +1,439 @@
-"""Slack: /faq slash command and app mentions through slack_bolt's Flask adapter."""
+"""Slack: the /faq slash command, app mentions and the share button, through slack_bolt's Flask adapter.
+
+Bolt checks the signature and its 5-minute window, answers url_verification and dispatches; this module
+adds what Bolt leaves to the app: an `authorize` that needs no network, de-duplication of retried
+events, the mrkdwn escape and the Block Kit rendering of an Answer.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, Response, jsonify, request
+from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
+from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from ..config import Settings
-from ..state import State
+from ..core import Answer, Bot, today_in
+from ..dates import format_date_ja
+from ..errors import BotError, InputError
+from ..state import Dedupe, State
+
+log = logging.getLogger("faqbot.slack")
+
+API_URL_ENV = "SLACK_API_URL"  # tests point the Web API at a local fake; production leaves it unset
+DEFAULT_API_URL = "https://slack.com/api/"
+DEDUPE_TTL = 3600  # Slack retries for up to about 6 minutes; an hour is ample
+DEDUPE_FILE = "slack-events.sqlite3"  # next to the feedback file, when REDIS_URL is not set
+SHARE_ACTION = "faq_share"
+SUGGEST_ACTION = "faq_suggest"
+
+_SECTION_LIMIT = 3000  # Block Kit: section text
+_BUTTON_TEXT_LIMIT = 75
+_VALUE_LIMIT = 2000  # Block Kit: button value
+_QUESTION_SHOWN = 200
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+# Slack's own markup in incoming text: <@U123>, <#C123|name>, <!here>, <https://x|label>, <mailto:a@b|a@b>
+_MARKUP = re.compile(r"<(?:([@#!])|(?=[a-z][a-z0-9+.-]*:))([^<>|]*)(?:\|([^<>]*))?>")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+# how the computed dates of rules/*.yaml are labelled in Slack; a name not listed here is shown as it is
+LABELS = {
+    "renewal_deadline": "更新できる期限",
+    "new_expiry": "更新後の有効期限",
+    "cancel_by": "解約手続きの期限",
+    "paid_on": "入金日",
+    "reflect_by": "製品画面への反映の目安",
+    "order_day": "初回注文日",
+    "anniversary_from_order": "契約応当日",
+    "anniv": "契約応当日",
+    "first_term_end": "最初のライセンス期間の最終日",
+    "term_end": "ライセンス期間の最終日",
+    "prorate_start": "月割り開始日",
+    "free_until": "月割り開始日の前日",
+    "first_sign": "最初の Sign 注文日",
+    "sign_expiries": "Sign 消耗品の失効日",
+}
+
+HELP = (
+    "使い方: `/faq 質問` と入力してください（例: `/faq 2023年6月30日に期限が切れたけど、まだ更新できる？`）。\n"
+    "回答はあなただけに表示されます。「チャンネルに共有」ボタンでチャンネルの全員に共有できます。\n"
+    "続けて `/faq 2024年1月16日` のように答えると、直前の質問の続きとして扱います。"
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A Slack message: the notification text and its blocks."""
+
+    text: str
+    blocks: list[Block]
+
+
+def escape(text: str) -> str:
+    """Escape the three characters mrkdwn treats as markup (& < >), nothing else."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain_text(text: str) -> str:
+    """Text as the customer wrote it: Slack's mention/link markup reduced to words, & < > unescaped."""
+
+    def _replace(m: re.Match[str]) -> str:
+        kind, target, label = m.group(1), m.group(2), m.group(3)
+        if kind == "@" or kind == "!":
+            return ""  # the bot's own mention, @here and the like are not part of the question
+        if kind == "#":
+            return f"#{label or target}"
+        return label or target
+
+    text = _MARKUP.sub(_replace, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+def session_id(team: str | None, channel: str | None, user: str | None) -> str:
+    """One conversation per workspace, channel and person, so /faq follow-ups continue."""
+    return f"slack:{team or '-'}:{channel or '-'}:{user or '-'}"
+
+
+def render_answer(answer: Answer, question: str, *, today: date, share: bool) -> Message:
+    """Block Kit for an Answer: the question, the answer, its dates, suggestions and the share button."""
+    blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=f"質問: {escape(_clip(question))}")])]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=escape(chunk))) for chunk in _chunks(answer.answer)]
+    fields = date_fields(answer.computed)
+    if fields:
+        blocks.append(SectionBlock(fields=[MarkdownTextObject(text=f"*{escape(k)}*\n{v}") for k, v in fields]))
+    buttons: list[ButtonElement] = []
+    if answer.intent is None:
+        buttons += [
+            ButtonElement(text=PlainTextObject(text=_clip(s.question, _BUTTON_TEXT_LIMIT)),
+                          action_id=f"{SUGGEST_ACTION}_{i}", value=s.intent)
+            for i, s in enumerate(answer.suggestions)
+        ]
+    elif share and answer.follow_up is None:
+        buttons.append(ButtonElement(text=PlainTextObject(text="チャンネルに共有"), action_id=SHARE_ACTION,
+                                     value=share_value(question, answer.answer), style="primary"))
+    if buttons:
+        blocks.append(ActionsBlock(elements=buttons))
+    notes = [f"基準日: {format_date_ja(today)}"]
+    if answer.intent is not None:
+        notes.append(f"FAQ: {answer.intent}")
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" ・ ".join(notes))]))
+    return Message(escape(answer.answer), blocks)
+
+
+def render_shared(user: str | None, question: str, answer_text: str) -> Message:
+    """The message the share button posts to the channel (no buttons: it is read by everyone)."""
+    who = f"<@{user}> さんが共有しました" if user and _USER_ID.fullmatch(user) else "共有された回答"
+    blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=f"{who} ・ 質問: {escape(question)}")])]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=escape(chunk))) for chunk in _chunks(answer_text)]
+    return Message(escape(answer_text), blocks)
+
+
+def date_fields(computed: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The date-valued computed facts as (label, 2025年1月16日) pairs, at most ten (a section's limit)."""
+    out: list[tuple[str, str]] = []
+    for name, value in computed.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        days = [_as_date(v) for v in values]
+        if values and all(d is not None for d in days):
+            out.append((LABELS.get(name, name), "、".join(format_date_ja(d) for d in days if d is not None)))
+    return out[:10]
+
+
+def share_value(question: str, answer_text: str) -> str:
+    """The share button's value: the question and the answer, cut to fit Slack's 2,000 characters."""
+    question = _clip(question)
+    value = json.dumps({"q": question, "a": answer_text}, ensure_ascii=False)
+    if len(value) <= _VALUE_LIMIT:
+        return value
+    room = _VALUE_LIMIT - len(json.dumps({"q": question, "a": ""}, ensure_ascii=False)) - 1
+    while room > 0:
+        value = json.dumps({"q": question, "a": answer_text[:room] + "…"}, ensure_ascii=False)
+        if len(value) <= _VALUE_LIMIT:
+            return value
+        room -= len(value) - _VALUE_LIMIT  # escapes (\n, \") make the JSON longer than the text
+    return json.dumps({"q": question, "a": ""}, ensure_ascii=False)
+
+
+def help_message() -> Message:
+    """What an empty /faq or a bare mention gets."""
+    return Message(escape(HELP), [SectionBlock(text=MarkdownTextObject(text=HELP))])
 
 
 def init_slack(app: Flask, settings: Settings, state: State) -> None:
-    """Mount /slack/events when SLACK_SIGNING_SECRET is set."""
+    """Mount POST /slack/events: Bolt when SLACK_SIGNING_SECRET is set, else a 503 saying Slack is off."""
+    bp = Blueprint("slack", __name__)
+    if not settings.slack_signing_secret:
+        @bp.post("/slack/events")
+        def events_off() -> tuple[Response, int]:
+            return jsonify(error={
+                "code": "slack_not_configured",
+                "message": "Slack is not configured: set SLACK_SIGNING_SECRET (and SLACK_BOT_TOKEN) and restart.",
+            }), 503
+
+        app.register_blueprint(bp)
+        return
+
+    # with REDIS_URL the state's store is shared by every worker and host; without it the state's store is
+    # per process, and a retry reaching the other gunicorn worker would be answered again: use a file instead
+    dedupe = state.dedupe if settings.redis_url else SqliteDedupe(settings.feedback_file.parent / DEDUPE_FILE)
+    bolt = build_bolt(lambda: app.extensions["faqbot"], settings, dedupe,
+                      api_url=os.environ.get(API_URL_ENV) or DEFAULT_API_URL)
+    handler = SlackRequestHandler(bolt)
+    app.extensions["faqbot_slack"] = bolt
+
+    @bp.url_value_preprocessor
+    def _keep_raw_body(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        # Slack signs the raw body. URL preprocessors run before every before_request hook, so reading it
+        # here first keeps it for Bolt even when a hook (a per-team rate-limit key) parses request.form.
+        request.get_data(cache=True)
+
+    @bp.post("/slack/events")
+    def events() -> Response:
+        if not _TIMESTAMP.fullmatch(request.headers.get("X-Slack-Request-Timestamp", "")):
+            # Bolt would answer 401 for a missing one, but int() of a malformed one raises inside it
+            return _error_response(Response(status=401))
+        try:
+            response = handler.handle(request)
+        except ValueError:  # the body is neither JSON nor a form with a JSON payload; Bolt parses before it verifies
+            out = jsonify(error={"code": "bad_request", "message": "the body is not a Slack request (JSON or form)"})
+            out.status_code = 400
+            return out
+        if response.status_code >= 400:
+            return _error_response(response)
+        return response
+
+    app.register_blueprint(bp)
+
+
+class SqliteDedupe:
+    """De-duplication shared by the worker processes of one host through a SQLite file (var/ by default).
+
+    One upsert decides atomically: it inserts a new key, or takes over an expired one, and otherwise changes
+    nothing, so two workers never both see a key first.
+    """
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, sweep_every: int = 1000) -> None:
+        self._path = path
+        self._clock = clock
+        self._sweep_every = sweep_every
+        self._calls = 0
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def first(self, key: str, ttl: float) -> bool:
+        """True the first time `key` is seen on this host within `ttl` seconds."""
+        now = self._clock()
+        with self._lock:
+            try:
+                conn = self._connection()
+                changed = conn.execute(
+                    "INSERT INTO seen (key, expires) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET expires = excluded.expires WHERE seen.expires <= ?",
+                    (key, now + ttl, now),
+                ).rowcount
+                self._calls += 1
+                if self._calls % self._sweep_every == 0:
+                    conn.execute("DELETE FROM seen WHERE expires <= ?", (now,))
+            except sqlite3.Error as exc:
+                raise BotError(f"de-duplication file {self._path}: {exc}") from exc
+        return changed == 1
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None or self._pid != os.getpid():  # connections must not cross a fork
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self._path, timeout=2.0, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires REAL NOT NULL)")
+            self._conn, self._pid = conn, os.getpid()
+        return self._conn
+
+
+def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *, api_url: str) -> App:
+    """The Bolt app: listeners for /faq, app_mention and the buttons, with no network call at start-up."""
+    bolt = App(
+        signing_secret=settings.slack_signing_secret,
+        # an authorize function instead of token=: Bolt would otherwise call auth.test on the first request
+        authorize=_authorizer(settings.slack_bot_token),
+        client=WebClient(base_url=api_url, timeout=10),
+        # listeners finish before the response is sent; what calls Slack back runs in lazy listeners
+        process_before_response=True,
+        logger=log,
+    )
+
+    def today() -> date:
+        return today_in(settings.timezone)
+
+    @bolt.middleware
+    def skip_seen_events(req: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+        # Slack retries an event it thinks failed (X-Slack-Retry-Num); the first delivery may still be in
+        # progress, so the id is claimed before answering, not after
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not _first(dedupe, f"slack:event:{event_id}"):
+            log.info("slack event %s already seen (retry %s): acknowledged, not answered again",
+                     event_id, (req.headers.get("x-slack-retry-num") or ["-"])[0])
+            return BoltResponse(status=200, body="")
+        return next()
+
+    @bolt.command("/faq")
+    def faq_command(ack: Ack, command: dict[str, Any]) -> None:
+        question = plain_text(command.get("text") or "")
+        message = _reply(get_bot(), question, today(), share=True,
+                         sid=session_id(command.get("team_id"), command.get("channel_id"), command.get("user_id")))
+        ack(response_type="ephemeral", text=message.text, blocks=message.blocks)
+
+    def ack_now(ack: Ack) -> None:
+        ack()
+
+    def answer_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        if event.get("bot_id") or event.get("subtype") or event.get("user") in _bot_users(body):
+            return  # a bot (or this bot) mentioning us: answering would start a loop
+        channel = event.get("channel")
+        if not channel:
+            return
+        sid = session_id(body.get("team_id") or event.get("team"), channel, event.get("user"))
+        message = _reply(get_bot(), plain_text(event.get("text") or ""), today(), share=False, sid=sid)
+        client.chat_postMessage(channel=channel, thread_ts=event.get("thread_ts") or event.get("ts"),
+                                text=message.text, blocks=message.blocks)
+
+    def share(action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
+        try:
+            shared = json.loads(action.get("value") or "")
+            question, answer_text = str(shared["q"]), str(shared["a"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("share button with an unreadable value ignored")
+            return
+        message = render_shared((body.get("user") or {}).get("id"), question, answer_text)
+        respond(text=message.text, blocks=message.blocks, response_type="in_channel", replace_original=False)
+
+    def suggest(action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
+        bot, intent = get_bot(), str(action.get("value") or "")
+        entry = next((e for e in bot.knowledge.entries if e.id == intent), None)
+        if entry is None:
+            respond(text="この候補は現在の FAQ にありません。もう一度 /faq で質問してください。",
+                    response_type="ephemeral", replace_original=True)
+            return
+        user = body.get("user") or {}
+        channel = (body.get("channel") or {}).get("id")
+        sid = session_id(user.get("team_id") or (body.get("team") or {}).get("id"), channel, user.get("id"))
+        message = _reply(bot, entry.question, today(), share=True, sid=sid, intent=intent)
+        respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=True)
+
+    bolt.event("app_mention")(ack=ack_now, lazy=[answer_mention])
+    bolt.action(SHARE_ACTION)(ack=ack_now, lazy=[share])
+    bolt.action(re.compile(rf"^{SUGGEST_ACTION}_\d+$"))(ack=ack_now, lazy=[suggest])
+    return bolt
+
+
+def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, intent: str | None = None) -> Message:
+    """Bot.ask rendered for Slack; an empty question gets the help, bad input a short message."""
+    if not question:
+        return help_message()
+    try:
+        answer = bot.ask(question, today=today, session_id=sid, intent=intent)
+    except InputError as exc:
+        return _notice(f"ご質問を受け付けられませんでした: {exc.message}")
+    except BotError as exc:  # the conversation store (Redis) is down: say so instead of failing the command
+        log.error("slack: no answer: %s", exc)
+        return _notice("ただいま回答できません。しばらくしてからもう一度お試しください。")
+    return render_answer(answer, question, today=today, share=share)
+
+
+def _notice(text: str) -> Message:
+    return Message(escape(text), [SectionBlock(text=MarkdownTextObject(text=escape(text)))])
+
+
+def _first(dedupe: Dedupe, key: str) -> bool:
+    """dedupe.first, but a store that is down counts as "first": a rare double answer beats none at all."""
+    try:
+        return dedupe.first(key, ttl=DEDUPE_TTL)
+    except BotError as exc:
+        log.warning("slack: de-duplication unavailable, answering anyway: %s", exc)
+        return True
+
+
+def _authorizer(bot_token: str) -> Callable[..., AuthorizeResult]:
+    """One workspace, one bot token from the environment: nothing to look up, no auth.test call."""
+
+    def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
+                               bot_token=bot_token or None)
+
+    return authorize
+
+
+def _bot_users(body: Mapping[str, Any]) -> set[str]:
+    """The bot users this event was delivered for (Events API `authorizations`)."""
+    return {a["user_id"] for a in body.get("authorizations") or [] if a.get("is_bot") and a.get("user_id")}
+
+
+def _error_response(response: Response) -> Response:
+    """Bolt's error answers ({"error": "invalid request"}) in the API's {"error": {"code", "message"}} shape."""
+    code, message = {
+        401: ("invalid_signature", "the request is not signed by Slack with this app's signing secret, "
+                                   "or its timestamp is more than 5 minutes off"),
+        404: ("unhandled_request", "this Slack request has no handler here"),
+    }.get(response.status_code, ("slack_error", "the Slack request could not be processed"))
+    out = jsonify(error={"code": code, "message": message})
+    out.status_code = response.status_code
+    return out
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _clip(text: str, limit: int = _QUESTION_SHOWN) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _chunks(text: str, limit: int = _SECTION_LIMIT) -> Sequence[str]:
+    """Split at paragraph breaks so each part fits a section once escaped (escaping only lengthens)."""
+    parts: list[str] = []
+    current = ""
+    for para in text.split("\n\n"):
+        candidate = f"{current}\n\n{para}" if current else para
+        if len(escape(candidate)) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while len(escape(para)) > limit:
+            cut = limit // 5  # & becomes 5 characters at worst
+            parts.append(para[:cut])
+            para = para[cut:]
+        current = para
+    if current:
+        parts.append(current)
+    return parts or [""]
