@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from flask import Flask, request
 from flask.testing import FlaskClient
 from slack_sdk.signature import SignatureVerifier
@@ -33,7 +34,7 @@ from bot.state import state_from_settings
 from bot.web import create_app
 from bot.web.slack import API_URL_ENV, DEDUPE_FILE, LABELS, SqliteDedupe, escape, plain_text, share_value
 
-from .servers import faqbot_server
+from .servers import ROOT, faqbot_server
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-test-token"
@@ -116,10 +117,11 @@ def signed(body: str, *, secret: str = SECRET, timestamp: int | None = None) -> 
     return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": signature}
 
 
-def command_body(text: str, *, user: str = "U123", channel: str = "C123", response_url: str = "") -> str:
+def command_body(text: str, *, user: str = "U123", channel: str = "C123", response_url: str = "",
+                 command: str = "/faq") -> str:
     return urllib.parse.urlencode({
         "token": "deprecated", "team_id": "T123", "team_domain": "example", "channel_id": channel,
-        "channel_name": "support", "user_id": user, "user_name": "tanaka", "command": "/faq", "text": text,
+        "channel_name": "support", "user_id": user, "user_name": "tanaka", "command": command, "text": text,
         "api_app_id": "A123", "response_url": response_url or "http://127.0.0.1:9/unused",
         "trigger_id": "1.2.3",
     })
@@ -493,6 +495,26 @@ def test_with_redis_url_the_states_dedupe_is_used(bot: Bot, tmp_path: Path) -> N
         assert response.status_code == 200
     assert recording.keys == ["slack:event:EvShared", "slack:event:EvShared"]
     assert not (tmp_path / DEDUPE_FILE).exists()
+
+
+def test_manifest_matches_the_app(slack_app: Flask, fake_slack: FakeSlack) -> None:
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"app_mentions:read", "chat:write", "commands"} <= scopes
+    settings = manifest["settings"]
+    assert settings["event_subscriptions"]["bot_events"] == ["app_mention"]
+    assert settings["interactivity"]["is_enabled"] is True and settings["socket_mode_enabled"] is False
+    commands = manifest["features"]["slash_commands"]
+    urls = [c["url"] for c in commands] + [settings["event_subscriptions"]["request_url"],
+                                           settings["interactivity"]["request_url"]]
+    routes = {r.rule for r in slack_app.url_map.iter_rules() if "POST" in (r.methods or ())}
+    for url in urls:
+        parts = urllib.parse.urlsplit(url)
+        assert parts.scheme == "https" and parts.path in routes, url
+    client = slack_app.test_client()
+    for command in commands:  # every command the manifest declares is one the app answers
+        reply = post(client, command_body("更新料金はいくらですか？", command=command["command"])).get_json()
+        assert reply["response_type"] == "ephemeral" and reply["blocks"]
 
 
 @pytest.mark.parametrize("raw, expected", [

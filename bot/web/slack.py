@@ -166,16 +166,16 @@ def date_fields(computed: Mapping[str, Any]) -> list[tuple[str, str]]:
 def share_value(question: str, answer_text: str) -> str:
     """The share button's value: the question and the answer, cut to fit Slack's 2,000 characters."""
     question = _clip(question)
-    value = json.dumps({"q": question, "a": answer_text}, ensure_ascii=False)
-    if len(value) <= _VALUE_LIMIT:
-        return value
-    room = _VALUE_LIMIT - len(json.dumps({"q": question, "a": ""}, ensure_ascii=False)) - 1
-    while room > 0:
-        value = json.dumps({"q": question, "a": answer_text[:room] + "…"}, ensure_ascii=False)
-        if len(value) <= _VALUE_LIMIT:
-            return value
-        room -= len(value) - _VALUE_LIMIT  # escapes (\n, \") make the JSON longer than the text
-    return json.dumps({"q": question, "a": ""}, ensure_ascii=False)
+
+    def encode(answer: str) -> str:
+        return json.dumps({"q": question, "a": answer}, ensure_ascii=False, separators=(",", ":"))
+
+    value = encode(answer_text)
+    room = len(answer_text)
+    while len(value) > _VALUE_LIMIT and room > 0:
+        room -= len(value) - _VALUE_LIMIT + 1  # escapes (\n, \") make the JSON longer than the text
+        value = encode(answer_text[:max(room, 0)] + "…")
+    return value
 
 
 def help_message() -> Message:
