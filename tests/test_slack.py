@@ -34,6 +34,7 @@ from bot.state import state_from_settings
 from bot.web import create_app
 from bot.web.slack import API_URL_ENV, DEDUPE_FILE, LABELS, SqliteDedupe, escape, plain_text, share_value
 
+from .redis_server import redis_server
 from .servers import ROOT, faqbot_server
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -180,8 +181,8 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 def slack_settings(bot: Bot, tmp: Path, **changes: Any) -> Settings:
     """Slack configured, no rate limits, var/ files (feedback, the de-duplication file) under `tmp`."""
-    return replace(bot.settings, slack_signing_secret=SECRET, slack_bot_token=TOKEN, rate_limit="off",
-                   slack_rate_limit="off", feedback_file=tmp / "feedback.jsonl", **changes)
+    return replace(bot.settings, **{"slack_signing_secret": SECRET, "slack_bot_token": TOKEN, "rate_limit": "off",
+                                    "slack_rate_limit": "off", "feedback_file": tmp / "feedback.jsonl", **changes})
 
 
 @pytest.fixture()
@@ -497,6 +498,18 @@ def test_with_redis_url_the_states_dedupe_is_used(bot: Bot, tmp_path: Path) -> N
     assert not (tmp_path / DEDUPE_FILE).exists()
 
 
+def test_slack_rate_limit_is_per_team_and_user_and_keeps_the_signed_body(bot: Bot, tmp_path: Path) -> None:
+    app = create_app(bot=bot, settings=slack_settings(bot, tmp_path, slack_rate_limit="2/minute"))
+    client = app.test_client()
+    for _ in range(2):  # 200s: the limiter read the team and user without emptying the body Bolt verifies
+        response = post(client, command_body("更新料金はいくらですか？"))
+        assert response.status_code == 200 and response.get_json()["response_type"] == "ephemeral"
+    limited = post(client, command_body("更新料金はいくらですか？"))
+    assert limited.status_code == 429 and "Retry-After" in limited.headers
+    assert set(limited.get_json()["error"]) == {"code", "message"}
+    assert post(client, command_body("更新料金はいくらですか？", user="U456")).status_code == 200
+
+
 def test_manifest_matches_the_app(slack_app: Flask, fake_slack: FakeSlack) -> None:
     manifest = yaml.safe_load((ROOT / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
@@ -604,3 +617,27 @@ def test_http_retried_events_are_answered_once(slack_server: str, http_fake_slac
     time.sleep(0.3)
     answered = [c["body"]["thread_ts"] for c in fake.matching(lambda c: c["body"].get("thread_ts") in threads)]
     assert sorted(answered) == threads  # each exactly once
+
+
+def test_http_retry_reaching_another_host_is_answered_once_through_redis(http_fake_slack: FakeSlack,
+                                                                         tmp_path: Path) -> None:
+    # two servers sharing only REDIS_URL (each its own var/, as two hosts): the retry reaches the other one
+    fake = http_fake_slack
+    with redis_server() as url:
+        env = {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": TOKEN, API_URL_ENV: fake.api_url,
+               "FAQBOT_RATE_LIMIT": "off", "FAQBOT_SLACK_RATE_LIMIT": "off", "REDIS_URL": url}
+        env_a = {**env, "FAQBOT_FEEDBACK_FILE": str(tmp_path / "a" / "feedback.jsonl")}
+        env_b = {**env, "FAQBOT_FEEDBACK_FILE": str(tmp_path / "b" / "feedback.jsonl")}
+        with faqbot_server(["--workers", "1"], env=env_a) as a, faqbot_server(["--workers", "1"], env=env_b) as b:
+            first, other = (f"http://{h}:{p}/slack/events" for h, p in (a, b))
+            body = mention_body("更新料金はいくらですか？", event_id=f"Ev{uuid.uuid4().hex}", ts="1731000300.000100")
+            assert http_post(first, body, ctype="application/json")[0] == 200
+            fake.wait_for(lambda c: c["body"].get("thread_ts") == "1731000300.000100")
+            status, _, _ = http_post(other, body, ctype="application/json", headers={"X-Slack-Retry-Num": "1"})
+            assert status == 200
+            sentinel = mention_body("更新料金はいくらですか？", event_id=f"Ev{uuid.uuid4().hex}",
+                                    ts="1731000300.000200")
+            http_post(other, sentinel, ctype="application/json")
+            fake.wait_for(lambda c: c["body"].get("thread_ts") == "1731000300.000200")
+            time.sleep(0.2)
+            assert len(fake.matching(lambda c: c["body"].get("thread_ts") == "1731000300.000100")) == 1
