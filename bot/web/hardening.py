@@ -1,11 +1,144 @@
-"""Security headers, Content-Security-Policy, request ids and JSON logs."""
+"""Security headers, Content-Security-Policy, CORS for the widget's endpoints, request ids and JSON logs."""
 
 from __future__ import annotations
 
-from flask import Flask
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, g, request
+from flask.logging import default_handler
+from werkzeug.wrappers import Response
 
 from ..config import Settings
+from ..logs import ensure_logging, mask, request_id_var
+
+# No inline script or style anywhere: the pages load their code from /static, so an injected
+# <script> or style attribute does nothing. data: images are allowed for small inline icons.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+# The widget script is embedded in customers' sites and calls these two from their origin. Both take
+# no cookie and no credential, so any origin may call them (Allow-Origin: *, never with credentials);
+# the rate limits per client address protect them as they protect same-origin calls.
+CORS_PATHS = frozenset({"/api/ask", "/api/feedback"})
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, X-Request-ID",
+    "Access-Control-Expose-Headers": "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, "
+    "X-RateLimit-Reset",
+    "Access-Control-Max-Age": "600",
+}
+REQUEST_ID_HEADER = "X-Request-ID"
+_GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Endpoints whose 200 body is an Answer: its intent, confidence and version go into the request's log line.
+_ANSWER_PATHS = frozenset({"/api/ask", "/api/agent/whatif"})
+# The customer's question goes into the log masked and cut to this many characters (see README: Logs).
+QUESTION_LOG_CHARS = 100
+
+_log = logging.getLogger("bot.web.requests")
 
 
 def init_hardening(app: Flask, settings: Settings) -> None:
     """Add security headers to every response and structured logging with a request id."""
+    ensure_logging()
+    app.logger.removeHandler(default_handler)  # Flask's plain-text handler would print every line twice
+    # first of all before_request functions, so a request refused early (a 429) still has its id and clock
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
+    app.after_request(_finish)
+    app.teardown_request(_forget)
+
+
+def request_id() -> str:
+    """The caller's X-Request-ID when it is sane (1-64 of A-Z a-z 0-9 . _ -), else a new uuid4 hex."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    return given if _GOOD_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def _start() -> None:
+    g.request_started = time.perf_counter()
+    g.request_id = request_id()
+    g.request_id_token = request_id_var.set(g.request_id)
+
+
+def _finish(response: Response) -> Response:
+    if "request_id" not in g:  # a before_request that ran before ours refused the request
+        _start()
+    response.headers[REQUEST_ID_HEADER] = g.request_id
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.path in CORS_PATHS:
+        response.headers.update(CORS_HEADERS)
+    # the widget script is loaded by customers' pages; everything else is for this origin only
+    cross_origin = request.path.startswith("/static/") or request.path in CORS_PATHS
+    response.headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin" if cross_origin else "same-origin")
+    if response.mimetype == "application/json":
+        response.headers["Cache-Control"] = "no-store"
+    _log_request(response)
+    return response
+
+
+def _forget(_exc: BaseException | None) -> None:
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        request_id_var.reset(token)
+
+
+def _log_request(response: Response) -> None:
+    fields: dict[str, Any] = {
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 2),
+        "remote_addr": request.remote_addr,
+    }
+    try:
+        fields.update(_details(response))
+    except Exception:  # a log field must never turn an answer into an error
+        _log.debug("could not read the log details", exc_info=True)
+    level = logging.ERROR if response.status_code >= 500 else logging.INFO
+    _log.log(level, "%s %s %s", request.method, request.path, response.status_code, extra=fields)
+
+
+def _details(response: Response) -> dict[str, Any]:
+    """What the request asked and what it got, read from the already parsed bodies."""
+    out: dict[str, Any] = {}
+    if request.path == "/api/faq":
+        question = request.args.get("q")
+    elif request.path in _ANSWER_PATHS and response.status_code < 400 and request.is_json:
+        body = request.get_json(silent=True)  # cached by the view: no second parse
+        question = body.get("text") if isinstance(body, dict) else None
+    else:
+        question = None
+    if isinstance(question, str):
+        out["question_chars"] = len(question)
+        out["question"] = _short(mask(question))
+    if response.mimetype != "application/json" or response.is_streamed:
+        return out
+    data = response.get_json(silent=True) if response.status_code >= 400 or request.path in _ANSWER_PATHS else None
+    if not isinstance(data, dict):
+        return out
+    if response.status_code >= 400 and isinstance(data.get("error"), dict):
+        out["error"] = data["error"].get("code")
+    elif response.status_code == 200 and "intent" in data:
+        out.update(intent=data.get("intent"), confidence=data.get("confidence"), rule=data.get("rule"),
+                   version=data.get("version"))
+    return out
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= QUESTION_LOG_CHARS else text[:QUESTION_LOG_CHARS] + "…"

@@ -1,0 +1,245 @@
+"""JSON log lines (python-json-logger) with the request id, and personal data masked in every record.
+
+One handler writes every line: gunicorn's `logconfig_dict` puts it on the root logger (`logging_config`),
+and an app created without gunicorn (tests, `faqbot serve --dev`) gets it on the `bot` logger
+(`ensure_logging`). Its filters stamp the request id and mask e-mail addresses, phone numbers,
+order numbers and serial numbers in the message, the traceback and every string field.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import unicodedata
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import IO, Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+# Set by the web layer for the duration of one request; read by RequestIdFilter.
+request_id_var: ContextVar[str | None] = ContextVar("faqbot_request_id", default=None)
+
+# Fields whose values the app makes itself and that must stay readable to correlate lines
+# (a request id or knowledge version is a long hex string that the serial rule would hide).
+_UNMASKED = frozenset({"request_id", "version"})
+# Attributes every LogRecord has; everything else on a record is a caller's field (`extra=`).
+_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+
+# The folds NFKC makes on the characters these rules read: full-width ASCII (０９０－１２３４, ＠) and the
+# ideographic space; and the dash look-alikes customers type between digit groups (‐ – — − ー ｰ).
+# Done with str.translate, one character for one, so a match's offsets are the original text's.
+_FOLD = str.maketrans(
+    {chr(c): unicodedata.normalize("NFKC", chr(c)) for c in range(0xFF01, 0xFF5F)}
+    | {"\u3000": " "}
+    | dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70", "-")
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+# bot/facts.py's order number (2 letters-14 digits-9 digits) and its looser look-alikes: a short
+# letter prefix, then 6+ digits, then more digit groups, with or without dashes and spaces.
+_ORDER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,4}[ \t]*-?[ \t]*[0-9]{6,}(?:[ \t]*-?[ \t]*[0-9]{3,})*(?![A-Za-z0-9])")
+# Serial numbers: 3+ dash-separated alphanumeric groups (ウイルスバスター's XXXX-XXXX-XXXX-XXXX-XXXX,
+# card and licence numbers), or 16+ alphanumerics in one run; either must hold a digit (see _is_serial).
+_SERIAL = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]{3,}(?:[ \t]*-[ \t]*[A-Za-z0-9]{3,}){2,}|[A-Za-z0-9]{16,})(?![A-Za-z0-9])"
+)
+# Japanese numbers: 03-1234-5678, 090-1234-5678, 0120-123-456, (03)1234-5678, 09012345678;
+# and international ones: +81 90-1234-5678, +81 (0)3 1234 5678. Digit counts are checked in _is_phone,
+# so dates (2024-01-16, 01-16-2024) and years never pass.
+_PHONE = re.compile(
+    r"(?<![A-Za-z0-9+])(?:\+[0-9]{1,3}(?:[ \t]*\(0\))?|\(?0[0-9]{1,4}\)?)"
+    r"(?:[ \t-]*\(?[0-9]{1,4}\)?){1,3}(?![0-9])"
+)
+_BLANK = "\x00"  # fills a masked span in the working copy: not alphanumeric, so later rules see a boundary
+
+
+def _is_serial(match: str) -> bool:
+    alnum = [c for c in match if c.isalnum()]
+    return len(alnum) >= 12 and any(c.isdigit() for c in alnum) and (
+        "-" in match or any(c.isalpha() for c in alnum)
+    )
+
+
+def _is_phone(match: str) -> bool:
+    digits = sum(c.isdigit() for c in match)
+    if match.startswith("+"):
+        return 8 <= digits <= 15
+    return 10 <= digits <= 11
+
+
+_RULES: tuple[tuple[re.Pattern[str], str, Callable[[str], bool] | None], ...] = (
+    (_EMAIL, "[email]", None),
+    (_ORDER, "[order]", None),
+    (_SERIAL, "[serial]", _is_serial),
+    (_PHONE, "[phone]", _is_phone),
+)
+
+
+def mask(text: str) -> str:
+    """The text with e-mail addresses, order numbers, serial numbers and phone numbers replaced by labels."""
+    work = text.translate(_FOLD)
+    spans: list[tuple[int, int, str]] = []
+    for pattern, label, accept in _RULES:
+        for match in pattern.finditer(work):
+            if accept is None or accept(match.group()):
+                spans.append((match.start(), match.end(), label))
+        if spans:
+            work = _blank(work, spans)
+    if not spans:
+        return text
+    out, pos = [], 0
+    for start, end, label in sorted(spans):
+        out.append(text[pos:start])
+        out.append(label)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _blank(work: str, spans: list[tuple[int, int, str]]) -> str:
+    chars = list(work)
+    for start, end, _ in spans:
+        chars[start:end] = _BLANK * (end - start)
+    return "".join(chars)
+
+
+def mask_value(value: Any) -> Any:
+    """Strings masked; lists, tuples and dicts masked item by item; anything else unchanged."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: v if k in _UNMASKED else mask_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_value(v) for v in value]
+    return value
+
+
+class MaskFilter(logging.Filter):
+    """Masks personal data in the message, the traceback and every extra string field of a record.
+
+    It rewrites the record in place (message rendered, args cleared), so every handler after it sees
+    only the masked text. It never drops a record and never raises.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad %-format must not lose the line; log what we have
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg, record.args = mask(message), None
+        if record.exc_info:
+            formatter = logging.Formatter()
+            record.exc_text = mask(formatter.formatException(record.exc_info))
+            record.exc_info = None  # the formatter would render the raw traceback again
+        elif record.exc_text:
+            record.exc_text = mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask(record.stack_info)
+        for key, value in list(vars(record).items()):
+            if key not in _RECORD_ATTRS and key not in _UNMASKED:
+                setattr(record, key, mask_value(value))
+        return True
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds the current request's id to every record logged while it is being served."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request_id = request_id_var.get()
+        if request_id is not None and not hasattr(record, "request_id"):
+            record.request_id = request_id
+        return True
+
+
+class _Formatter(JsonFormatter):
+    """python-json-logger's formatter with the fields a reader scans for first."""
+
+    _FIRST = ("time", "level", "logger", "request_id", "message")
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        first = {k: log_data[k] for k in self._FIRST if k in log_data}
+        return first | {k: v for k, v in log_data.items() if k not in first}
+
+
+def json_formatter() -> JsonFormatter:
+    """One JSON object a line: time (UTC), level, logger, request id, message, then the record's fields."""
+    return _Formatter(
+        "{levelname}{name}{process}{message}",
+        style="{",
+        rename_fields={"levelname": "level", "name": "logger", "process": "pid"},
+        timestamp="time",
+        json_ensure_ascii=False,
+    )
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to sys.stderr as it is when a record comes (pytest swaps it per test), like logging.lastResort."""
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: IO[str]) -> None:
+        pass
+
+
+def json_handler(stream: IO[str] | None = None) -> logging.Handler:
+    """A stream handler (the current stderr by default) writing masked JSON lines with the request id."""
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    handler.setFormatter(json_formatter())
+    handler.addFilter(RequestIdFilter())
+    handler.addFilter(MaskFilter())
+    return handler
+
+
+def logging_config() -> dict[str, Any]:
+    """gunicorn's `logconfig_dict`: every logger to one masked JSON handler on stderr.
+
+    gunicorn's access log is off (level WARNING, no handler): the app writes one line per request itself,
+    with the request id, which gunicorn's access line cannot carry.
+    """
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": RequestIdFilter}, "mask": {"()": MaskFilter}},
+        "formatters": {"json": {"()": json_formatter}},
+        "handlers": {
+            "json": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": "json",
+                "filters": ["request_id", "mask"],
+            }
+        },
+        "root": {"level": "INFO", "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+            "bm25s": {"level": "WARNING"},  # it logs each index build at DEBUG, four lines per worker start
+        },
+    }
+
+
+def _masked_handler_serves(logger: logging.Logger) -> bool:
+    current: logging.Logger | None = logger
+    while current is not None:
+        if any(any(isinstance(f, MaskFilter) for f in h.filters) for h in current.handlers):
+            return True
+        current = current.parent if current.propagate else None
+    return False
+
+
+def ensure_logging(stream: IO[str] | None = None) -> logging.Logger:
+    """The `bot` logger at INFO, writing masked JSON lines unless a masked handler above already does.
+
+    The root logger is left alone (pytest and embedding applications own it); under gunicorn
+    `logging_config` has already put the masked handler there, and records simply propagate to it.
+    """
+    logger = logging.getLogger("bot")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    if not _masked_handler_serves(logger):
+        logger.addHandler(json_handler(stream))
+    return logger
