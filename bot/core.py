@@ -275,9 +275,13 @@ class Bot:
                     out[name] = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
                 except ValueError:
                     out[name] = None
-                if out[name] is None:
-                    raise InputError("bad_fact", f"fact '{name}' must be a date written YYYY-MM-DD")
+                # the range `today` has: policies add years to these dates, and 9999-12-31 + 2 years overflows
+                if out[name] is None or not 1900 <= out[name].year <= 2200:
+                    raise InputError("bad_fact", f"fact '{name}' must be a date written YYYY-MM-DD, "
+                                     "from 1900 to 2200")
             elif kind == "number":
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)  # JSON has one number type: 3.0 is 3
                 if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 10**9:
                     raise InputError("bad_fact", f"fact '{name}' must be a positive whole number")
                 out[name] = value
@@ -350,7 +354,7 @@ class Bot:
         cleaned = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
         if not cleaned:
             raise InputError("empty_text", "'text' is empty")
-        if len(cleaned) > self.settings.max_text_length:
+        if len(text) > self.settings.max_text_length:  # as sent: the limit is on what a client may send
             raise InputError("text_too_long", f"'text' is longer than {self.settings.max_text_length} characters")
         return cleaned
 

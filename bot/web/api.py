@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ from ..yamlsrc import close_match
 bp = Blueprint("api", __name__)
 
 _ASK_KEYS = {"text", "today", "session_id", "product", "explain"}
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _bot() -> Bot:
@@ -78,7 +80,7 @@ def _ask_args(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parse_day(value: Any) -> date:
-    if not isinstance(value, str) or len(value) != 10:
+    if not isinstance(value, str) or not _DAY.fullmatch(value):  # fromisoformat also takes 2024-W03-2
         raise InputError("bad_today", "'today' must be a date written YYYY-MM-DD")
     try:
         day = date.fromisoformat(value)
@@ -96,7 +98,7 @@ def faq() -> tuple[Response, int]:
         return _error("empty_text", "'q' is empty: give the words to look up, e.g. /api/faq?q=更新料", 400)
     product = request.args.get("product") or None
     raw_limit = request.args.get("limit", "10")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 50:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 50:  # int("²") fails
         return _error("bad_limit", "'limit' must be a whole number from 1 to 50", 400)
     try:
         hits = _bot().search(q, product=product, limit=int(raw_limit))
