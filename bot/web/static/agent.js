@@ -35,6 +35,8 @@
     expired: '期限切れ', cancel_in_time: '期限内に解約できる', contact_support: 'サポートへの連絡が必要',
     order_kind: '注文番号の種類'
   };
+  var COMPUTED_UNITS = { days_left: '日', days_over: '日', days_since_expiry: '日', days_to_cancel: '日',
+    billed_months: 'か月', free_days: '日' };
   var ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
   var $ = function (id) { return document.getElementById(id); };
@@ -150,12 +152,13 @@
       askForToken('');
       return;
     }
+    if (!tokenRequired) $('workspace').hidden = false;  // nothing to check first: no flash of an empty page
     api('GET', '/api/agent/facts').then(function (data) {
       facts = data;
       $('token-panel').hidden = true;
       $('workspace').hidden = false;
       buildForms(data);
-      $('search-q').focus();
+      if (!document.activeElement || document.activeElement === document.body) $('search-q').focus();
     }, function (err) {
       if (err.status !== 401) $('search-status').textContent = describeError(err);
     });
@@ -203,7 +206,7 @@
       field.appendChild(input);
       grid.appendChild(field);
     });
-    $('whatif-today').value = todayInTokyo();
+    if (!$('whatif-today').value) $('whatif-today').value = todayInTokyo();
   }
 
   // --- search as you type ------------------------------------------------------------------------------------
@@ -383,7 +386,7 @@
         th.setAttribute('scope', 'row');
         th.appendChild(el('code', 'fact-name', k));
         tr.appendChild(th);
-        tr.appendChild(el('td', null, formatValue(a.computed[k])));
+        tr.appendChild(el('td', null, formatValue(a.computed[k]) + (COMPUTED_UNITS[k] || '')));
         tbody.appendChild(tr);
       });
       table.appendChild(tbody);
