@@ -339,6 +339,10 @@ def test_embedded_on_another_site(browser: Browser, base: str, tmp_path: Path) -
         with page.expect_response(lambda r: r.url.endswith("/api/feedback")) as info:
             last_answer(page).get_by_role("button", name="役に立った").click()
         assert info.value.status == 201
+        with page.expect_response(lambda r: r.url.endswith("/api/contact")) as info:
+            widget.get_by_role("button", name="有人サポートへ").first.click()
+        mine = [c for c in info.value.json()["contacts"] if c["product"] == answer["product"]]
+        expect(page.locator(".faqbot-contact")).to_contain_text(mine[0]["contact"])
         assert problems(page) == []
     finally:
         ctx.close()
