@@ -55,36 +55,72 @@ class Match:
     fuzz: float
 
 
+@dataclass(frozen=True)
+class _Postings:
+    """The posting lists of a query's known terms in one field, and the scale the field gives them."""
+
+    lists: tuple[tuple[NDArray[np.int32], NDArray[np.float32]], ...]
+    scale: float
+
+    def summed(self, size: int) -> NDArray[np.float32]:
+        """scale × Σ BM25 weight per document (float32 throughout: numpy's fast path for ufunc.at)."""
+        acc = np.zeros(size, dtype=np.float32)
+        for docs, weights in self.lists:
+            np.add.at(acc, docs, weights)
+        return self.scale * acc
+
+
 class _Field:
-    """One BM25 field: the bm25s retriever plus document frequencies for normalisation."""
+    """One BM25 field: each term's documents and BM25 weights (computed by bm25s), and document frequencies."""
 
     def __init__(self, docs: Sequence[Sequence[str]], k1: float, b: float) -> None:
         self.n = len(docs)
         self.df: Counter[str] = Counter()
         for terms in docs:
             self.df.update(set(terms))
-        self._zeros = np.zeros(self.n, dtype=np.float32)
-        self.bm25 = bm25s.BM25(k1=k1, b=b)
+        lists: list[tuple[str, NDArray[np.int32], NDArray[np.float32]]] = []
         if self.df:  # bm25s cannot index a collection without a single term
-            self.bm25.index([list(t) for t in docs], show_progress=False)
+            bm25 = bm25s.BM25(k1=k1, b=b)
+            bm25.index([list(t) for t in docs], show_progress=False)
+            data, indices, indptr = bm25.scores["data"], bm25.scores["indices"], bm25.scores["indptr"]
+            for term, column in bm25.vocab_dict.items():
+                if term in self.df:  # not bm25s's own empty token
+                    lo, hi = int(indptr[column]), int(indptr[column + 1])
+                    lists.append((term, indices[lo:hi], data[lo:hi]))
+        # one compact copy (bm25s's own arrays are not kept), and each term's idf and postings looked up once
+        all_docs = np.concatenate([d for _, d, _ in lists]) if lists else np.zeros(0, dtype=np.int32)
+        all_weights = np.concatenate([w for _, _, w in lists]) if lists else np.zeros(0, dtype=np.float32)
+        self._unseen = self._idf(0)
+        self._terms: dict[str, tuple[float, tuple[NDArray[np.int32], NDArray[np.float32]]]] = {}
+        at = 0
+        for term, d, _ in lists:
+            self._terms[term] = (self._idf(self.df[term]), (all_docs[at : at + len(d)], all_weights[at : at + len(d)]))
+            at += len(d)
+
+    def _idf(self, df: int) -> float:
+        return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
 
     def idf(self, term: str) -> float:
         """Lucene BM25 idf; an unseen term gets the highest idf, which is what lowers coverage."""
-        df = self.df.get(term, 0)
-        return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
+        known = self._terms.get(term)
+        return known[0] if known else self._unseen
 
     def idfs(self, terms: Sequence[str]) -> dict[str, float]:
         """The idf of each distinct term."""
         return {t: self.idf(t) for t in dict.fromkeys(terms)}
 
-    def scores(self, terms: Sequence[str]) -> tuple[NDArray[np.float32], float]:
-        """BM25 scores of every document, and the normaliser (sum of the query terms' idf)."""
-        unique = list(dict.fromkeys(terms))
-        norm = sum(self.idf(t) for t in unique)
-        known = [t for t in unique if t in self.df]
-        if not known or norm == 0.0:
-            return self._zeros, norm or 1.0
-        return self.bm25.get_scores(known), norm
+    def postings(self, terms: Sequence[str], weight: float) -> _Postings:
+        """The query's known terms, scaled by weight / (sum of the idf of the query's terms, known or not)."""
+        lists = []
+        norm = 0.0
+        for term in dict.fromkeys(terms):
+            known = self._terms.get(term)
+            if known is None:
+                norm += self._unseen
+            else:
+                norm += known[0]
+                lists.append(known[1])
+        return _Postings(tuple(lists), weight / (norm or 1.0))
 
 
 class Index:
@@ -138,7 +174,10 @@ class Index:
             ans_pairs.append(answer.pairs)
         self._starts = np.asarray(starts, dtype=np.int64)
         self._ends = [*starts[1:], len(phr_doc)]  # phrasings of document d are [starts[d], ends[d])
-        self._groups = np.asarray([doc.group for doc in self.docs])
+        self._phr_doc = np.asarray(phr_doc, dtype=np.intp)
+        self._one_each = len(phr_doc) == len(self.docs)  # one phrasing per document: no best-of to take
+        self._group_ids = {g: i for i, g in enumerate(dict.fromkeys(doc.group for doc in self.docs))}
+        self._group_of = np.asarray([self._group_ids[doc.group] for doc in self.docs], dtype=np.int32)
         self._lemma = _Field(phr_terms, w.k1, w.b)
         self._reading = _Field(phr_grams, w.k1, w.b)
         self._answer = _Field(ans_terms, w.answer_k1, w.answer_b)
@@ -169,52 +208,62 @@ class Index:
         w = self.weights
         a = text if isinstance(text, Analysis) else self.analyse(text)
         grams = char_ngrams(a.reading)
-        lem, lem_norm = self._lemma.scores(a.terms)
-        rd, rd_norm = self._reading.scores(grams)
-        phr = (w.lemma / lem_norm) * lem + (w.reading / rd_norm) * rd
-        doc_scores = np.maximum.reduceat(phr, self._starts)
+        n_phr, n_docs = len(self._phr_doc), len(self.docs)
+        phr = (self._lemma.postings(a.terms, w.lemma).summed(n_phr)
+               + self._reading.postings(grams, w.reading).summed(n_phr))
+        if self._one_each:
+            doc_scores = phr
+        else:
+            doc_scores = np.zeros(n_docs, dtype=np.float32)
+            np.maximum.at(doc_scores, self._phr_doc, phr)  # each document scores by its best phrasing
         if w.answer:
-            ans, ans_norm = self._answer.scores(a.terms)
-            doc_scores += (self._answer_scale * w.answer / ans_norm) * ans
+            doc_scores = doc_scores + self._answer.postings(a.terms, self._answer_scale * w.answer).summed(n_docs)
         if w.answer_pairs and a.pairs:
-            ap, ap_norm = self._answer_pairs.scores(a.pairs)
-            doc_scores += (self._answer_scale * w.answer_pairs / ap_norm) * ap
+            pairs = self._answer_pairs.postings(a.pairs, self._answer_scale * w.answer_pairs)
+            doc_scores = doc_scores + pairs.summed(n_docs)
         if groups is not None:
-            doc_scores = np.where(np.isin(self._groups, list(groups)), doc_scores, -1.0)
-        k = min(max(w.shortlist, limit), len(self.docs))
-        top = np.argpartition(-doc_scores, k - 1)[:k] if k < len(self.docs) else np.arange(len(self.docs))
+            wanted = [self._group_ids[g] for g in groups if g in self._group_ids]
+            doc_scores = np.where(np.isin(self._group_of, wanted), doc_scores, np.float32(-1.0))
+        k = min(max(w.shortlist, limit), n_docs)
+        top = np.argpartition(-doc_scores, k - 1)[:k] if k < n_docs else np.arange(n_docs)
         top = top[doc_scores[top] > 0.0]
         if top.size == 0:
             return []
-        query_reading = a.reading.replace(" ", "")
-        term_idf = self._lemma.idfs(a.terms)  # once per query, not once per shortlisted document
+        scored = []
+        for d, s, (best_fuzz, best_p) in zip(top.tolist(), doc_scores[top].tolist(),
+                                             self._best_fuzzy(a.reading.replace(" ", ""), top), strict=True):
+            score = s + w.fuzz * best_fuzz
+            if score >= cutoff:
+                scored.append((score, d, best_fuzz, best_p))
+        scored.sort(key=lambda item: -item[0])
+        term_idf = self._lemma.idfs(a.terms)  # once per query, and only for the documents returned
         gram_idf = self._reading.idfs(grams)
-        matches: list[Match] = []
-        for d in top.tolist():
-            lo, hi = int(self._starts[d]), self._ends[d]
-            best_fuzz, best_p = self._best_fuzzy(query_reading, lo, hi, phr)
-            score = float(doc_scores[d]) + w.fuzz * best_fuzz
-            if score < cutoff:
-                continue
-            matches.append(Match(
+        return [
+            Match(
                 id=self.docs[d].id,
                 score=score,
                 question=self._phr_text[best_p],
                 coverage=_coverage(term_idf, self._doc_terms[d]),
                 reading_coverage=_coverage(gram_idf, self._doc_grams[d]),
                 fuzz=best_fuzz,
-            ))
-        matches.sort(key=lambda m: -m.score)
-        return matches[:limit]
+            )
+            for score, d, best_fuzz, best_p in scored[:limit]
+        ]
 
-    def _best_fuzzy(self, query: str, lo: int, hi: int, phr: NDArray[np.floating]) -> tuple[float, int]:
-        """Fuzzy similarity (0..1) of the query's reading to the document's closest phrasing."""
-        if not query:
-            return 0.0, lo + int(np.argmax(phr[lo:hi]))
-        found = process.extractOne(query, self._phr_reading[lo:hi], scorer=self._scorer)
-        if found is None:
-            return 0.0, lo + int(np.argmax(phr[lo:hi]))
-        return float(found[1]) / 100.0, lo + int(found[2])
+    def _best_fuzzy(self, query: str, shortlist: NDArray[np.intp]) -> list[tuple[float, int]]:
+        """For each shortlisted document: fuzzy similarity (0..1) of the query's reading to its closest phrasing."""
+        spans = [(int(self._starts[d]), self._ends[d]) for d in shortlist.tolist()]
+        if not query:  # cannot happen with a score above 0: every content word has a reading
+            return [(0.0, lo) for lo, _ in spans]
+        choices = [self._phr_reading[p] for lo, hi in spans for p in range(lo, hi)]
+        sims = process.cdist([query], choices, scorer=self._scorer)[0]
+        out = []
+        at = 0
+        for lo, hi in spans:
+            best = int(np.argmax(sims[at : at + hi - lo]))  # the first of equals, as extractOne picks
+            out.append((float(sims[at + best]) / 100.0, lo + best))
+            at += hi - lo
+        return out
 
 
 def _coverage(idf: dict[str, float], have: frozenset[str]) -> float:

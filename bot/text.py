@@ -66,30 +66,51 @@ def replace_synonyms(text: str, table: Sequence[tuple[str, str]]) -> str:
     return synonym_replacer(table)(text)
 
 
+# MeCab writes each token as one line of the fields we read (surface, POS, lemma, reading), so Python splits one
+# string instead of building a node object per token: the index build spends most of its time here. Unknown
+# words (-U) have no lemma or reading; the last field keeps trailing empty fields from being stripped.
+_MECAB_FORMAT = (
+    '--output-format-type= -F"%m\\t%f[0]\\t%f[7]\\t%f[20]\\t.\\n" -U"%m\\t%f[0]\\t\\t\\t.\\n" --eos-format='
+)
+
+
 class FugashiTokenizer:
-    """MeCab through fugashi with unidic-lite, read through the fast `feature_raw` path."""
+    """MeCab through fugashi with unidic-lite, read from MeCab's own formatted output."""
 
     def __init__(self) -> None:
         import fugashi  # imported here so tests can swap the tokenizer without loading the dictionary
 
-        self._tagger = fugashi.Tagger()
+        self._tagger = fugashi.Tagger(_MECAB_FORMAT)
 
     def tokenize(self, text: str) -> list[Token]:
+        if "\x00" in text:  # MeCab's C string ends there
+            return self._tokenize_nodes(text)
         out: list[Token] = []
-        for word in self._tagger(text):
+        for line in self._tagger.parse(text).split("\n"):
+            fields = line.split("\t")
+            if len(fields) != 5:
+                if line:  # a surface holding a tab or newline; normalised text never has one
+                    return self._tokenize_nodes(text)
+                continue
+            surface, pos, lemma, reading, _ = fields
+            if reading == "" or reading == "*":
+                reading = to_katakana(surface)
+            lemma = lemma or surface
+            dash = lemma.find("-")  # unidic-lite glosses loanwords: サブスクリプション-subscription
+            out.append(Token(surface, lemma[:dash] if dash > 0 else lemma, reading, pos))
+        return out
+
+    def _tokenize_nodes(self, text: str) -> list[Token]:
+        """The same tokens read node by node (the `feature_raw` path), for text MeCab's lines cannot carry."""
+        out: list[Token] = []
+        for word in self._tagger.parseToNodeList(text):
             surface = word.surface
             fields = word.feature_raw.split(",")
-            pos = fields[0]
-            if len(fields) > 20:
-                lemma = fields[7] or surface
-                reading = fields[20] if fields[20] not in ("", "*") else to_katakana(surface)
-            else:  # unknown word: the dictionary gives no lemma or reading
-                lemma, reading = surface, to_katakana(surface)
-            # unidic-lite glosses loanwords: サブスクリプション-subscription
+            lemma, reading = (fields[7] or surface, fields[20]) if len(fields) > 20 else (surface, "")
+            if reading == "" or reading == "*":
+                reading = to_katakana(surface)
             dash = lemma.find("-")
-            if dash > 0:
-                lemma = lemma[:dash]
-            out.append(Token(surface, lemma, reading, pos))
+            out.append(Token(surface, lemma[:dash] if dash > 0 else lemma, reading, fields[0]))
         return out
 
 
