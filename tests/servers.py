@@ -57,14 +57,14 @@ def _wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float, log:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             break
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")
-            ok = conn.getresponse().status == 200
-            conn.close()
-            if ok:
+            if conn.getresponse().status == 200:
                 return
-        except OSError:
+        except OSError:  # not listening yet, or a worker still booting: try again
             time.sleep(0.1)
+        finally:
+            conn.close()
     log.seek(0)
     raise RuntimeError(f"faqbot serve did not become healthy on port {port}:\n{log.read().decode(errors='replace')}")
