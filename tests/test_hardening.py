@@ -5,10 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -28,7 +25,7 @@ from bot.knowledge import load_date_roles
 from bot.logs import MaskFilter, RequestIdFilter, json_handler, mask, request_id_var
 from bot.text import FugashiTokenizer, analyse, normalize
 from bot.web import create_app
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT, faqbot_server
 
 TODAY = date(2025, 5, 15)
 ROLES = load_date_roles(ROOT / "rules")
@@ -320,34 +317,10 @@ def test_lookup_query_is_logged_masked(client: FlaskClient, capsys: pytest.Captu
 @pytest.fixture()
 def gunicorn_log(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     """`faqbot serve` on a free loopback port, its stdout and stderr in a file; stopped on exit."""
-    port = free_port()
     log = tmp_path / "serve.log"
-    env = {**os.environ, "FAQBOT_RATE_LIMIT": "off", "FAQBOT_FEEDBACK_FILE": str(tmp_path / "fb.jsonl")}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and proc.poll() is None:
-                try:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                    conn.request("GET", "/healthz")
-                    if conn.getresponse().status == 200:
-                        break
-                except OSError:
-                    time.sleep(0.2)
-            else:
-                raise RuntimeError(f"faqbot serve did not start:\n{log.read_text(errors='replace')}")
-            yield port, log
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with faqbot_server(["--workers", "1"], env={"FAQBOT_FEEDBACK_FILE": str(tmp_path / "fb.jsonl")},
+                       timeout=60, log_path=log) as (_, port):
+        yield port, log
 
 
 def test_gunicorn_writes_only_masked_json_lines(gunicorn_log: tuple[int, Path]) -> None:
