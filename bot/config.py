@@ -28,6 +28,8 @@ class Settings:
     # Flask-Limiter limits per client address (behind ProxyFix) and per Slack team+user; "off" disables
     rate_limit: str = "60/minute;10/second"
     slack_rate_limit: str = "20/minute"
+    # conversations and Slack de-duplication when REDIS_URL is not set, shared by the workers of one host
+    state_file: Path = _ROOT / "var" / "state.sqlite3"
     feedback_file: Path = _ROOT / "var" / "feedback.jsonl"
     # written by `faqbot serve` (the gunicorn master's pid); `faqbot reload` sends SIGHUP to it
     pid_file: Path = _ROOT / "var" / "faqbot.pid"

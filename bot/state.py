@@ -1,12 +1,16 @@
 """State shared by every channel: conversations, Slack de-duplication, feedback.
 
-In-process defaults here; with REDIS_URL set the same interfaces live in Redis so several
-workers and hosts share them (see `state_from_settings`). Every Redis key starts with `faqbot:`.
+Without REDIS_URL, conversations and de-duplication live in a SQLite file that the workers of one
+host share (a follow-up may reach any worker), and feedback in a JSON Lines file. With REDIS_URL the
+same interfaces live in Redis so several hosts share them too (see `state_from_settings`). Every Redis
+key starts with `faqbot:`.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -21,7 +25,7 @@ from redis.retry import Retry
 
 from .config import Settings
 from .errors import BotError
-from .sessions import MemoryStore, SessionStore
+from .sessions import SessionStore
 
 PREFIX = "faqbot:"
 GENERATION_KEY = PREFIX + "knowledge:generation"
@@ -68,6 +72,103 @@ class MemoryDedupe:
             self._seen.pop(key, None)
             self._seen[key] = now + ttl
             return True
+
+
+class SqliteFile:
+    """One SQLite file shared by the worker processes of one host (WAL, one connection per process)."""
+
+    _SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires REAL NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires REAL NOT NULL, state TEXT NOT NULL)",
+    )
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, sweep_every: int = 1000) -> None:
+        self._path = path
+        self._clock = clock
+        self._sweep_every = sweep_every
+        self._calls = 0
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def run(self, what: str, sql: str, args: tuple[Any, ...], *, sweep: str | None = None) -> sqlite3.Cursor:
+        """One statement under the lock; expired rows of `sweep` are deleted now and then."""
+        with self._lock:
+            try:
+                conn = self._connection()
+                cursor = conn.execute(sql, args)
+                self._calls += 1
+                if sweep and self._calls % self._sweep_every == 0:
+                    conn.execute(f"DELETE FROM {sweep} WHERE expires <= ?", (self._clock(),))
+                return cursor
+            except (sqlite3.Error, OSError) as exc:
+                raise StoreUnavailable(f"state file {self._path} ({what}): {exc}") from exc
+
+    def now(self) -> float:
+        return self._clock()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None or self._pid != os.getpid():  # connections must not cross a fork
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self._path, timeout=2.0, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            for statement in self._SCHEMA:
+                conn.execute(statement)
+            self._conn, self._pid = conn, os.getpid()
+        return self._conn
+
+
+class SqliteDedupe:
+    """De-duplication shared by the workers of one host.
+
+    One upsert decides atomically: it inserts a new key, or takes over an expired one, and otherwise
+    changes nothing, so two workers never both see a key first.
+    """
+
+    def __init__(self, db: SqliteFile) -> None:
+        self._db = db
+
+    def first(self, key: str, ttl: float) -> bool:
+        now = self._db.now()
+        changed = self._db.run(
+            "de-duplication",
+            "INSERT INTO seen (key, expires) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET expires = excluded.expires WHERE seen.expires <= ?",
+            (key, now + ttl, now), sweep="seen").rowcount
+        return bool(changed == 1)
+
+
+class SqliteSessionStore:
+    """Conversations shared by the workers of one host, each kept `ttl` seconds after its last write."""
+
+    def __init__(self, db: SqliteFile, ttl: float) -> None:
+        self._db = db
+        self._ttl = ttl
+
+    def get(self, session_id: str) -> dict[str, Any] | None:
+        row = self._db.run("session read", "SELECT state FROM sessions WHERE id = ? AND expires > ?",
+                           (session_id, self._db.now())).fetchone()
+        if row is None:
+            return None
+        try:
+            state = json.loads(row[0])
+        except ValueError:
+            return None
+        return state if isinstance(state, dict) else None
+
+    def put(self, session_id: str, state: dict[str, Any]) -> None:
+        self._db.run("session write", "INSERT OR REPLACE INTO sessions (id, expires, state) VALUES (?, ?, ?)",
+                     (session_id, self._db.now() + self._ttl, json.dumps(state, ensure_ascii=False)),
+                     sweep="sessions")
+
+    def delete(self, session_id: str) -> None:
+        self._db.run("session delete", "DELETE FROM sessions WHERE id = ?", (session_id,))
+
+
+def sqlite_stores(path: Path, session_ttl: float) -> tuple[SqliteSessionStore, SqliteDedupe]:
+    """The host-local session store and de-duplication, sharing one file."""
+    db = SqliteFile(path)
+    return SqliteSessionStore(db, session_ttl), SqliteDedupe(db)
 
 
 class FileFeedbackStore:
@@ -225,7 +326,7 @@ class State:
 
 
 def state_from_settings(settings: Settings) -> State:
-    """In-process stores (feedback in a file); Redis-backed ones when settings.redis_url is set."""
+    """Host-local stores (a SQLite file, feedback in a JSON Lines file); Redis ones when settings.redis_url is set."""
     if settings.redis_url:
         client = redis_client(settings.redis_url)
         return State(
@@ -235,8 +336,5 @@ def state_from_settings(settings: Settings) -> State:
             limiter_storage=settings.redis_url,
             generation=RedisGeneration(client),
         )
-    return State(
-        sessions=MemoryStore(settings.session_ttl),
-        dedupe=MemoryDedupe(),
-        feedback=FileFeedbackStore(settings.feedback_file),
-    )
+    sessions, dedupe = sqlite_stores(settings.state_file, settings.session_ttl)
+    return State(sessions=sessions, dedupe=dedupe, feedback=FileFeedbackStore(settings.feedback_file))

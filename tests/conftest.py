@@ -25,9 +25,11 @@ def tokenizer() -> FugashiTokenizer:
 
 
 @pytest.fixture(scope="session")
-def bot(tokenizer: FugashiTokenizer) -> Bot:
-    """The shipped knowledge base."""
-    return load_bot(Settings(), tokenizer=tokenizer)
+def bot(tokenizer: FugashiTokenizer, tmp_path_factory: pytest.TempPathFactory) -> Bot:
+    """The shipped knowledge base; conversations and feedback in a temporary folder, not the checkout's var/."""
+    var = tmp_path_factory.mktemp("var")
+    return load_bot(Settings(state_file=var / "state.sqlite3", feedback_file=var / "feedback.jsonl"),
+                    tokenizer=tokenizer)
 
 
 @pytest.fixture(scope="session")

@@ -29,13 +29,15 @@ def faqbot_server(args: Sequence[str] = (), env: dict[str, str] | None = None,
                   timeout: float = 30, log_path: Path | None = None) -> Iterator[tuple[str, int]]:
     """`faqbot serve` (gunicorn) on a free loopback port; stopped and reaped on exit.
 
-    Rate limits are off and the pid file is private unless `env` sets FAQBOT_RATE_LIMIT / FAQBOT_PID_FILE;
+    Rate limits are off and the pid and state files are private unless `env` sets FAQBOT_RATE_LIMIT,
+    FAQBOT_PID_FILE or FAQBOT_STATE_FILE;
     the server's output goes to `log_path` when given.
     """
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="faqbot-server-") as tmp, \
             (log_path.open("w+b") if log_path else tempfile.TemporaryFile()) as log:
-        defaults = {"FAQBOT_RATE_LIMIT": "off", "FAQBOT_PID_FILE": str(Path(tmp) / "faqbot.pid")}
+        defaults = {"FAQBOT_RATE_LIMIT": "off", "FAQBOT_PID_FILE": str(Path(tmp) / "faqbot.pid"),
+                    "FAQBOT_STATE_FILE": str(Path(tmp) / "state.sqlite3")}
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **defaults, **(env or {})},

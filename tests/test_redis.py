@@ -15,14 +15,14 @@ import redis
 from flask import Flask, jsonify
 
 from bot import Bot, Settings
-from bot.sessions import MemoryStore
 from bot.state import (
     FileFeedbackStore,
-    MemoryDedupe,
     RedisDedupe,
     RedisFeedbackStore,
     RedisGeneration,
     RedisSessionStore,
+    SqliteDedupe,
+    SqliteSessionStore,
     StoreUnavailable,
     redis_client,
     state_from_settings,
@@ -47,7 +47,7 @@ def test_state_from_settings_picks_redis_only_with_a_url(redis_url: str) -> None
     assert isinstance(shared.generation, RedisGeneration)
     assert shared.limiter_storage == redis_url
     local = state_from_settings(Settings())
-    assert isinstance(local.sessions, MemoryStore) and isinstance(local.dedupe, MemoryDedupe)
+    assert isinstance(local.sessions, SqliteSessionStore) and isinstance(local.dedupe, SqliteDedupe)
     assert isinstance(local.feedback, FileFeedbackStore)
     assert local.generation is None and local.limiter_storage == "memory://"
 

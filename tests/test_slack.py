@@ -30,9 +30,9 @@ from slack_sdk.signature import SignatureVerifier
 from bot import Bot, Settings
 from bot.core import today_in
 from bot.dates import format_date_ja
-from bot.state import state_from_settings
+from bot.state import SqliteDedupe, SqliteFile, state_from_settings
 from bot.web import create_app
-from bot.web.slack import API_URL_ENV, DEDUPE_FILE, LABELS, SqliteDedupe, escape, plain_text, share_value
+from bot.web.slack import API_URL_ENV, LABELS, escape, plain_text, share_value
 
 from .redis_server import redis_server
 from .servers import ROOT, faqbot_server
@@ -182,7 +182,8 @@ def fake_slack() -> Iterator[FakeSlack]:
 def slack_settings(bot: Bot, tmp: Path, **changes: Any) -> Settings:
     """Slack configured, no rate limits, var/ files (feedback, the de-duplication file) under `tmp`."""
     return replace(bot.settings, **{"slack_signing_secret": SECRET, "slack_bot_token": TOKEN, "rate_limit": "off",
-                                    "slack_rate_limit": "off", "feedback_file": tmp / "feedback.jsonl", **changes})
+                                    "slack_rate_limit": "off", "feedback_file": tmp / "feedback.jsonl",
+                                    "state_file": tmp / "state.sqlite3", **changes})
 
 
 @pytest.fixture()
@@ -446,8 +447,8 @@ def test_share_value_fits_slack_limit() -> None:
 
 def test_sqlite_dedupe_is_shared_through_its_file_and_expires(tmp_path: Path) -> None:
     now = [1000.0]
-    a = SqliteDedupe(tmp_path / DEDUPE_FILE, clock=lambda: now[0])
-    b = SqliteDedupe(tmp_path / DEDUPE_FILE, clock=lambda: now[0])  # as another worker process would
+    a = SqliteDedupe(SqliteFile(tmp_path / "state.sqlite3", clock=lambda: now[0]))
+    b = SqliteDedupe(SqliteFile(tmp_path / "state.sqlite3", clock=lambda: now[0]))  # as another worker would
     assert a.first("slack:event:Ev1", ttl=60) is True
     assert b.first("slack:event:Ev1", ttl=60) is False
     assert a.first("slack:event:Ev1", ttl=60) is False
@@ -458,7 +459,7 @@ def test_sqlite_dedupe_is_shared_through_its_file_and_expires(tmp_path: Path) ->
 
 
 def test_sqlite_dedupe_under_concurrent_claims(tmp_path: Path) -> None:
-    stores = [SqliteDedupe(tmp_path / DEDUPE_FILE) for _ in range(4)]
+    stores = [SqliteDedupe(SqliteFile(tmp_path / "state.sqlite3")) for _ in range(4)]
     wins: list[bool] = []
     lock = threading.Lock()
 
@@ -476,7 +477,7 @@ def test_sqlite_dedupe_under_concurrent_claims(tmp_path: Path) -> None:
     assert len(wins) == 200 and wins.count(True) == 50
 
 
-def test_with_redis_url_the_states_dedupe_is_used(bot: Bot, tmp_path: Path) -> None:
+def test_the_states_dedupe_is_used(bot: Bot, tmp_path: Path) -> None:
     class Recording:
         def __init__(self) -> None:
             self.keys: list[str] = []
@@ -488,14 +489,13 @@ def test_with_redis_url_the_states_dedupe_is_used(bot: Bot, tmp_path: Path) -> N
     recording = Recording()
     settings = slack_settings(bot, tmp_path)
     state = replace(state_from_settings(settings), dedupe=recording)
-    app = create_app(bot=bot, settings=replace(settings, redis_url="redis://127.0.0.1:1/0"), state=state)
+    app = create_app(bot=bot, settings=settings, state=state)
     body = mention_body("更新料金はいくらですか？", event_id="EvShared", ts="1731000000.000555")
     client = app.test_client()
     for retry in ("", "1"):
         response = post(client, body, ctype="application/json", headers={"X-Slack-Retry-Num": retry} if retry else {})
         assert response.status_code == 200
     assert recording.keys == ["slack:event:EvShared", "slack:event:EvShared"]
-    assert not (tmp_path / DEDUPE_FILE).exists()
 
 
 def test_slack_rate_limit_is_per_team_and_user_and_keeps_the_signed_body(bot: Bot, tmp_path: Path) -> None:

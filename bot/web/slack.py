@@ -11,13 +11,9 @@ import json
 import logging
 import os
 import re
-import sqlite3
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
@@ -46,7 +42,6 @@ log = logging.getLogger("faqbot.slack")
 API_URL_ENV = "SLACK_API_URL"  # tests point the Web API at a local fake; production leaves it unset
 DEFAULT_API_URL = "https://slack.com/api/"
 DEDUPE_TTL = 3600  # Slack retries for up to about 6 minutes; an hour is ample
-DEDUPE_FILE = "slack-events.sqlite3"  # next to the feedback file, when REDIS_URL is not set
 SHARE_ACTION = "faq_share"
 SUGGEST_ACTION = "faq_suggest"
 
@@ -197,10 +192,9 @@ def init_slack(app: Flask, settings: Settings, state: State) -> None:
         app.register_blueprint(bp)
         return
 
-    # with REDIS_URL the state's store is shared by every worker and host; without it the state's store is
-    # per process, and a retry reaching the other gunicorn worker would be answered again: use a file instead
-    dedupe = state.dedupe if settings.redis_url else SqliteDedupe(settings.feedback_file.parent / DEDUPE_FILE)
-    bolt = build_bolt(lambda: app.extensions["faqbot"], settings, dedupe,
+    # the state's store is shared by every worker of a host (SQLite file), and by every host with REDIS_URL,
+    # so a retry reaching another worker is still answered once
+    bolt = build_bolt(lambda: app.extensions["faqbot"], settings, state.dedupe,
                       api_url=os.environ.get(API_URL_ENV) or DEFAULT_API_URL)
     handler = SlackRequestHandler(bolt)
     app.extensions["faqbot_slack"] = bolt
@@ -227,50 +221,6 @@ def init_slack(app: Flask, settings: Settings, state: State) -> None:
         return response
 
     app.register_blueprint(bp)
-
-
-class SqliteDedupe:
-    """De-duplication shared by the worker processes of one host through a SQLite file (var/ by default).
-
-    One upsert decides atomically: it inserts a new key, or takes over an expired one, and otherwise changes
-    nothing, so two workers never both see a key first.
-    """
-
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, sweep_every: int = 1000) -> None:
-        self._path = path
-        self._clock = clock
-        self._sweep_every = sweep_every
-        self._calls = 0
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._pid = 0
-
-    def first(self, key: str, ttl: float) -> bool:
-        """True the first time `key` is seen on this host within `ttl` seconds."""
-        now = self._clock()
-        with self._lock:
-            try:
-                conn = self._connection()
-                changed = conn.execute(
-                    "INSERT INTO seen (key, expires) VALUES (?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET expires = excluded.expires WHERE seen.expires <= ?",
-                    (key, now + ttl, now),
-                ).rowcount
-                self._calls += 1
-                if self._calls % self._sweep_every == 0:
-                    conn.execute("DELETE FROM seen WHERE expires <= ?", (now,))
-            except sqlite3.Error as exc:
-                raise BotError(f"de-duplication file {self._path}: {exc}") from exc
-        return changed == 1
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None or self._pid != os.getpid():  # connections must not cross a fork
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self._path, timeout=2.0, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires REAL NOT NULL)")
-            self._conn, self._pid = conn, os.getpid()
-        return self._conn
 
 
 def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *, api_url: str) -> App:
