@@ -15,6 +15,7 @@ from .errors import InputError
 from .facts import Fact, extract_facts
 from .index import Document, Index, Match
 from .knowledge import Entry, Knowledge, load_knowledge
+from .logs import personal_spans
 from .rules import Decision
 from .sessions import MemoryStore, SessionStore
 from .text import Analysis, FugashiTokenizer, Tokenizer, normalize, to_katakana
@@ -115,6 +116,9 @@ class _Snapshot:
 
     def evidence(self, text: str, today: date, product: str | None) -> Evidence:
         """Facts, the ranking of the text without them, the product, and the words no entry knows."""
+        # e-mail addresses, phone and serial numbers are neither facts nor topic words: blank them (same length,
+        # so fact spans still point into the question); order numbers stay, the fact reader wants them
+        text = "".join(_blank_personal(text))
         facts = extract_facts(text, today=today, roles=self.roles)
         # dates and order numbers say nothing about the topic; ranking them only adds noise
         masked = _mask(text, facts)
@@ -357,6 +361,16 @@ class Bot:
         if len(text) > self.settings.max_text_length:  # as sent: the limit is on what a client may send
             raise InputError("text_too_long", f"'text' is longer than {self.settings.max_text_length} characters")
         return cleaned
+
+
+def _blank_personal(text: str) -> list[str]:
+    out, pos = [], 0
+    for start, end, label in personal_spans(text):
+        if label != "[order]":
+            out += [text[pos:start], " " * (end - start)]
+            pos = end
+    out.append(text[pos:])
+    return out
 
 
 def _mask(text: str, facts: Sequence[Fact]) -> str:

@@ -76,25 +76,46 @@ _RULES: tuple[tuple[re.Pattern[str], str, Callable[[str], bool] | None], ...] = 
 )
 
 
-def mask(text: str) -> str:
-    """The text with e-mail addresses, order numbers, serial numbers and phone numbers replaced by labels."""
-    work = text.translate(_FOLD)
+def personal_spans(text: str) -> list[tuple[int, int, str]]:
+    """Where e-mail addresses, order numbers, serial numbers and phone numbers are, with their labels."""
+    work = text.translate(_FOLD)  # one character for one: the spans fit `text`
     spans: list[tuple[int, int, str]] = []
     for pattern, label, accept in _RULES:
         for match in pattern.finditer(work):
-            if accept is None or accept(match.group()):
-                spans.append((match.start(), match.end(), label))
+            end = _accepted_end(match.group(), accept)
+            if end:
+                spans.append((match.start(), match.start() + end, label))
         if spans:
             work = _blank(work, spans)
+    return sorted(spans)
+
+
+def mask(text: str) -> str:
+    """The text with e-mail addresses, order numbers, serial numbers and phone numbers replaced by labels."""
+    spans = personal_spans(text)
     if not spans:
         return text
     out, pos = [], 0
-    for start, end, label in sorted(spans):
+    for start, end, label in spans:
         out.append(text[pos:start])
         out.append(label)
         pos = end
     out.append(text[pos:])
     return "".join(out)
+
+
+def _accepted_end(found: str, accept: Callable[[str], bool] | None) -> int:
+    """How much of a match to mask: all of it, or the longest accepted prefix ending at a group boundary.
+
+    A greedy match can swallow what follows (「03-1234-5678 2024-01-16」 reads as one 14-digit number);
+    the phone number in front of it must still be masked.
+    """
+    if accept is None or accept(found):
+        return len(found)
+    for cut in sorted((m.start() for m in re.finditer(r"[ \t-]+", found)), reverse=True):
+        if cut and accept(found[:cut]):
+            return cut
+    return 0
 
 
 def _blank(work: str, spans: list[tuple[int, int, str]]) -> str:

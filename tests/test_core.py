@@ -109,3 +109,18 @@ def test_reload_refuses_broken_rules_and_keeps_serving(tmp_path: Path, tokenizer
     fresh = bot.ask(question, today=TODAY)
     assert version != before.version and fresh.version == version
     assert "2025年6月30日までは更新できます" in fresh.answer
+
+
+@pytest.mark.parametrize(
+    ("plain", "contact"),
+    [
+        ("注文番号 AB-20240116123456-123456789 の領収書がほしいです", "（taro.yamada@example.co.jp）"),
+        ("更新料金を教えてください。", "連絡先は 090-1234-5678 です"),
+        ("有効期限を確認したい。", "シリアル番号は PCNH-7K2Q-9X4M-3B8R-6T1W です"),
+    ],
+)
+def test_contact_details_in_a_question_change_nothing(bot: Bot, plain: str, contact: str) -> None:
+    alone = bot.ask(plain, today=TODAY)
+    with_contact = bot.ask(plain + contact, today=TODAY)
+    assert alone.intent is not None
+    assert with_contact.intent == alone.intent  # the words around the number may move the confidence a little

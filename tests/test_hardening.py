@@ -203,6 +203,7 @@ def test_request_id_does_not_leak_into_later_logs(client: FlaskClient) -> None:
         ("090ー1234ー5678", "[phone]"),  # the prolonged sound mark an IME gives for a dash
         ("+81 90-1234-5678", "[phone]"),
         ("+81 (0)3 1234 5678", "[phone]"),
+        ("03-1234-5678 2024-01-16に電話", "[phone] 2024-01-16に電話"),  # a greedy match must not hide the number
         ("注文番号AB-20240116123456-123456789の領収書", "注文番号[order]の領収書"),
         ("ａｂ－２０２４０１１６１２３４５６－１２３４５６７８９", "[order]"),
         ("ab20240116123456123456789", "[order]"),
