@@ -6,6 +6,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import bm25s
 import numpy as np
@@ -55,6 +56,9 @@ class Match:
     fuzz: float
 
 
+_JOIN_POSTINGS = 20_000
+
+
 @dataclass(frozen=True)
 class _Postings:
     """The posting lists of a query's known terms in one field, and the scale the field gives them."""
@@ -65,8 +69,14 @@ class _Postings:
     def summed(self, size: int) -> NDArray[np.float32]:
         """scale × Σ BM25 weight per document (float32 throughout: numpy's fast path for ufunc.at)."""
         acc = np.zeros(size, dtype=np.float32)
-        for docs, weights in self.lists:
-            np.add.at(acc, docs, weights)
+        if len(self.lists) == 1:
+            np.add.at(acc, *self.lists[0])
+        elif sum(len(docs) for docs, _ in self.lists) <= _JOIN_POSTINGS:  # one call: the same sums, same order
+            if self.lists:
+                np.add.at(acc, np.concatenate([d for d, _ in self.lists]), np.concatenate([w for _, w in self.lists]))
+        else:  # long lists: copying them together would cost more than the calls
+            for docs, weights in self.lists:
+                np.add.at(acc, docs, weights)
         return self.scale * acc
 
 
@@ -172,8 +182,9 @@ class Index:
             answer = self.analyse(doc.answer) if doc.answer else Analysis((), "")
             ans_terms.append(answer.terms)
             ans_pairs.append(answer.pairs)
-        self._starts = np.asarray(starts, dtype=np.int64)
+        self._starts = starts
         self._ends = [*starts[1:], len(phr_doc)]  # phrasings of document d are [starts[d], ends[d])
+        self._doc_readings = [self._phr_reading[lo:hi] for lo, hi in zip(starts, self._ends, strict=True)]
         self._phr_doc = np.asarray(phr_doc, dtype=np.intp)
         self._one_each = len(phr_doc) == len(self.docs)  # one phrasing per document: no best-of to take
         self._group_ids = {g: i for i, g in enumerate(dict.fromkeys(doc.group for doc in self.docs))}
@@ -223,7 +234,8 @@ class Index:
             doc_scores = doc_scores + pairs.summed(n_docs)
         if groups is not None:
             wanted = [self._group_ids[g] for g in groups if g in self._group_ids]
-            doc_scores = np.where(np.isin(self._group_of, wanted), doc_scores, np.float32(-1.0))
+            keep = self._group_of == wanted[0] if len(wanted) == 1 else np.isin(self._group_of, wanted)
+            doc_scores = np.where(keep, doc_scores, np.float32(-1.0))
         k = min(max(w.shortlist, limit), n_docs)
         top = np.argpartition(-doc_scores, k - 1)[:k] if k < n_docs else np.arange(n_docs)
         top = top[doc_scores[top] > 0.0]
@@ -238,13 +250,14 @@ class Index:
         scored.sort(key=lambda item: -item[0])
         term_idf = self._lemma.idfs(a.terms)  # once per query, and only for the documents returned
         gram_idf = self._reading.idfs(grams)
+        term_total, gram_total = sum(term_idf.values()), sum(gram_idf.values())
         return [
             Match(
                 id=self.docs[d].id,
                 score=score,
                 question=self._phr_text[best_p],
-                coverage=_coverage(term_idf, self._doc_terms[d]),
-                reading_coverage=_coverage(gram_idf, self._doc_grams[d]),
+                coverage=_coverage(term_idf, term_total, self._doc_terms[d]),
+                reading_coverage=_coverage(gram_idf, gram_total, self._doc_grams[d]),
                 fuzz=best_fuzz,
             )
             for score, d, best_fuzz, best_p in scored[:limit]
@@ -252,23 +265,24 @@ class Index:
 
     def _best_fuzzy(self, query: str, shortlist: NDArray[np.intp]) -> list[tuple[float, int]]:
         """For each shortlisted document: fuzzy similarity (0..1) of the query's reading to its closest phrasing."""
-        spans = [(int(self._starts[d]), self._ends[d]) for d in shortlist.tolist()]
+        spans = [(self._starts[d], self._ends[d]) for d in shortlist.tolist()]
         if not query:  # cannot happen with a score above 0: every content word has a reading
             return [(0.0, lo) for lo, _ in spans]
-        choices = [self._phr_reading[p] for lo, hi in spans for p in range(lo, hi)]
+        choices = list(chain.from_iterable(self._doc_readings[d] for d in shortlist.tolist()))
         sims = process.cdist([query], choices, scorer=self._scorer)[0]
+        values = sims.tolist()
         out = []
         at = 0
         for lo, hi in spans:
-            best = int(np.argmax(sims[at : at + hi - lo]))  # the first of equals, as extractOne picks
-            out.append((float(sims[at + best]) / 100.0, lo + best))
+            segment = values[at : at + hi - lo]
+            best = max(segment)
+            out.append((best / 100.0, lo + segment.index(best)))  # the first of equals, as extractOne picks
             at += hi - lo
         return out
 
 
-def _coverage(idf: dict[str, float], have: frozenset[str]) -> float:
-    """The idf-weighted share of the query's terms that the document has."""
-    total = sum(idf.values())
+def _coverage(idf: dict[str, float], total: float, have: frozenset[str]) -> float:
+    """The idf-weighted share of the query's terms (whose idf sum to `total`) that the document has."""
     if total == 0.0:
         return 0.0
-    return sum(v for t, v in idf.items() if t in have) / total
+    return sum([v for t, v in idf.items() if t in have]) / total
