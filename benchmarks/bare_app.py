@@ -1,14 +1,19 @@
-"""A bare Flask endpoint, served exactly as `faqbot serve` serves the bot: the ceiling for POST /api/ask.
+"""Servers to compare POST /api/ask with, served exactly as `faqbot serve` serves the bot.
 
-It parses the JSON body and returns a constant JSON answer. `python benchmarks/bare_app.py --port P
-[--workers N] [--threads N]` runs it through bot.web.server.run_gunicorn, so the gunicorn options
-(worker class, workers, threads, logging, timeouts) are the production server's own.
+`python benchmarks/bare_app.py --port P [--workers N] [--threads N] [--app bare|web]` runs, through
+bot.web.server.run_gunicorn (so the gunicorn options, worker class, logging and timeouts are the production
+server's own):
+
+- `bare`: a bare Flask endpoint that parses the JSON body and returns a constant JSON answer: the ceiling;
+- `web`: the real app (every hook, header, log line and limiter check) whose Bot.ask returns one answer
+  computed at start: what the web layer costs without the bot's own work (a diagnostic).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +47,26 @@ def main() -> None:
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--app", choices=["bare", "web"], default="bare")
     a = ap.parse_args()
     from bot.web import server
 
-    # the production server's gunicorn application and options, serving another WSGI app (which has no
-    # knowledge to reload, so no reload signal to install in its workers)
-    server._App.load = lambda self: create_bare_app()
-    server._post_worker_init = lambda worker: None
+    if a.app == "bare":
+        # the production gunicorn application and options serving another WSGI app (which has no knowledge to
+        # reload, so no reload signal to install in its workers)
+        server._App.load = lambda self: create_bare_app()
+        server._post_worker_init = lambda worker: None
+    else:
+        load = server._App.load
+
+        def load_web(self: Any) -> Any:
+            app = load(self)
+            bot = app.extensions["faqbot"]
+            fixed = bot.ask("ウイルスバスターの契約を更新したいんですが、どうすればいいですか", today=date(2025, 5, 15))
+            bot.ask = lambda *args, **kwargs: fixed
+            return app
+
+        server._App.load = load_web
     server.run_gunicorn(host=a.host, port=a.port, workers=a.workers, threads=a.threads)
 
 
