@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
-THREADS ?= 1
+THREADS ?= 4
 
 # Debian packages the tests and benchmarks use: a real browser with a Japanese font, Redis, wrk.
 SYSDEPS ?= chromium fonts-ipafont-gothic redis-server wrk

@@ -50,7 +50,8 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes")
-@click.option("--threads", default=1, show_default=True, type=int, help="threads per worker")
+@click.option("--threads", default=4, show_default=True, type=int,
+              help="threads per worker (more than 1: gthread workers, which idle browser connections cannot block)")
 @click.option("--dev", is_flag=True, help="Flask's reloading development server instead of gunicorn")
 def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     """Serve the chat widget, agents' page and API."""

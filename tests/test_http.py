@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -60,3 +61,17 @@ def test_malformed_requests_get_json_4xx_and_server_keeps_answering(server: tupl
                                json.dumps({"text": "インボイスは入金前に発行できますか"}).encode(), JSON)
     assert status == 200
     assert json.loads(data)["intent"] == "invoice-after-payment"
+
+
+def test_idle_connections_do_not_stop_the_default_server(server: tuple[str, int]) -> None:
+    """Browsers open connections they may never use; the default (gthread) workers keep answering.
+
+    With sync workers (THREADS=1) two idle connections take both workers and this request times out.
+    """
+    idle = [socket.create_connection(server, timeout=5) for _ in range(4)]
+    try:
+        status, _, body = _request(server, "GET", "/healthz")
+        assert status == 200 and json.loads(body) == {"status": "ok"}
+    finally:
+        for sock in idle:
+            sock.close()
