@@ -91,16 +91,23 @@ class SqliteFile:
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
 
-    def run(self, what: str, sql: str, args: tuple[Any, ...], *, sweep: str | None = None) -> sqlite3.Cursor:
-        """One statement under the lock; expired rows of `sweep` are deleted now and then."""
+    def run(self, what: str, sql: str, args: tuple[Any, ...], *, sweep: str | None = None
+            ) -> tuple[list[Any], int]:
+        """One statement under the lock → (its rows, its row count); expired rows of `sweep` go now and then.
+
+        The rows are fetched before the lock is released: a half-read SELECT keeps its read transaction
+        open, and a write from another thread on the same connection then fails at once with
+        "database is locked" instead of waiting.
+        """
         with self._lock:
             try:
                 conn = self._connection()
                 cursor = conn.execute(sql, args)
+                rows, count = cursor.fetchall(), cursor.rowcount
                 self._calls += 1
                 if sweep and self._calls % self._sweep_every == 0:
                     conn.execute(f"DELETE FROM {sweep} WHERE expires <= ?", (self._clock(),))
-                return cursor
+                return rows, count
             except (sqlite3.Error, OSError) as exc:
                 raise StoreUnavailable(f"state file {self._path} ({what}): {exc}") from exc
 
@@ -134,7 +141,7 @@ class SqliteDedupe:
             "de-duplication",
             "INSERT INTO seen (key, expires) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET expires = excluded.expires WHERE seen.expires <= ?",
-            (key, now + ttl, now), sweep="seen").rowcount
+            (key, now + ttl, now), sweep="seen")[1]
         return bool(changed == 1)
 
 
@@ -146,12 +153,12 @@ class SqliteSessionStore:
         self._ttl = ttl
 
     def get(self, session_id: str) -> dict[str, Any] | None:
-        row = self._db.run("session read", "SELECT state FROM sessions WHERE id = ? AND expires > ?",
-                           (session_id, self._db.now())).fetchone()
-        if row is None:
+        rows, _ = self._db.run("session read", "SELECT state FROM sessions WHERE id = ? AND expires > ?",
+                               (session_id, self._db.now()))
+        if not rows:
             return None
         try:
-            state = json.loads(row[0])
+            state = json.loads(rows[0][0])
         except ValueError:
             return None
         return state if isinstance(state, dict) else None
