@@ -12,7 +12,7 @@ from pathlib import Path
 
 import redis
 
-from .servers import free_port
+from .servers import free_port, stop
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -35,12 +35,7 @@ def redis_server(timeout: float = 10) -> Iterator[str]:
             _wait_ready(url, proc, timeout, log)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc, timeout=10)
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float, log: Path) -> None:

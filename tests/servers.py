@@ -46,12 +46,7 @@ def faqbot_server(args: Sequence[str] = (), env: dict[str, str] | None = None,
             _wait_healthy(port, proc, timeout, log)
             yield "127.0.0.1", port
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
 
 
 def _wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float, log: IO[bytes]) -> None:
@@ -70,3 +65,13 @@ def _wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float, log:
             conn.close()
     log.seek(0)
     raise RuntimeError(f"faqbot serve did not become healthy on port {port}:\n{log.read().decode(errors='replace')}")
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within `timeout` seconds; always reaped."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
