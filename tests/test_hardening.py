@@ -407,7 +407,9 @@ def test_mask_takes_any_text(text: str) -> None:
 
 
 
-@pytest.mark.parametrize("text", ["A" + "1" * 50 + "b", "A" + "1" * 200 + "b", "ab-" + "123 " * 240 + "x", "A" + "1" * 990, "1-" * 495])
+@pytest.mark.parametrize(
+    "text", ["A" + "1" * 50 + "b", "A" + "1" * 200 + "b", "ab-" + "123 " * 240 + "x", "A" + "1" * 990, "1-" * 495]
+)
 def test_mask_has_no_catastrophic_backtracking(text: str) -> None:
     """A hang detector, not a speed test: 「A」 + 50 digits + 「b」 once took 2.4 s in the order-number rule,
     and 200 digits would have taken years. Every question goes through this rule before it is ranked."""
