@@ -154,7 +154,8 @@ def test_the_rate_limit_is_counted_across_both_processes(pair: tuple[tuple[str, 
     assert remaining == [4, 3, 2, 1, 0]  # one counter, not one per process
     status, headers, body = _post(b, "/api/ask", question, "198.51.100.23")
     assert status == 429
-    assert 1 <= int(headers["retry-after"]) <= 60
+    retry_after = int(headers["retry-after"])
+    assert 0 < retry_after <= 60, retry_after  # seconds until the moving window frees a slot
     assert body["error"]["code"] == "too_many_requests" and body["error"]["message"]
     assert headers["content-type"].startswith("application/json")
     status, _, _ = _post(a, "/api/ask", question, "198.51.100.99")  # another client has its own budget

@@ -38,7 +38,7 @@ from .redis_server import redis_server
 from .servers import ROOT, faqbot_server
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-TOKEN = "xoxb-test-token"
+TOKEN = "test-bot-token"  # a stand-in: nothing checks its shape, and it must not look like a real xoxb token
 BOT_USER = "U0BOT"
 FORM = "application/x-www-form-urlencoded"
 
