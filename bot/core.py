@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from .confidence import Calibration, is_kana_only, margin_ok
 from .config import Settings
+from .dates import FIRST_YEAR, LAST_YEAR, parse_iso_day
 from .errors import InputError
 from .facts import Fact, extract_facts
 from .index import Document, Index, Match
@@ -275,14 +276,11 @@ class Bot:
                 raise InputError("bad_fact", f"unknown fact '{name}'" + (f" ({hint})" if hint else
                                  f"; the facts are {', '.join(sorted(kinds))}"))
             if kind == "date":
-                try:
-                    out[name] = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
-                except ValueError:
-                    out[name] = None
-                # the range `today` has: policies add years to these dates, and 9999-12-31 + 2 years overflows
-                if out[name] is None or not 1900 <= out[name].year <= 2200:
+                day = parse_iso_day(value)
+                if day is None:
                     raise InputError("bad_fact", f"fact '{name}' must be a date written YYYY-MM-DD, "
-                                     "from 1900 to 2200")
+                                     f"from {FIRST_YEAR} to {LAST_YEAR}")
+                out[name] = day
             elif kind == "number":
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)  # JSON has one number type: 3.0 is 3

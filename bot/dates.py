@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -97,6 +98,21 @@ def sign_reset_schedule(first_sign_order: date, anniversary: date, order: date |
         step += 1
     resets.append(anniversary)
     return [reset for reset in resets if reset > placed]
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # policies add years to these dates; 9999-12-31 + 2 years would overflow
+
+
+def parse_iso_day(value: object) -> date | None:
+    """A date written exactly YYYY-MM-DD in years 1900-2200, else None (fromisoformat alone takes 2024-W03-2)."""
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def format_date_ja(d: date) -> str:

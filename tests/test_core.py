@@ -124,3 +124,10 @@ def test_contact_details_in_a_question_change_nothing(bot: Bot, plain: str, cont
     with_contact = bot.ask(plain + contact, today=TODAY)
     assert alone.intent is not None
     assert with_contact.intent == alone.intent  # the words around the number may move the confidence a little
+
+
+@pytest.mark.parametrize("written", ["2024-W03-2", "20240116", "2024-1-16", "9999-12-31", "2024-02-30"])
+def test_what_if_dates_are_read_like_today(bot: Bot, written: str) -> None:
+    with pytest.raises(InputError, match="YYYY-MM-DD"):
+        bot.parse_facts({"expiry": written})
+    assert bot.parse_facts({"expiry": "2024-01-16"}) == {"expiry": date(2024, 1, 16)}

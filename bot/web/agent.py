@@ -8,8 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from ..core import Bot, today_in
 from ..errors import InputError
-from .api import _parse_day
-from .payload import PayloadError, error, json_object
+from .payload import PayloadError, error, json_object, parse_day
 
 bp = Blueprint("agent", __name__, url_prefix="/api/agent")
 
@@ -45,7 +44,7 @@ def whatif() -> tuple[Response, int]:
             raise InputError("missing_text", "'text' is required")
         if not isinstance(text, str):
             raise InputError("bad_text", "'text' must be a string")
-        today = _parse_day(payload["today"]) if payload.get("today") is not None else today_in(bot.settings.timezone)
+        today = parse_day(payload["today"]) if payload.get("today") is not None else today_in(bot.settings.timezone)
         product = _optional_str(payload, "product")
         intent = _optional_str(payload, "intent")
         raw_facts = payload.get("facts")

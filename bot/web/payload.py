@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date
 from typing import Any
 
 from flask import Response, jsonify, request
 
+from ..dates import FIRST_YEAR, LAST_YEAR, parse_iso_day
+from ..errors import InputError
 from ..yamlsrc import close_match
 
 
@@ -52,3 +55,11 @@ def short_text(payload: dict[str, Any], name: str, *, limit: int, required: bool
     if not isinstance(value, str) or not 0 < len(value) <= limit or not value.isprintable():
         raise PayloadError(f"bad_{name}", f"'{name}' must be a string of 1 to {limit} printable characters")
     return value
+
+
+def parse_day(value: Any) -> date:
+    """The `today` field: a date written YYYY-MM-DD, in the years the date arithmetic handles."""
+    day = parse_iso_day(value)
+    if day is None:
+        raise InputError("bad_today", f"'today' must be a date written YYYY-MM-DD, from {FIRST_YEAR} to {LAST_YEAR}")
+    return day
