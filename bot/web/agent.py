@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, g, jsonify
 
 from ..core import Bot, today_in
 from ..errors import InputError
@@ -55,6 +55,7 @@ def whatif() -> tuple[Response, int]:
                              '{"expiry": "2024-06-30"}')
         answer = bot.ask(text, today=today, product=product, explain=True, facts=bot.parse_facts(raw_facts),
                          intent=intent)
+        g.answer = answer  # for the request log
     except PayloadError as exc:
         return error(exc.code, exc.message, exc.status)
     except InputError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from ..core import Bot, today_in
 from ..errors import InputError
@@ -32,6 +32,7 @@ def ask() -> tuple[Response, int]:
         bot = _bot()
         today = args.pop("today") or today_in(bot.settings.timezone)
         answer = bot.ask(args.pop("text"), today=today, **args)
+        g.answer = answer  # for the request log
     except PayloadError as exc:
         return error(exc.code, exc.message, exc.status)
     except InputError as exc:

@@ -13,6 +13,7 @@ from flask.logging import default_handler
 from werkzeug.wrappers import Response
 
 from ..config import Settings
+from ..core import Answer
 from ..logs import ensure_logging, mask, request_id_var
 
 # No inline script or style anywhere: the pages load their code from /static, so an injected
@@ -127,16 +128,15 @@ def _details(response: Response) -> dict[str, Any]:
     if isinstance(question, str):
         out["question_chars"] = len(question)
         out["question"] = _short(mask(question))
-    if response.mimetype != "application/json" or response.is_streamed:
+    answer = g.get("answer")
+    if isinstance(answer, Answer):  # set by the view: no second parse of the JSON it just wrote
+        out.update(intent=answer.intent, confidence=answer.confidence, rule=answer.rule, version=answer.version)
         return out
-    data = response.get_json(silent=True) if response.status_code >= 400 or request.path in _ANSWER_PATHS else None
-    if not isinstance(data, dict):
+    if response.status_code < 400 or response.mimetype != "application/json" or response.is_streamed:
         return out
-    if response.status_code >= 400 and isinstance(data.get("error"), dict):
+    data = response.get_json(silent=True)
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
         out["error"] = data["error"].get("code")
-    elif response.status_code == 200 and "intent" in data:
-        out.update(intent=data.get("intent"), confidence=data.get("confidence"), rule=data.get("rule"),
-                   version=data.get("version"))
     return out
 
 
