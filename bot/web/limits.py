@@ -96,6 +96,7 @@ def init_limits(app: Flask, settings: Settings, storage_uri: str) -> Limiter:
         # Redis down: count in this process's memory until it is back (checked with backoff), rather than
         # refuse every request; requests that really need Redis (sessions) get their own 503
         in_memory_fallback_enabled=True,
+        enabled=bool(client_limit or slack_limit),  # both "off": no per-request check at all
     )
     limiter.init_app(app)
     chosen: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {}
