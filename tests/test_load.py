@@ -54,12 +54,15 @@ def test_64_connections_for_30_seconds_give_no_error_and_no_memory_growth() -> N
         pytest.fail(f"the load test needs wrk: apt-get install {WRK_PACKAGE} (or `make sysdeps`)")
     with faqbot_server(env={"FAQBOT_RATE_LIMIT": "off"}) as (host, port):
         url = f"http://{host}:{port}/api/ask"
-        warm = run_wrk(url, BODIES, connections=CONNECTIONS, seconds=WARM_UP_SECONDS)
+        # two warm-up runs: a gthread worker keeps the connections it accepted, so one run can leave a worker
+        # lightly used, and its first busy seconds in the measured run would read as growth
+        warm_runs = [run_wrk(url, BODIES, connections=CONNECTIONS, seconds=WARM_UP_SECONDS) for _ in range(2)]
         before = _workers()
         run = run_wrk(url, BODIES, connections=CONNECTIONS, seconds=SECONDS)
         after = _workers()
 
-    assert warm.socket_errors == 0 and warm.non2xx == 0, f"errors while warming up: {warm}"
+    for warm in warm_runs:
+        assert warm.socket_errors == 0 and warm.non2xx == 0, f"errors while warming up: {warm}"
     assert run.requests > 0, f"wrk completed no request: {run}"
     assert run.socket_errors == 0, f"{run.socket_errors} socket errors (connect/read/write/timeout): {run}"
     assert run.non2xx == 0, f"{run.non2xx} of {run.requests} responses were not 2xx: {run}"
