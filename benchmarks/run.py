@@ -427,27 +427,14 @@ def print_table(report: Report, env: dict[str, Any]) -> None:
     print("all targets met" if not missed else f"targets missed: {'; '.join(missed)}")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default=",".join(str(n) for n in SIZES), help="generated collection sizes")
-    ap.add_argument("--rounds", type=int, default=10, help="timed passes over the shipped questions")
-    ap.add_argument("--http-seconds", type=int, default=10, help="length of each wrk run")
-    ap.add_argument("--http-rounds", type=int, default=3, help="side-by-side pairs of wrk runs")
-    ap.add_argument("--connections", type=int, default=16)
-    ap.add_argument("--skip-http", action="store_true", help="in-process rows only")
-    ap.add_argument("--json", type=Path, default=RESULTS / "latest.json")
-    a = ap.parse_args()
-    sizes = [int(s) for s in a.sizes.split(",") if s]
-    env = environment()
-    report = Report(raw={"environment": env})
-    t0 = time.monotonic()
+def run_all(report: Report, a: argparse.Namespace, sizes: Sequence[int], workers: int, threads: int) -> None:
+    """Every row: in-process, the generated collections, start to first answer, then HTTP unless skipped."""
     print("in-process, shipped knowledge", flush=True)
     bot = Bot(load_knowledge(Settings().faq_dir, Settings().rules_dir), tokenizer=FugashiTokenizer())
     bench_shipped(report, bot, a.rounds)
     if sizes:
         print("in-process, generated collections", flush=True)
         bench_scale(report, bot, sizes, max(2, a.rounds // 3))
-    workers, threads = make_defaults()
     print("start to first answer", flush=True)
     first = bench_first_answer_inprocess(5)
     report.raw["first_answer_inprocess_s"] = first
@@ -460,6 +447,33 @@ def main() -> None:
                    f"≤ {FIRST_ANSWER_S:.0f} s", statistics.median(first_http) <= FIRST_ANSWER_S)
         print("HTTP", flush=True)
         bench_http(report, workers, threads, a.http_seconds, a.http_rounds, a.connections)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default=",".join(str(n) for n in SIZES), help="generated collection sizes")
+    ap.add_argument("--rounds", type=int, default=10, help="timed passes over the shipped questions")
+    ap.add_argument("--http-seconds", type=int, default=10, help="length of each wrk run")
+    ap.add_argument("--http-rounds", type=int, default=3, help="side-by-side pairs of wrk runs")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--workers", type=int, help="gunicorn workers of every server (default: the Makefile's WORKERS)")
+    ap.add_argument("--threads", type=int, help="threads per worker, 1 for sync (default: the Makefile's THREADS)")
+    ap.add_argument("--skip-http", action="store_true", help="in-process rows only")
+    ap.add_argument("--only", choices=["http"], help="only these rows: `http` runs the three servers under wrk "
+                    "(POST /api/ask, bare Flask, Bot.ask stubbed) and nothing else")
+    ap.add_argument("--json", type=Path, default=RESULTS / "latest.json")
+    a = ap.parse_args()
+    sizes = [int(s) for s in a.sizes.split(",") if s]
+    env = environment()
+    report = Report(raw={"environment": env})
+    t0 = time.monotonic()
+    workers, threads = make_defaults()
+    workers, threads = a.workers or workers, a.threads or threads
+    if a.only == "http":
+        print("HTTP", flush=True)
+        bench_http(report, workers, threads, a.http_seconds, a.http_rounds, a.connections)
+    else:
+        run_all(report, a, sizes, workers, threads)
     report.raw["rows"] = [asdict(r) | {"status": r.status} for r in report.rows]
     report.raw["seconds"] = time.monotonic() - t0
     a.json.parent.mkdir(parents=True, exist_ok=True)
