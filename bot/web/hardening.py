@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -51,6 +52,24 @@ QUESTION_LOG_CHARS = 100
 
 _log = logging.getLogger("bot.web.requests")
 
+_Header = tuple[str, str, str]  # name, value, lower-case name
+
+
+def _headers(items: dict[str, str]) -> tuple[_Header, ...]:
+    return tuple((name, value, name.lower()) for name, value in items.items())
+
+
+_CORS = _headers(CORS_HEADERS)
+_NO_STORE = _headers({"Cache-Control": "no-store"})
+
+
+@functools.cache
+def _defaults(cross_origin: bool, secure: bool) -> tuple[_Header, ...]:
+    """The headers a response gets unless its view set them: built once for each of the four kinds."""
+    hsts = {"Strict-Transport-Security": "max-age=31536000"} if secure else {}
+    return _headers(SECURITY_HEADERS | hsts
+                    | {"Cross-Origin-Resource-Policy": "cross-origin" if cross_origin else "same-origin"})
+
 
 def init_hardening(app: Flask, settings: Settings) -> None:
     """Add security headers to every response and structured logging with a request id."""
@@ -70,25 +89,32 @@ def request_id() -> str:
 
 def _start() -> None:
     g.request_started = time.perf_counter()
-    g.request_id = request_id()
-    g.request_id_token = request_id_var.set(g.request_id)
+    g.request_id = rid = request_id()
+    g.request_id_token = request_id_var.set(rid)
 
 
 def _finish(response: Response) -> Response:
     if "request_id" not in g:  # a before_request that ran before ours refused the request
         _start()
-    response.headers[REQUEST_ID_HEADER] = g.request_id
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if request.path in CORS_PATHS:
-        response.headers.update(CORS_HEADERS)
-    # the widget script is loaded by customers' pages; everything else is for this origin only
-    cross_origin = request.path.startswith("/static/") or request.path in CORS_PATHS
-    response.headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin" if cross_origin else "same-origin")
+    path = request.path
+    cors = path in CORS_PATHS
+    headers = response.headers
+    present = {name.lower() for name in headers.keys()}
+    # set whatever the view said: the request id, CORS on the widget's endpoints, no-store on JSON
+    forced: list[_Header] = [(REQUEST_ID_HEADER, g.request_id, "x-request-id")]
+    if cors:
+        forced += _CORS
     if response.mimetype == "application/json":
-        response.headers["Cache-Control"] = "no-store"
+        forced += _NO_STORE
+    missing = [(name, value) for name, value, low in forced if low not in present]
+    for name, value, low in forced:
+        if low in present:
+            headers[name] = value
+    # the widget script is loaded by customers' pages; everything else is for this origin only
+    cross_origin = cors or path.startswith("/static/")
+    missing += [(name, value) for name, value, low in _defaults(cross_origin, request.is_secure)
+                if low not in present]
+    headers.extend(missing)
     _log_request(response)
     return response
 
@@ -100,27 +126,31 @@ def _forget(_exc: BaseException | None) -> None:
 
 
 def _log_request(response: Response) -> None:
+    status = response.status_code
+    level = logging.ERROR if status >= 500 else logging.INFO
+    if not _log.isEnabledFor(level):
+        return
+    method, path = request.method, request.path
     fields: dict[str, Any] = {
-        "method": request.method,
-        "path": request.path,
-        "status": response.status_code,
+        "method": method,
+        "path": path,
+        "status": status,
         "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 2),
         "remote_addr": request.remote_addr,
     }
     try:
-        fields.update(_details(response))
+        fields.update(_details(response, path, status))
     except Exception:  # a log field must never turn an answer into an error
         _log.debug("could not read the log details", exc_info=True)
-    level = logging.ERROR if response.status_code >= 500 else logging.INFO
-    _log.log(level, "%s %s %s", request.method, request.path, response.status_code, extra=fields)
+    _log.log(level, "%s %s %s", method, path, status, extra=fields)
 
 
-def _details(response: Response) -> dict[str, Any]:
+def _details(response: Response, path: str, status: int) -> dict[str, Any]:
     """What the request asked and what it got, read from the already parsed bodies."""
     out: dict[str, Any] = {}
-    if request.path == "/api/faq":
+    if path == "/api/faq":
         question = request.args.get("q")
-    elif request.path in _ANSWER_PATHS and response.status_code < 400 and request.is_json:
+    elif path in _ANSWER_PATHS and status < 400 and request.is_json:
         body = request.get_json(silent=True)  # cached by the view: no second parse
         question = body.get("text") if isinstance(body, dict) else None
     else:
@@ -132,7 +162,7 @@ def _details(response: Response) -> dict[str, Any]:
     if isinstance(answer, Answer):  # set by the view: no second parse of the JSON it just wrote
         out.update(intent=answer.intent, confidence=answer.confidence, rule=answer.rule, version=answer.version)
         return out
-    if response.status_code < 400 or response.mimetype != "application/json" or response.is_streamed:
+    if status < 400 or response.mimetype != "application/json" or response.is_streamed:
         return out
     data = response.get_json(silent=True)
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
