@@ -99,6 +99,12 @@ def init_limits(app: Flask, settings: Settings, storage_uri: str) -> Limiter:
         enabled=bool(client_limit or slack_limit),  # both "off": no per-request check at all
     )
     limiter.init_app(app)
+    # Every limit here is a decorated view's, which its wrapper checks when the view runs. The before_request
+    # check Flask-Limiter also installs serves default, application and meta limits, of which there are none:
+    # it would only resolve an empty set on every request, those without a limit included.
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:  # not there when the limiter is disabled
+        hooks.remove(limiter._check_request_limit)
     chosen: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {}
     for rule in app.url_map.iter_rules():
         path = rule.rule
