@@ -17,6 +17,11 @@ _STOP_LEMMAS = frozenset(
         "よう", "様", "ため", "為", "の", "ん", "さん", "くださる", "下さる", "いただく", "頂く", "おる",
         "致す", "いたす", "ござる", "御座る", "思う", "ます", "です", "これ", "それ", "あれ", "此れ",
         "其れ", "どう", "何", "なに", "ちょっと", "お", "ご", "御", "方",
+        # English function words, for questions typed in English (their content words meet synonyms)
+        "a", "an", "the", "i", "me", "my", "we", "our", "you", "your", "it", "its", "this", "that", "is", "are",
+        "was", "were", "be", "been", "am", "do", "does", "did", "can", "could", "will", "would", "should", "of",
+        "to", "in", "on", "at", "for", "with", "from", "by", "about", "and", "or", "if", "there", "what",
+        "please", "still",
     }
 )
 _KANA_SHIFT = ord("ァ") - ord("ぁ")
