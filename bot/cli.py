@@ -223,9 +223,11 @@ def eval_cmd(files: tuple[Path, ...], today: str | None, json_out: Path | None, 
     day = _day(today, settings)
     if calibrate:
         _, rows = evaluate(bot, cases, today=day)
-        weights = fit([r.features for r in rows], [bool(r.right) for r in rows]).weights
+        # a question an off-topic takes is refused before the model is asked, so it does not teach the model
+        fitted = [r for r in rows if not r.off_topic]
+        weights = fit([r.features for r in fitted], [bool(r.right) for r in fitted]).weights
         threshold, accuracy, rejection = choose_threshold(
-            [(Calibration(weights).probability(r.features), r.margin_ok, r.right) for r in rows])
+            [(Calibration(weights).probability(r.features), r.margin_ok and not r.off_topic, r.right) for r in rows])
         model = Calibration(weights, threshold)
         model.save(settings.calibration, note=f"{' + '.join(f.name for f in files)}, {len(rows)} questions")
         bot.calibration = model

@@ -23,6 +23,7 @@ from .text import Analysis, FugashiTokenizer, Tokenizer, normalize, to_katakana
 from .yamlsrc import close_match
 
 FALLBACK = "申し訳ありません。このご質問に確実にお答えできる回答が見つかりませんでした。"
+OFF_TOPIC = "~off-topic"  # the index group of faq/'s off-topics: no product id can be spelled like this
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class Evidence:
     product: str | None
     unknown: list[str]
     kana_only: bool
+    terms: int = 0  # distinct content words of the question, dates and order numbers left out
+    off_topic: bool = False  # the best match is one of faq/'s off-topics: the question is not for this bot
 
 
 @dataclass(frozen=True)
@@ -94,11 +97,15 @@ class _Snapshot:
         self.knowledge = knowledge
         self.settings = settings
         self.index = Index(
-            [Document(e.id, e.phrasings, e.answer, e.product) for e in knowledge.entries],
+            [Document(e.id, e.phrasings, e.answer, e.product) for e in knowledge.entries]
+            + [Document(t.id, t.phrasings, "", OFF_TOPIC) for t in knowledge.off_topics],
             tokenizer=tokenizer,
             synonyms=knowledge.synonyms,
         )
         self.entries = {e.id: e for e in knowledge.entries}
+        self.off_topics = frozenset(t.id for t in knowledge.off_topics)
+        self.products = [p.id for p in knowledge.products]
+        self.vocabulary = self.index.vocabulary(self.products)  # the FAQ's own words, not the off-topics
         self.roles = {role: list(cues) for role, cues in knowledge.date_roles}
         self.aliases = [(p.id, _alias_forms(p.name, *p.aliases)) for p in knowledge.products]
 
@@ -113,7 +120,9 @@ class _Snapshot:
         products = [product] if product else self.detect_products(text)
         detected = products[0] if len(products) == 1 else None
         analysis = self.index.analyse(text)  # kept: the unknown words are read from the same analysis
-        return self.index.search(analysis, limit=limit, groups=[detected] if detected else None), detected, analysis
+        # naming a product narrows the entries, never the off-topics (ウイルスバスターでウイルスを駆除したい)
+        groups = [detected, OFF_TOPIC] if detected else None
+        return self.index.search(analysis, limit=limit, groups=groups), detected, analysis
 
     def evidence(self, text: str, today: date, product: str | None) -> Evidence:
         """Facts, the ranking of the text without them, the product, and the words no entry knows."""
@@ -124,7 +133,30 @@ class _Snapshot:
         # dates and order numbers say nothing about the topic; ranking them only adds noise
         masked = _mask(text, facts)
         ranked, detected, analysis = self._rank(masked, product, max(5, self.settings.suggestions + 1))
-        return Evidence(facts, ranked, detected, self.index.unknown_terms(analysis), is_kana_only(normalize(masked)))
+        unknown = self.index.unknown_terms(analysis, self.vocabulary)
+        off_topic = self._off_topic(ranked, unknown, analysis)
+        if not off_topic:
+            ranked = [m for m in ranked if m.id not in self.off_topics]
+        return Evidence(facts, ranked, detected, unknown, is_kana_only(normalize(masked)), len(set(analysis.terms)),
+                        off_topic)
+
+    def _off_topic(self, ranked: Sequence[Match], unknown: Sequence[str], analysis: Analysis) -> bool:
+        """True when the question is one of the off-topics rather than a question for the FAQ.
+
+        That is when an off-topic has a word of the question that no entry uses (車検, Spotify), or ranks
+        first and either explains more of the question than the best entry or is asked in the question
+        word for word (今何時ですか). Otherwise an off-topic only repeats the FAQ's vocabulary: 「領収書が
+        ほしい」 is as close to 「水道料金の領収書がほしい」 as to the receipt entry, and it is a receipt question.
+        """
+        if not ranked:
+            return False
+        if unknown and any(w in self.index.words(m.id) for m in ranked if m.id in self.off_topics for w in unknown):
+            return True
+        if ranked[0].id not in self.off_topics:
+            return False
+        entry = next((m for m in ranked if m.id not in self.off_topics), None)
+        return (entry is None or ranked[0].unexplained < entry.unexplained
+                or set(self.index.analyse(ranked[0].question).terms) <= set(analysis.terms))
 
     def contact_text(self, product: str | None) -> str:
         """The support contact, in the documents' own words."""
@@ -213,15 +245,16 @@ class Bot:
         sid = session_id or uuid.uuid4().hex
         ev = snap.evidence(text, today, product)
         found, ranked, detected, unknown = ev.facts, ev.ranked, ev.product, ev.unknown
-        confidence = self.calibration.confidence(ranked, unknown, kana_only=ev.kana_only)
-        confident = self._confident(ranked, confidence)
+        confidence = 0.0 if ev.off_topic else self.calibration.confidence(ranked, unknown, kana_only=ev.kana_only,
+                                                                         terms=ev.terms)
+        confident = not ev.off_topic and self._confident(ranked, confidence)
         state = self.sessions.get(sid) if session_id else None
         known = {**_facts_dict(found), **(facts or {})}
         intent = None
         # a reply continues the pending question when it gives an asked fact and is not about something else:
         # neither confidently another intent nor carrying words the knowledge base has never seen (明日の天気)
         if (state and state.get("ask") and not (confident and ranked[0].id != state["intent"])
-                and not unknown):
+                and not unknown and not ev.off_topic):
             merged = _fill_asked(_restore(state.get("facts", {})), known, state["ask"], snap.roles)
             if merged is not None:  # this message gives what the bot asked for
                 intent, known = state["intent"], merged
@@ -235,7 +268,8 @@ class Bot:
         if intent is None or entry is None:
             if state:
                 self.sessions.delete(sid)
-            return self._fallback(snap, ranked, confidence, detected, sid,
+            # a question an off-topic takes is about something else: no entry is worth suggesting
+            return self._fallback(snap, [] if ev.off_topic else ranked, confidence, detected, sid,
                                   self._trace(snap, explain, today, found, ranked))
         decision = snap.knowledge.rules.decide(intent, known, today)
         if decision.ask:
@@ -346,7 +380,7 @@ class Bot:
         query = self._check_text(query)
         snap = self._snap
         snap.check_product(product)
-        groups = [product] if product else None
+        groups = [product] if product else snap.products  # never the off-topics
         return [Hit(snap.entries[m.id], round(m.score, 4), m.question)
                 for m in snap.index.search(query, limit=limit, groups=groups)]
 

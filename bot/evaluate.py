@@ -89,6 +89,7 @@ class Row:
     features: list[float]
     right: bool | None  # None for an out-of-scope question
     margin_ok: bool
+    off_topic: bool = False  # an off-topic ranked first: refused whatever the model says
 
 
 def evaluate(bot: Bot, cases: Sequence[Case], *, today: date) -> tuple[Report, list[Row]]:
@@ -99,9 +100,9 @@ def evaluate(bot: Bot, cases: Sequence[Case], *, today: date) -> tuple[Report, l
         report.total += 1
         ev = bot.evidence(case.text, today=case.today or today)
         top = ev.ranked[0].id if ev.ranked else None
-        rows.append(Row(features(ev.ranked, ev.unknown, kana_only=ev.kana_only),
+        rows.append(Row(features(ev.ranked, ev.unknown, kana_only=ev.kana_only, terms=ev.terms),
                         None if case.intent is None else top == case.intent,
-                        margin_ok(ev.ranked, bot.settings.min_margin)))
+                        margin_ok(ev.ranked, bot.settings.min_margin), ev.off_topic))
         got = bot.ask(case.text, today=case.today or today).intent
         if case.intent is None:
             report.out_scope += 1

@@ -54,6 +54,7 @@ class Match:
     coverage: float
     reading_coverage: float
     fuzz: float
+    unexplained: float = 0.0  # idf mass of the query's words that the document neither is asked with nor answers
 
 
 _JOIN_POSTINGS = 20_000
@@ -174,6 +175,7 @@ class Index:
         ans_terms: list[tuple[str, ...]] = []
         ans_pairs: list[tuple[str, ...]] = []
         self._doc_terms: list[frozenset[str]] = []
+        self._doc_words: list[frozenset[str]] = []  # the lemmas of its phrasings and of its answer
         self._doc_grams: list[frozenset[str]] = []
         for d, doc in enumerate(self.docs):
             starts.append(len(phr_doc))
@@ -193,8 +195,10 @@ class Index:
             self._doc_grams.append(frozenset(all_grams))
             answer = self.analyse(doc.answer) if doc.answer else Analysis((), "")
             ans_terms.append(answer.terms)
+            self._doc_words.append(frozenset(all_terms) | frozenset(answer.terms))
             ans_pairs.append(answer.pairs)
         self._starts = starts
+        self._position = {doc.id: d for d, doc in enumerate(self.docs)}
         self._ends = [*starts[1:], len(phr_doc)]  # phrasings of document d are [starts[d], ends[d])
         self._doc_readings = [self._phr_reading[lo:hi] for lo, hi in zip(starts, self._ends, strict=True)]
         self._phr_doc = np.asarray(phr_doc, dtype=np.intp)
@@ -214,10 +218,24 @@ class Index:
         norm = self._synonyms(normalize(text))
         return analyse(self._tokenizer.tokenize(norm))
 
-    def unknown_terms(self, text: str | Analysis) -> list[str]:
-        """Content words of `text` (or of its analysis) that no document's questions or answer use."""
+    def unknown_terms(self, text: str | Analysis, known: Collection[str] | None = None) -> list[str]:
+        """Content words of `text` (or of its analysis) that no document's questions or answer use.
+
+        `known`, when given, is the vocabulary to judge by instead (see `vocabulary`).
+        """
         a = text if isinstance(text, Analysis) else self.analyse(text)
+        if known is not None:
+            return [t for t in a.terms if t not in known]
         return [t for t in a.terms if t not in self._lemma.df and t not in self._answer.df]
+
+    def vocabulary(self, groups: Collection[str]) -> frozenset[str]:
+        """The words the questions and answers of these groups' documents use."""
+        return frozenset().union(*(w for w, doc in zip(self._doc_words, self.docs, strict=True) if doc.group in groups))
+
+    def words(self, doc_id: str) -> frozenset[str]:
+        """The words of one document's questions and answer (empty for an unknown id)."""
+        at = self._position.get(doc_id)
+        return self._doc_words[at] if at is not None else frozenset()
 
     def search(
         self,
@@ -270,6 +288,7 @@ class Index:
                 coverage=_coverage(term_idf, term_total, self._doc_terms[d]),
                 reading_coverage=_coverage(gram_idf, gram_total, self._doc_grams[d]),
                 fuzz=best_fuzz,
+                unexplained=sum([v for t, v in term_idf.items() if t not in self._doc_words[d]]),
             )
             for score, d, best_fuzz, best_p in scored[:limit]
         ]

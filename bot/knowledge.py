@@ -42,6 +42,16 @@ class _FaqFileModel(_Strict):
     entries: list[_EntryModel] = Field(min_length=1)
 
 
+class _OffTopicModel(_Strict):
+    id: str = Field(pattern=_ID)
+    about: str = Field(min_length=1)
+    phrasings: list[str] = Field(min_length=1)
+
+
+class _OffTopicFileModel(_Strict):
+    off_topics: list[_OffTopicModel] = Field(min_length=1)
+
+
 class _SynonymFileModel(_Strict):
     synonyms: list[list[str]]
 
@@ -82,6 +92,22 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class OffTopic:
+    """Something customers ask that no product's documents answer, with the ways it is asked.
+
+    Matched like an entry, but a question that lands on one gets the honest "I don't know": an
+    out-of-scope question that borrows the FAQ's words (運転免許の更新, 電気料金の請求書) then meets
+    its own topic instead of the closest FAQ entry.
+    """
+
+    id: str
+    about: str
+    phrasings: tuple[str, ...]
+    path: str
+    line: int | None
+
+
+@dataclass(frozen=True)
 class Knowledge:
     """Everything loaded from disk, validated, with a version derived from the content."""
 
@@ -91,6 +117,7 @@ class Knowledge:
     version: str
     rules: RuleSet = field(default_factory=lambda: RuleSet((), {}))
     date_roles: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    off_topics: tuple[OffTopic, ...] = ()
 
     def entry(self, entry_id: str) -> Entry:
         """The entry with this id (KeyError if none)."""
@@ -111,32 +138,57 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
-def load_faq(faq_dir: Path) -> tuple[list[Product], list[Entry], list[tuple[str, str]], list[Problem], bytes]:
-    """Read every YAML file of `faq_dir`; return what loaded, every problem, and the bytes hashed."""
-    products: list[Product] = []
-    entries: list[Entry] = []
-    synonyms: list[tuple[str, str]] = []
-    problems: list[Problem] = []
-    digest = b""
+@dataclass
+class _Loaded:
+    """What the files of faq/ gave, and every problem found in them."""
+
+    products: list[Product] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    synonyms: list[tuple[str, str]] = field(default_factory=list)
+    off_topics: list[OffTopic] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    digest: bytes = b""
+
+
+def load_faq(faq_dir: Path) -> _Loaded:
+    """Read every YAML file of `faq_dir`: products with entries, synonyms, off-topics; every problem."""
+    out = _Loaded()
     files = sorted(faq_dir.glob("*.yaml")) + sorted(faq_dir.glob("*.yml"))
     if not files:
-        problems.append(Problem(str(faq_dir), None, "", "no knowledge files (*.yaml) found"))
+        out.problems.append(Problem(str(faq_dir), None, "", "no knowledge files (*.yaml) found"))
     for path in files:
         name = _display(path, faq_dir)
-        digest += name.encode() + b"\0" + path.read_bytes() + b"\0"
+        out.digest += name.encode() + b"\0" + path.read_bytes() + b"\0"
         src, errs = read_yaml(path, name)
-        problems += errs
+        out.problems += errs
         if src is None:
             continue
         if not isinstance(src.data, dict):
-            problems.append(Problem(name, 1, "", "expected a mapping with 'product' and 'entries', or 'synonyms'"))
+            out.problems.append(Problem(name, 1, "", "expected a mapping with 'product' and 'entries', "
+                                        "or 'synonyms', or 'off_topics'"))
             continue
         if "synonyms" in src.data:
-            problems += _load_synonyms(src, synonyms)
+            out.problems += _load_synonyms(src, out.synonyms)
+        elif "off_topics" in src.data:
+            out.problems += _load_off_topics(src, out.off_topics)
         else:
-            problems += _load_product(src, products, entries)
-    problems += _cross_checks(products, entries, synonyms)
-    return products, entries, synonyms, problems, digest
+            out.problems += _load_product(src, out.products, out.entries)
+    out.problems += _cross_checks(out.products, out.entries, out.synonyms, out.off_topics)
+    return out
+
+
+def _load_off_topics(src: Source, out: list[OffTopic]) -> list[Problem]:
+    model, problems = validate(src, _OffTopicFileModel)
+    if model is None:
+        return problems
+    for i, t in enumerate(model.off_topics):
+        phrasings = tuple(p for p in (x.strip() for x in t.phrasings) if p)
+        if not phrasings:
+            problems.append(Problem(src.path, src.line(("off_topics", i)), f"off_topics[{i}].phrasings",
+                                    "needs at least one phrasing that is not blank"))
+            continue
+        out.append(OffTopic(t.id, t.about, phrasings, src.path, src.line(("off_topics", i))))
+    return problems
 
 
 def _load_synonyms(src: Source, out: list[tuple[str, str]]) -> list[Problem]:
@@ -173,7 +225,8 @@ def _load_product(src: Source, products: list[Product], entries: list[Entry]) ->
     return problems
 
 
-def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[tuple[str, str]]) -> list[Problem]:
+def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[tuple[str, str]],
+                  off_topics: list[OffTopic]) -> list[Problem]:
     problems: list[Problem] = []
     seen_products: dict[str, Product] = {}
     for p in products:
@@ -196,6 +249,19 @@ def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[
                                         f"phrasing '{phrase}' also belongs to entry '{other.id}'",
                                         "a phrasing must point at one entry"))
             owner[key] = e
+    topics: dict[str, OffTopic] = {}
+    for t in off_topics:
+        if t.id in seen or t.id in topics:
+            where = seen[t.id] if t.id in seen else topics[t.id]
+            problems.append(Problem(t.path, t.line, "id", f"off-topic id '{t.id}' is already used",
+                                    f"first defined at {where.path}:{where.line}"))
+        topics[t.id] = t
+        for phrase in t.phrasings:
+            other = owner.get(normalize(phrase))
+            if other is not None:
+                problems.append(Problem(t.path, t.line, f"{t.id}.phrasings",
+                                        f"phrasing '{phrase}' is also a phrasing of entry '{other.id}'",
+                                        "a question is either answered or off-topic, not both"))
     variants: dict[str, str] = {}
     for variant, canonical in synonyms:
         if variants.get(variant, canonical) != canonical:
@@ -227,7 +293,8 @@ def load_date_roles(rules_dir: Path) -> dict[str, list[str]]:
 
 def load_knowledge(faq_dir: Path, rules_dir: Path | None = None, *, run_examples: bool = False) -> Knowledge:
     """Load and validate everything; raise ConfigError listing every problem."""
-    products, entries, synonyms, problems, digest = load_faq(faq_dir)
+    loaded = load_faq(faq_dir)
+    entries, problems, digest = loaded.entries, loaded.problems, loaded.digest
     ruleset = RuleSet((), {})
     roles: dict[str, list[str]] = {}
     if rules_dir is not None:
@@ -243,7 +310,7 @@ def load_knowledge(faq_dir: Path, rules_dir: Path | None = None, *, run_examples
             problems += check_examples(ruleset)
     if problems:
         raise ConfigError(problems)
-    table = tuple(sorted(set(synonyms), key=lambda pair: (-len(pair[0]), pair[0])))
+    table = tuple(sorted(set(loaded.synonyms), key=lambda pair: (-len(pair[0]), pair[0])))
     version = hashlib.sha256(digest).hexdigest()[:12]
-    return Knowledge(tuple(products), tuple(entries), table, version, ruleset,
-                     tuple((role, tuple(cues)) for role, cues in roles.items()))
+    return Knowledge(tuple(loaded.products), tuple(entries), table, version, ruleset,
+                     tuple((role, tuple(cues)) for role, cues in roles.items()), tuple(loaded.off_topics))

@@ -124,7 +124,7 @@ def screenshots(out: Path) -> list[Path]:
             for name, viewport, questions in (
                 ("chat-desktop", {"width": 1100, "height": 1000},
                  ["有効期限が切れたけど、まだ更新できますか？", "2025年6月30日です"]),
-                ("chat-phone", {"width": 375, "height": 667}, ["ノートンの更新料金を教えて"]),
+                ("chat-phone", {"width": 375, "height": 667}, ["ライセンスのこと"]),
             ):
                 page = browser.new_page(viewport=viewport, locale="ja-JP", timezone_id="Asia/Tokyo",
                                         device_scale_factor=2 if name == "chat-phone" else 1)

@@ -94,7 +94,8 @@ def test_duplicate_ids_and_phrasings_across_files(tmp_path: Path) -> None:
 
 def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     problems = _problems(_faq_dir(tmp_path, "- just\n- a list\n"))
-    assert problems == ["faq/broken.yaml:1: expected a mapping with 'product' and 'entries', or 'synonyms'"]
+    assert problems == ["faq/broken.yaml:1: expected a mapping with 'product' and 'entries', or 'synonyms', "
+                        "or 'off_topics'"]
 
 
 def test_bad_synonym_group(tmp_path: Path) -> None:

@@ -1,0 +1,116 @@
+"""Off-topics: questions that borrow the FAQ's words but are about something else get the honest fallback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot import Bot, ConfigError, Settings, load_bot
+from bot.knowledge import load_knowledge
+from bot.text import FugashiTokenizer
+
+from .conftest import FIXTURES, ROOT, TODAY
+
+OFF_TOPICS = """\
+off_topics:
+  - id: weather
+    about: weather
+    phrasings: [今日の天気は？, 明日は雨が降りますか]
+  - id: auctions
+    about: other sellers
+    phrasings: [ネットオークションの返金はいつ, オークションで落札した商品が届かない]
+"""
+
+
+def _faq(tmp_path: Path, off_topics: str | None) -> Path:
+    faq = tmp_path / "faq"
+    shutil.copytree(FIXTURES / "faq", faq)
+    if off_topics is not None:
+        (faq / "off-topics.yaml").write_text(off_topics, encoding="utf-8")
+    return faq
+
+
+def _shop(tmp_path: Path, tokenizer: FugashiTokenizer, off_topics: str | None) -> Bot:
+    rules = tmp_path / "rules"  # no rules: the shop's entries are answered by their text alone
+    rules.mkdir(parents=True)
+    shutil.copy(ROOT / "rules" / "facts.yaml", rules)
+    return load_bot(Settings(faq_dir=_faq(tmp_path, off_topics), rules_dir=rules), tokenizer=tokenizer)
+
+
+@pytest.fixture()
+def shop(tmp_path: Path, tokenizer: FugashiTokenizer) -> tuple[Bot, Bot]:
+    """The fixture shop without and with off-topics."""
+    return _shop(tmp_path / "plain", tokenizer, None), _shop(tmp_path / "guarded", tokenizer, OFF_TOPICS)
+
+
+def test_a_borrowed_word_no_longer_gets_an_answer(shop: tuple[Bot, Bot]) -> None:
+    plain, guarded = shop
+    question = "オークションの返金はいつになりますか"
+    assert plain.evidence(question, today=TODAY).ranked[0].id == "refund"  # 返金 alone carries it there
+    assert guarded.evidence(question, today=TODAY).off_topic
+    answer = guarded.ask(question, today=TODAY)
+    assert answer.intent is None
+    assert answer.confidence == 0.0
+    assert answer.suggestions == ()  # nothing about the shop's refunds is offered for an auction question
+    assert "サポート窓口" in answer.answer  # the contact, as in every fallback
+
+
+def test_the_faq_own_words_still_reach_the_entry(shop: tuple[Bot, Bot]) -> None:
+    _, guarded = shop
+    # these share words with the auction off-topic but have none of its own (オークション, 落札)
+    for question, entry in (("返金の方法を知りたい", "refund"), ("商品がまだ届かない", "delivery")):
+        evidence = guarded.evidence(question, today=TODAY)
+        assert not evidence.off_topic
+        assert [m.id for m in evidence.ranked][0] == entry
+        assert "auctions" not in [m.id for m in evidence.ranked]
+
+
+def test_off_topics_are_never_listed_or_searched(shop: tuple[Bot, Bot]) -> None:
+    _, guarded = shop
+    assert [e.id for e in guarded.knowledge.entries] == ["refund", "delivery", "password"]
+    assert {t.id for t in guarded.knowledge.off_topics} == {"weather", "auctions"}
+    hits = guarded.search("オークションの返金")
+    assert hits and all(h.entry.id in {"refund", "delivery", "password"} for h in hits)
+
+
+def test_a_pending_question_is_not_filled_by_an_off_topic(shop: tuple[Bot, Bot]) -> None:
+    _, guarded = shop
+    answer = guarded.ask("明日は雨が降りますか", today=TODAY, session_id="s-1")
+    assert answer.intent is None
+
+
+def test_shipped_off_topics_are_refused_and_do_not_take_entries(bot: Bot) -> None:
+    taken = [(t.id, p, got) for t in bot.knowledge.off_topics for p in t.phrasings
+             if (got := bot.ask(p, today=TODAY).intent) is not None]
+    assert taken == []
+    assert len(bot.knowledge.off_topics) >= 5
+
+
+def _problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_knowledge(_faq(tmp_path, text))
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_phrasing_cannot_be_both_answered_and_off_topic(tmp_path: Path) -> None:
+    text = "off_topics:\n  - id: mine\n    about: x\n    phrasings: [返金 方法]\n"
+    assert _problems(tmp_path, text) == [
+        "faq/off-topics.yaml:2: mine.phrasings: phrasing '返金 方法' is also a phrasing of entry 'refund' "
+        "(hint: a question is either answered or off-topic, not both)"]
+
+
+def test_an_off_topic_id_cannot_reuse_an_entry_id(tmp_path: Path) -> None:
+    text = "off_topics:\n  - id: refund\n    about: x\n    phrasings: [別の店の返品]\n"
+    problems = _problems(tmp_path, text)
+    assert len(problems) == 1 and "off-topic id 'refund' is already used" in problems[0]
+    assert problems[0].startswith("faq/off-topics.yaml:2:")
+
+
+def test_an_off_topic_needs_phrasings(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, "off_topics:\n  - id: empty\n    about: x\n    phrasings: []\n")
+    assert len(problems) == 1 and problems[0].startswith("faq/off-topics.yaml:4: off_topics[0].phrasings")
+    problems = _problems(tmp_path / "2", "off_topics:\n  - id: blank\n    about: x\n    phrasings: ['  ']\n")
+    assert problems == ["faq/off-topics.yaml:2: off_topics[0].phrasings: needs at least one phrasing that is "
+                        "not blank"]
