@@ -204,6 +204,8 @@ def test_request_id_does_not_leak_into_later_logs(client: FlaskClient) -> None:
         ("+81 90-1234-5678", "[phone]"),
         ("+81 (0)3 1234 5678", "[phone]"),
         ("03-1234-5678 2024-01-16に電話", "[phone] 2024-01-16に電話"),  # a greedy match must not hide the number
+        ("0120-123-456\t0120-123-456", "[phone]\t[phone]"),  # nor the number it ran into
+        ("A000000-000000000000000A", "[order]-[serial]"),  # masking the serial number ends the order number
         ("注文番号AB-20240116123456-123456789の領収書", "注文番号[order]の領収書"),
         ("ａｂ－２０２４０１１６１２３４５６－１２３４５６７８９", "[order]"),
         ("ab20240116123456123456789", "[order]"),
@@ -260,6 +262,51 @@ def test_mask_filter_covers_message_args_fields_and_traceback() -> None:
     assert {"time", "level", "logger", "pid"} <= set(line)
     for raw, _ in PERSONAL:
         assert raw not in out.getvalue()
+
+
+def _records() -> list[logging.LogRecord]:
+    """Records of every shape: args, the caller's fields (one named time), a request id, a traceback, a dict."""
+    def record(msg: object, args: Any = None, exc: bool = False, **extra: Any) -> logging.LogRecord:
+        exc_info = None
+        if exc:
+            try:
+                raise RuntimeError("boom")
+            except RuntimeError:
+                import sys
+
+                exc_info = sys.exc_info()
+        made = logging.LogRecord("bot.web.requests", logging.ERROR, __file__, 7, msg, args, exc_info)
+        made.__dict__.update(extra)
+        return made
+
+    return [
+        record("%s %s %s", ("POST", "/api/ask", 200), method="POST", status=200, duration_ms=1.5,
+               question="更新したい", confidence=0.91, rule=None, request_id="rid-1", version="8a1d5bf2d4b5"),
+        record("plain", detail={"nested": ["x", 1]}, time="the caller's", level="theirs", _private=1),
+        record("failed", exc=True, request_id="rid-2"),
+        record({"event": "dict message", "count": 3}),
+    ]
+
+
+def test_log_lines_keep_the_shape_python_json_logger_gave_them() -> None:
+    """The one-pass add_fields writes what python-json-logger's own fields, timestamp and renames wrote, with
+    time, level, logger, request id and message first."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    class Reference(JsonFormatter):
+        def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+            first = {k: log_data[k] for k in ("time", "level", "logger", "request_id", "message") if k in log_data}
+            return first | {k: v for k, v in log_data.items() if k not in first}
+
+    reference = Reference("{levelname}{name}{process}{message}", style="{", json_ensure_ascii=False,
+                          rename_fields={"levelname": "level", "name": "logger", "process": "pid"}, timestamp="time")
+    ours = json_handler().formatter
+    assert ours is not None
+    for mine, theirs in zip(_records(), _records(), strict=True):
+        theirs.created = mine.created
+        assert ours.format(mine) == reference.format(theirs)
+    line = json.loads(ours.format(_records()[0]))
+    assert list(line)[:6] == ["time", "level", "logger", "request_id", "message", "pid"]
 
 
 def test_mask_filter_survives_a_broken_format() -> None:
