@@ -142,7 +142,10 @@ def _log_request(response: Response) -> None:
         fields.update(_details(response, path, status))
     except Exception:  # a log field must never turn an answer into an error
         _log.debug("could not read the log details", exc_info=True)
-    _log.log(level, "%s %s %s", method, path, status, extra=fields)
+    # made and handled directly: Logger.log would also walk the stack for the caller's file and line, which
+    # the line does not show
+    _log.handle(_log.makeRecord(_log.name, level, __file__, 0, "%s %s %s", (method, path, status), None,
+                                extra=fields))
 
 
 def _details(response: Response, path: str, status: int) -> dict[str, Any]:
