@@ -18,6 +18,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.glogging import Logger
 
 from ..config import Settings, from_env
 from ..core import Bot
@@ -82,6 +83,17 @@ class _Arbiter(Arbiter):  # type: ignore[misc]
         self.kill_workers(signal.SIGHUP)
 
 
+class _Logger(Logger):  # type: ignore[misc]
+    """gunicorn's logger with no access log: the app writes one JSON line per request itself (bot/logs.py).
+
+    Silencing the gunicorn.access logger is not enough: with a logging config gunicorn still builds every
+    request's access-log atoms (headers, times, the request line) and formats them, only to drop the line.
+    """
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        """Nothing: see the class."""
+
+
 def _post_worker_init(worker: Any) -> None:
     # reload messages go to the app's log handler (bot/logs.py) or else where gunicorn's own go
     if not reload_log.hasHandlers():
@@ -106,6 +118,7 @@ def run_gunicorn(*, host: str, port: int, workers: int, threads: int, settings: 
         "worker_class": "gthread" if threads > 1 else "sync",
         # JSON lines with masking (bot/logs.py); the app logs each request itself, with its request id
         "accesslog": None,
+        "logger_class": _Logger,
         "logconfig_dict": logging_config(),
         "timeout": 30,
         "graceful_timeout": 10,
