@@ -34,7 +34,8 @@ def create_app(bot: Bot | None = None, settings: Settings | None = None, state: 
     # SIGHUP (web/server.py) and the shared knowledge generation (checked here, throttled) reload the knowledge
     reloader = KnowledgeReloader(bot, state.generation)
     app.extensions["faqbot_reloader"] = reloader
-    app.before_request(reloader.check)
+    if state.generation is not None:  # without one its check has nothing to read: no hook on every request
+        app.before_request(reloader.check)
     app.register_blueprint(api_bp)
     register_pages(app, settings, state)
     init_slack(app, settings, state)
