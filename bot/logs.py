@@ -87,7 +87,12 @@ _RULES: tuple[tuple[re.Pattern[str], str, Callable[[str], bool] | None], ...] = 
 
 
 def personal_spans(text: str) -> list[tuple[int, int, str]]:
-    """Where e-mail addresses, order numbers, serial numbers and phone numbers are, with their labels.
+    """Where e-mail addresses, order numbers, serial numbers and phone numbers are, with their labels."""
+    return _scan(text) if _MAY_HOLD.search(text) else []
+
+
+def _scan(text: str) -> list[tuple[int, int, str]]:
+    """personal_spans without the first look for an @ or a digit.
 
     A masked span is blanked at once, and the scan goes on where the accepted part of a match ended, so a
     number that a greedy match ran into (「0120-123-456\t0120-123-456」) is found too; and the rules run again
@@ -114,8 +119,6 @@ def personal_spans(text: str) -> list[tuple[int, int, str]]:
 
 def mask(text: str) -> str:
     """The text with e-mail addresses, order numbers, serial numbers and phone numbers replaced by labels."""
-    if not _MAY_HOLD.search(text):
-        return text
     spans = personal_spans(text)
     if not spans:
         return text
