@@ -134,4 +134,6 @@ def knowledge_of_size(base: Knowledge, n: int, faq: list[tuple[int, str, str]]) 
     products = list(base.products) + [
         Product(g, names[g], (), f"{names[g]}の窓口へお問い合わせください。", None) for g in sorted(groups)
     ]
-    return replace(base, products=tuple(products), entries=tuple(entries), version=f"{base.version}+gen{n}")
+    # the shipped off-topics belong to the two products, not to a collection of city FAQs
+    return replace(base, products=tuple(products), entries=tuple(entries), off_topics=(),
+                   version=f"{base.version}+gen{n}")
