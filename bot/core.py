@@ -104,6 +104,9 @@ class _Snapshot:
         )
         self.entries = {e.id: e for e in knowledge.entries}
         self.off_topics = frozenset(t.id for t in knowledge.off_topics)
+        # each off-topic phrasing's words, read once here rather than whenever an off-topic ranks first
+        self.off_topic_words = {p: frozenset(self.index.analyse(p).terms) for t in knowledge.off_topics
+                                for p in t.phrasings}
         self.products = [p.id for p in knowledge.products]
         self.vocabulary = self.index.vocabulary(self.products)  # the FAQ's own words, not the off-topics
         self.roles = {role: list(cues) for role, cues in knowledge.date_roles}
@@ -156,7 +159,7 @@ class _Snapshot:
             return False
         entry = next((m for m in ranked if m.id not in self.off_topics), None)
         return (entry is None or ranked[0].unexplained < entry.unexplained
-                or set(self.index.analyse(ranked[0].question).terms) <= set(analysis.terms))
+                or self.off_topic_words[ranked[0].question] <= set(analysis.terms))
 
     def contact_text(self, product: str | None) -> str:
         """The support contact, in the documents' own words."""
