@@ -9,12 +9,14 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..config import Settings, from_env
 from ..core import Bot, load_bot
+from ..errors import InputError
 from ..reloader import KnowledgeReloader
 from ..state import State, StoreUnavailable, state_from_settings
 from .api import bp as api_bp
 from .hardening import init_hardening
 from .limits import init_limits
 from .pages import register_pages
+from .payload import PayloadError, error
 from .slack import init_slack
 
 
@@ -41,6 +43,15 @@ def create_app(bot: Bot | None = None, settings: Settings | None = None, state: 
     init_slack(app, settings, state)
     init_hardening(app, settings)
     app.extensions["faqbot_limiter"] = init_limits(app, settings, state.limiter_storage)  # after every route
+
+    @app.errorhandler(PayloadError)
+    def _bad_payload(exc: PayloadError) -> tuple[Response, int]:
+        return error(exc.code, exc.message, exc.status)
+
+    @app.errorhandler(InputError)
+    def _bad_input(exc: InputError) -> tuple[Response, int]:
+        # what Bot.ask and parse_facts refuse (empty or too long text, unknown product, intent or fact)
+        return error(exc.code, exc.message, 400)
 
     @app.errorhandler(StoreUnavailable)
     def _store_down(exc: StoreUnavailable) -> tuple[Response, int]:

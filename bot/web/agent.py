@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, g, jsonify
 
 from ..core import Bot, today_in
 from ..errors import InputError
-from .payload import PayloadError, error, json_object, parse_day
+from .payload import json_object, parse_day
 
 bp = Blueprint("agent", __name__, url_prefix="/api/agent")
 
@@ -36,30 +36,25 @@ def facts() -> Response:
 @bp.post("/whatif")
 def whatif() -> tuple[Response, int]:
     """A question answered as of a given day with the facts an agent states; the answer carries its trace."""
-    try:
-        payload = json_object(WHATIF_FIELDS)
-        bot = _bot()
-        text = payload.get("text")
-        if text is None:
-            raise InputError("missing_text", "'text' is required")
-        if not isinstance(text, str):
-            raise InputError("bad_text", "'text' must be a string")
-        today = parse_day(payload["today"]) if payload.get("today") is not None else today_in(bot.settings.timezone)
-        product = _optional_str(payload, "product")
-        intent = _optional_str(payload, "intent")
-        raw_facts = payload.get("facts")
-        if raw_facts is None:
-            raw_facts = {}
-        if not isinstance(raw_facts, dict):
-            raise InputError("bad_facts", "'facts' must be an object of fact name → value, e.g. "
-                             '{"expiry": "2024-06-30"}')
-        answer = bot.ask(text, today=today, product=product, explain=True, facts=bot.parse_facts(raw_facts),
-                         intent=intent)
-        g.answer = answer  # for the request log
-    except PayloadError as exc:
-        return error(exc.code, exc.message, exc.status)
-    except InputError as exc:
-        return error(exc.code, exc.message, 400)
+    payload = json_object(WHATIF_FIELDS)
+    bot = _bot()
+    text = payload.get("text")
+    if text is None:
+        raise InputError("missing_text", "'text' is required")
+    if not isinstance(text, str):
+        raise InputError("bad_text", "'text' must be a string")
+    today = parse_day(payload["today"]) if payload.get("today") is not None else today_in(bot.settings.timezone)
+    product = _optional_str(payload, "product")
+    intent = _optional_str(payload, "intent")
+    raw_facts = payload.get("facts")
+    if raw_facts is None:
+        raw_facts = {}
+    if not isinstance(raw_facts, dict):
+        raise InputError("bad_facts", "'facts' must be an object of fact name → value, e.g. "
+                         '{"expiry": "2024-06-30"}')
+    answer = bot.ask(text, today=today, product=product, explain=True, facts=bot.parse_facts(raw_facts),
+                     intent=intent)
+    g.answer = answer  # for the request log
     return jsonify(answer.to_dict()), 200
 
 

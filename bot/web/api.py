@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from ..core import Bot, today_in
 from ..errors import InputError
-from .payload import PayloadError, error, json_object, parse_day
+from .payload import error, json_object, parse_day
 
 bp = Blueprint("api", __name__)
 
@@ -27,16 +27,11 @@ def healthz() -> Response:
 
 @bp.post("/api/ask")
 def ask() -> tuple[Response, int]:
-    try:
-        args = _ask_args(json_object(_ASK_KEYS))
-        bot = _bot()
-        today = args.pop("today") or today_in(bot.settings.timezone)
-        answer = bot.ask(args.pop("text"), today=today, **args)
-        g.answer = answer  # for the request log
-    except PayloadError as exc:
-        return error(exc.code, exc.message, exc.status)
-    except InputError as exc:
-        return error(exc.code, exc.message, 400)
+    args = _ask_args(json_object(_ASK_KEYS))
+    bot = _bot()
+    today = args.pop("today") or today_in(bot.settings.timezone)
+    answer = bot.ask(args.pop("text"), today=today, **args)
+    g.answer = answer  # for the request log
     return jsonify(answer.to_dict()), 200
 
 
@@ -72,10 +67,7 @@ def faq() -> tuple[Response, int]:
     raw_limit = request.args.get("limit", "10")
     if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 50:  # int("²") fails
         return error("bad_limit", "'limit' must be a whole number from 1 to 50", 400)
-    try:
-        hits = _bot().search(q, product=product, limit=int(raw_limit))
-    except InputError as exc:
-        return error(exc.code, exc.message, 400)
+    hits = _bot().search(q, product=product, limit=int(raw_limit))
     results = [
         {
             "intent": h.entry.id,

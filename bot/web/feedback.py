@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from ..core import Bot
 from ..state import State
-from .payload import PayloadError, error, json_object, short_text
+from .payload import PayloadError, json_object, short_text
 
 bp = Blueprint("feedback", __name__)
 
@@ -20,10 +20,7 @@ MAX_COMMENT = 500
 @bp.post("/api/feedback")
 def feedback() -> tuple[Response, int]:
     """Store one rating; only what the widget sends is kept (never the question text)."""
-    try:
-        record = _record(json_object(FIELDS))
-    except PayloadError as exc:
-        return error(exc.code, exc.message, exc.status)
+    record = _record(json_object(FIELDS))
     state: State = current_app.extensions["faqbot_state"]
     state.feedback.add(record)
     return jsonify(status="stored"), 201
