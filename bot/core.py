@@ -241,6 +241,9 @@ class Bot:
         text = self._check_text(text)
         snap = self._snap  # one consistent view of the knowledge for the whole answer
         snap.check_product(product)
+        if intent is not None and intent in snap.off_topics:
+            raise InputError("bad_intent", f"'{intent}' is an off-topic (faq/off-topics.yaml), not an FAQ entry: "
+                             "it has no answer, questions about it get the fallback")
         if intent is not None and intent not in snap.entries:
             raise InputError("bad_intent", f"unknown intent '{intent}'"
                              + (f" ({hint})" if (hint := close_match(intent, snap.entries)) else ""))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import Bot, ConfigError, Settings, load_bot
+from bot import Bot, ConfigError, InputError, Settings, load_bot
 from bot.knowledge import load_knowledge
 from bot.text import FugashiTokenizer
 
@@ -73,6 +73,12 @@ def test_off_topics_are_never_listed_or_searched(shop: tuple[Bot, Bot]) -> None:
     assert {t.id for t in guarded.knowledge.off_topics} == {"weather", "auctions"}
     hits = guarded.search("オークションの返金")
     assert hits and all(h.entry.id in {"refund", "delivery", "password"} for h in hits)
+
+
+def test_an_agent_naming_an_off_topic_is_told_what_it_is(shop: tuple[Bot, Bot]) -> None:
+    _, guarded = shop
+    with pytest.raises(InputError, match="'weather' is an off-topic"):
+        guarded.ask("明日は雨？", today=TODAY, intent="weather")
 
 
 def test_a_pending_question_is_not_filled_by_an_off_topic(shop: tuple[Bot, Bot]) -> None:
