@@ -54,12 +54,24 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of SPEC.md's POST /api/ask."""
-        data = asdict(self)
-        data["suggestions"] = [asdict(s) for s in self.suggestions]
-        data["links"] = list(self.links)
-        data["computed"] = dict(self.computed)
-        if data["trace"] is None:
-            del data["trace"]
+        # by hand, not dataclasses.asdict: its deep copy of every value cost 11–29 µs an answer, this 0.6–0.9 µs;
+        # every value here is already plain JSON data (tests/test_core.py compares the two field by field)
+        data = {
+            "answer": self.answer,
+            "intent": self.intent,
+            "confidence": self.confidence,
+            "product": self.product,
+            "session_id": self.session_id,
+            "version": self.version,
+            "computed": dict(self.computed),
+            "rule": self.rule,
+            "follow_up": self.follow_up,
+            "suggestions": [{"intent": s.intent, "question": s.question, "score": s.score}
+                            for s in self.suggestions],
+            "links": list(self.links),
+        }
+        if self.trace is not None:
+            data["trace"] = self.trace
         return data
 
 

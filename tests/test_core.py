@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -137,3 +139,17 @@ def test_what_if_dates_are_read_like_today(bot: Bot, written: str) -> None:
     with pytest.raises(InputError, match="YYYY-MM-DD"):
         bot.parse_facts({"expiry": written})
     assert bot.parse_facts({"expiry": "2024-01-16"}) == {"expiry": date(2024, 1, 16)}
+
+
+@pytest.mark.parametrize("text", ["更新料金はいくらですか？", "2024年1月16日に期限が切れたけどまだ更新できる？",
+                                  "ライセンスのこと", "期限切れたらどうなる", "明日の天気は？"])
+@pytest.mark.parametrize("explain", [False, True])
+def test_to_dict_is_the_answer_field_by_field(bot: Bot, text: str, explain: bool) -> None:
+    # to_dict is written by hand for speed: it must still carry every field of Answer, in order, as asdict would
+    answer = bot.ask(text, today=TODAY, explain=explain)
+    reference = dataclasses.asdict(answer)
+    if reference["trace"] is None:
+        del reference["trace"]
+    data = answer.to_dict()
+    assert list(data) == list(reference)
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == json.loads(json.dumps(reference, ensure_ascii=False))
