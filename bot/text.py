@@ -21,11 +21,17 @@ _STOP_LEMMAS = frozenset(
         "a", "an", "the", "i", "me", "my", "we", "our", "you", "your", "it", "its", "this", "that", "is", "are",
         "was", "were", "be", "been", "am", "do", "does", "did", "can", "could", "will", "would", "should", "of",
         "to", "in", "on", "at", "for", "with", "from", "by", "about", "and", "or", "if", "there", "what",
-        "please", "still",
+        "please", "still", "how", "which", "who", "whether", "just", "also", "already", "get", "got", "getting",
+        "have", "has", "had", "want", "wants", "s", "t", "m", "ve", "ll", "re", "d", "don", "doesn", "didn", "isn",
+        "but", "so", "any", "some", "up", "as", "like", "under", "through", "actually", "itself", "myself", "they",
+        "them", "it's", "one", "same", "thing", "way", "tell", "know", "let", "go", "comes", "come", "happens",
+        "happen", "now", "formally", "keep", "then",
     }
 )
 _KANA_SHIFT = ord("ァ") - ord("ぁ")
 _TO_KATAKANA = {c: c + _KANA_SHIFT for c in range(ord("ぁ"), ord("ゖ") + 1)}
+_HIRAGANA_WORD = re.compile("[ぁ-ゖー]+")
+_QUOTES = str.maketrans("‘’", "''")  # phones type don’t; the synonyms spell don't
 
 
 class Token(NamedTuple):
@@ -45,7 +51,7 @@ class Tokenizer(Protocol):
 
 def normalize(text: str) -> str:
     """NFKC (full/half width, era ligatures), lower case, one space between words."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).lower().translate(_QUOTES)).strip()
 
 
 def to_katakana(text: str) -> str:
@@ -61,10 +67,24 @@ def synonym_replacer(table: Sequence[tuple[str, str]]) -> Callable[[str], str]:
     """
     mapping = {variant: canonical for variant, canonical in table}
     mapping.update({canonical: canonical for _, canonical in table})
+    # kana-only variants are spelled in hiragana; half-width kana (ｺｳｼﾝﾘｮｳ) arrives as katakana, where MeCab
+    # splits native words wrongly (コウシンリョウ → 更新 + リョウ): their katakana spelling maps the same way
+    for variant, canonical in table:
+        if _HIRAGANA_WORD.fullmatch(variant):
+            mapping.setdefault(to_katakana(variant), canonical)
     if not mapping:
         return lambda text: text
     pattern = re.compile(_trie_pattern(mapping))
-    return lambda text: pattern.sub(lambda m: mapping[m.group(0)], text)
+
+    def replace(m: re.Match[str]) -> str:
+        found = m.group(0)
+        # an English variant starts a word: "how much" is not in "show much", "paid" not in "prepaid"
+        if found[0].isascii() and found[0].isalpha() and m.start() and m.string[m.start() - 1].isascii() \
+                and m.string[m.start() - 1].isalpha():
+            return found
+        return mapping[found]
+
+    return lambda text: pattern.sub(replace, text)
 
 
 def _trie_pattern(words: Iterable[str]) -> str:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import FugashiTokenizer, char_ngrams, normalize, replace_synonyms, to_katakana
+from bot.text import FugashiTokenizer, analyse, char_ngrams, normalize, replace_synonyms, to_katakana
 
 
 @pytest.mark.parametrize(
@@ -14,6 +14,7 @@ from bot.text import FugashiTokenizer, char_ngrams, normalize, replace_synonyms,
         ("㍻31年", "平成31年"),
         ("  更新   できる？ ", "更新 できる?"),
         ("VIP", "vip"),
+        ("I don’t want it", "i don't want it"),
     ],
 )
 def test_normalize(raw: str, expected: str) -> None:
@@ -49,3 +50,22 @@ def test_loanword_gloss_is_stripped(tokenizer: FugashiTokenizer) -> None:
 def test_synonym_inside_its_canonical_word_does_not_double() -> None:
     table = [("応当日", "契約応当日"), ("アニバーサリー", "契約応当日")]
     assert replace_synonyms("契約応当日と応当日とアニバーサリー", table) == "契約応当日と契約応当日と契約応当日"
+
+
+def test_half_width_kana_meets_a_hiragana_variant() -> None:
+    # ｺｳｼﾝﾘｮｳ normalises to katakana; the table spells kana-only variants in hiragana
+    table = [("こうしんりょう", "更新料")]
+    assert replace_synonyms(normalize("ｺｳｼﾝﾘｮｳ ﾈﾀﾞﾝ"), table) == "更新料 ネダン"
+    assert replace_synonyms("こうしんりょう", table) == "更新料"
+
+
+def test_english_variant_only_where_a_word_starts() -> None:
+    table = [("how much", "幾ら"), ("paid", "入金")]
+    assert replace_synonyms("how much is it", table) == "幾ら is it"
+    assert replace_synonyms("更新how much", table) == "更新幾ら"  # no space needed after Japanese
+    assert replace_synonyms("show much, prepaid", table) == "show much, prepaid"
+
+
+def test_english_question_words_carry_no_topic(tokenizer: FugashiTokenizer) -> None:
+    terms = analyse(tokenizer.tokenize(normalize("How do I get a refund? I don't want it")))
+    assert terms.terms == ("refund",)
