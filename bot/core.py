@@ -122,7 +122,9 @@ class _Snapshot:
         self.products = [p.id for p in knowledge.products]
         self.vocabulary = self.index.vocabulary(self.products)  # the FAQ's own words, not the off-topics
         self.roles = {role: list(cues) for role, cues in knowledge.date_roles}
-        self.aliases = [(p.id, _alias_forms(p.name, *p.aliases)) for p in knowledge.products]
+        self.aliases = [(p.id, _alias_forms(p.name, *p.aliases, *p.subproducts)) for p in knowledge.products]
+        # the product's own names, longest first, blanked from a question about it before ranking (see _rank)
+        self.names = {p.id: _alias_forms(p.name, *p.aliases)[::-1] for p in knowledge.products}
 
     def detect_products(self, text: str) -> list[str]:
         """Products named in the text, by alias."""
@@ -134,7 +136,17 @@ class _Snapshot:
         """Ranked intents, restricted to the named or detected product when there is exactly one."""
         products = [product] if product else self.detect_products(text)
         detected = products[0] if len(products) == 1 else None
-        analysis = self.index.analyse(text)  # kept: the unknown words are read from the same analysis
+        analysis = None
+        if detected:
+            # The product's name chose the product; among its entries it only favours those whose phrasings
+            # happen to name it (ウイルスバスター更新分の領収書 is a receipt question, not a renewal one), so it is
+            # left out. A question that is nothing but the name keeps it.
+            norm = normalize(text)
+            unnamed = _blank(norm, self.names[detected])
+            if unnamed != norm:
+                analysis = self.index.analyse(unnamed)
+        if analysis is None or not analysis.terms:
+            analysis = self.index.analyse(text)  # kept: the unknown words are read from the same analysis
         # naming a product narrows the entries, never the off-topics (ウイルスバスターでウイルスを駆除したい)
         groups = [detected, OFF_TOPIC] if detected else None
         return self.index.search(analysis, limit=limit, groups=groups), detected, analysis
@@ -493,9 +505,17 @@ def _compose(entry: Entry, decision: Decision) -> str:
 
 
 def _alias_forms(*aliases: str) -> list[str]:
-    """Each alias normalised, and in katakana too, so ういるすばすたー meets ウイルスバスター."""
+    """Each alias normalised, and in katakana too, so ういるすばすたー meets ウイルスバスター; shortest first."""
     forms = {normalize(a) for a in aliases} | {to_katakana(normalize(a)) for a in aliases}
-    return sorted(f for f in forms if f)
+    return sorted((f for f in forms if f), key=lambda f: (len(f), f))
+
+
+def _blank(norm: str, names: Sequence[str]) -> str:
+    """The normalised text with each of `names` (longest first) replaced by a space."""
+    for name in names:
+        if name in norm:
+            norm = norm.replace(name, " ")
+    return norm
 
 
 def load_bot(settings: Settings | None = None, **parts: Any) -> Bot:

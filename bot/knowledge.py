@@ -24,6 +24,7 @@ class _ProductModel(_Strict):
     id: str = Field(pattern=_ID)
     name: str = Field(min_length=1)
     aliases: list[str] = []
+    subproducts: list[str] = []
     source: str | None = None
     contact: str = Field(min_length=1)
 
@@ -62,13 +63,19 @@ class _FactsFileModel(_Strict):
 
 @dataclass(frozen=True)
 class Product:
-    """A product the bot knows, with the words that name it and its support contact."""
+    """A product the bot knows, with the words that name it and its support contact.
+
+    `aliases` name the product itself (ウイルスバスター, トレンドマイクロ, アドビ): they tell which product a question
+    is about and, that known, nothing about which of its entries answers it. `subproducts` name parts or
+    editions of it (Adobe Stock, トータルセキュリティ): they tell the product too, and stay topic words.
+    """
 
     id: str
     name: str
     aliases: tuple[str, ...]
     contact: str
     source: str | None
+    subproducts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,7 +222,7 @@ def _load_product(src: Source, products: list[Product], entries: list[Entry]) ->
     if model is None:
         return problems
     p = model.product
-    products.append(Product(p.id, p.name, tuple(p.aliases), p.contact, p.source))
+    products.append(Product(p.id, p.name, tuple(p.aliases), p.contact, p.source, tuple(p.subproducts)))
     for i, e in enumerate(model.entries):
         entries.append(Entry(
             id=e.id, product=p.id, section=e.section, question=e.question.strip(), answer=e.answer.strip(),

@@ -153,3 +153,34 @@ def test_to_dict_is_the_answer_field_by_field(bot: Bot, text: str, explain: bool
     data = answer.to_dict()
     assert list(data) == list(reference)
     assert json.loads(json.dumps(data, ensure_ascii=False)) == json.loads(json.dumps(reference, ensure_ascii=False))
+
+
+@pytest.mark.parametrize(("named", "plain", "product"), [
+    ("ウイルスバスター更新分の領収書をダウンロードしたい", "更新分の領収書をダウンロードしたい", "virusbuster"),
+    ("How much does it cost to renew Virus Buster?", "How much does it cost to renew?", "virusbuster"),
+    ("トレンドマイクロ 更新料 値段", "更新料 値段", "virusbuster"),
+    ("アドビのVIPってどの日付が大事なの？", "どの日付が大事なの？", "adobe-vip"),
+])
+def test_naming_the_product_does_not_favour_entries_that_name_it(bot: Bot, named: str, plain: str,
+                                                                  product: str) -> None:
+    # the name chooses the product; among its entries the ranking is the one without the name
+    with_name = bot.evidence(named, today=TODAY, product=None)
+    without = bot.evidence(plain, today=TODAY, product=product)
+    assert with_name.product == product
+    shown = min(len(with_name.ranked), len(without.ranked), 3)  # off-topics can take a place further down
+    assert shown and [m.id for m in with_name.ranked][:shown] == [m.id for m in without.ranked][:shown]
+
+
+def test_a_subproduct_names_the_product_and_stays_a_topic_word(bot: Bot) -> None:
+    evidence = bot.evidence("Adobe Stock のクレジットは契約応当日で消えちゃうの？", today=TODAY, product=None)
+    assert evidence.product == "adobe-vip" and evidence.ranked[0].id == "consumables"
+    assert bot.evidence("トータルセキュリティの更新料", today=TODAY, product=None).product == "virusbuster"
+
+
+def test_a_question_that_is_only_the_product_name_keeps_it(bot: Bot) -> None:
+    assert bot.evidence("ウイルスバスター", today=TODAY, product=None).ranked
+
+
+def test_naming_the_product_does_not_make_an_off_topic_an_faq_question(bot: Bot) -> None:
+    answer = bot.ask("ウイルスバスターでウイルスを駆除したい", today=TODAY)
+    assert answer.intent is None and answer.suggestions == ()
