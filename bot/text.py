@@ -77,14 +77,17 @@ def synonym_replacer(table: Sequence[tuple[str, str]]) -> Callable[[str], str]:
     pattern = re.compile(_trie_pattern(mapping))
 
     def replace(m: re.Match[str]) -> str:
-        found = m.group(0)
+        found, at = m.group(0), m.start()
         # an English variant starts a word: "how much" is not in "show much", "paid" not in "prepaid"
-        if found[0].isascii() and found[0].isalpha() and m.start() and m.string[m.start() - 1].isascii() \
-                and m.string[m.start() - 1].isalpha():
+        if at and _latin(found[0]) and _latin(m.string[at - 1]):
             return found
         return mapping[found]
 
     return lambda text: pattern.sub(replace, text)
+
+
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
