@@ -86,6 +86,7 @@ class Evidence:
     kana_only: bool
     terms: int = 0  # distinct content words of the question, dates and order numbers left out
     off_topic: bool = False  # the best match is one of faq/'s off-topics: the question is not for this bot
+    name_only: bool = False  # nothing but a product's name (ウイルスバスター): which of its entries is unknowable
 
 
 @dataclass(frozen=True)
@@ -132,24 +133,29 @@ class _Snapshot:
         kata = to_katakana(norm)
         return [pid for pid, aliases in self.aliases if any(a and (a in norm or a in kata) for a in aliases)]
 
-    def _rank(self, text: str, product: str | None, limit: int) -> tuple[list[Match], str | None, Analysis]:
-        """Ranked intents, restricted to the named or detected product when there is exactly one."""
+    def _rank(self, text: str, product: str | None,
+              limit: int) -> tuple[list[Match], str | None, Analysis, bool]:
+        """Ranked intents, restricted to the named or detected product when there is exactly one.
+
+        Also the analysis ranked, and whether the question is nothing but the product's name.
+        """
         products = [product] if product else self.detect_products(text)
         detected = products[0] if len(products) == 1 else None
         analysis = None
         if detected:
             # The product's name chose the product; among its entries it only favours those whose phrasings
             # happen to name it (ウイルスバスター更新分の領収書 is a receipt question, not a renewal one), so it is
-            # left out. A question that is nothing but the name keeps it.
+            # left out. A question that is nothing but the name keeps it, to rank the suggestions.
             norm = normalize(text)
             unnamed = _blank(norm, self.names[detected])
             if unnamed != norm:
                 analysis = self.index.analyse(unnamed)
-        if analysis is None or not analysis.terms:
+        name_only = analysis is not None and not analysis.terms
+        if analysis is None or name_only:
             analysis = self.index.analyse(text)  # kept: the unknown words are read from the same analysis
         # naming a product narrows the entries, never the off-topics (ウイルスバスターでウイルスを駆除したい)
         groups = [detected, OFF_TOPIC] if detected else None
-        return self.index.search(analysis, limit=limit, groups=groups), detected, analysis
+        return self.index.search(analysis, limit=limit, groups=groups), detected, analysis, name_only
 
     def evidence(self, text: str, today: date, product: str | None) -> Evidence:
         """Facts, the ranking of the text without them, the product, and the words no entry knows."""
@@ -159,13 +165,13 @@ class _Snapshot:
         facts = extract_facts(text, today=today, roles=self.roles)
         # dates and order numbers say nothing about the topic; ranking them only adds noise
         masked = _mask(text, facts)
-        ranked, detected, analysis = self._rank(masked, product, max(5, self.settings.suggestions + 1))
+        ranked, detected, analysis, name_only = self._rank(masked, product, max(5, self.settings.suggestions + 1))
         unknown = self.index.unknown_terms(analysis, self.vocabulary)
         off_topic = self._off_topic(ranked, unknown, analysis)
         if not off_topic:
             ranked = [m for m in ranked if m.id not in self.off_topics]
         return Evidence(facts, ranked, detected, unknown, is_kana_only(normalize(masked)), len(set(analysis.terms)),
-                        off_topic)
+                        off_topic, name_only)
 
     def _off_topic(self, ranked: Sequence[Match], unknown: Sequence[str], analysis: Analysis) -> bool:
         """True when the question is one of the off-topics rather than a question for the FAQ.
@@ -277,7 +283,7 @@ class Bot:
         found, ranked, detected, unknown = ev.facts, ev.ranked, ev.product, ev.unknown
         confidence = 0.0 if ev.off_topic else self.calibration.confidence(ranked, unknown, kana_only=ev.kana_only,
                                                                          terms=ev.terms)
-        confident = not ev.off_topic and self._confident(ranked, confidence)
+        confident = not ev.off_topic and not ev.name_only and self._confident(ranked, confidence)
         state = self.sessions.get(sid) if session_id else None
         known = {**_facts_dict(found), **(facts or {})}
         intent = None

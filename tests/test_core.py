@@ -177,8 +177,14 @@ def test_a_subproduct_names_the_product_and_stays_a_topic_word(bot: Bot) -> None
     assert bot.evidence("トータルセキュリティの更新料", today=TODAY, product=None).product == "virusbuster"
 
 
-def test_a_question_that_is_only_the_product_name_keeps_it(bot: Bot) -> None:
-    assert bot.evidence("ウイルスバスター", today=TODAY, product=None).ranked
+@pytest.mark.parametrize(("text", "product"), [
+    ("ウイルスバスター", "virusbuster"), ("トレンドマイクロ？", "virusbuster"), ("アドビ VIP", "adobe-vip"),
+])
+def test_a_bare_product_name_gets_suggestions_not_a_guess(bot: Bot, text: str, product: str) -> None:
+    answer = bot.ask(text, today=TODAY)
+    assert answer.intent is None and answer.suggestions
+    entries = {e.id for e in bot.knowledge.entries if e.product == product}
+    assert {s.intent for s in answer.suggestions} <= entries
 
 
 def test_naming_the_product_does_not_make_an_off_topic_an_faq_question(bot: Bot) -> None:
