@@ -127,32 +127,29 @@ class _Snapshot:
         # the product's own names, longest first, blanked from a question about it before ranking (see _rank)
         self.names = {p.id: _alias_forms(p.name, *p.aliases)[::-1] for p in knowledge.products}
 
-    def detect_products(self, text: str) -> list[str]:
-        """Products named in the text, by alias."""
-        norm = normalize(text)
+    def detect_products(self, norm: str) -> list[str]:
+        """Products named in the normalised text, by alias."""
         kata = to_katakana(norm)
         return [pid for pid, aliases in self.aliases if any(a and (a in norm or a in kata) for a in aliases)]
 
-    def _rank(self, text: str, product: str | None,
+    def _rank(self, norm: str, product: str | None,
               limit: int) -> tuple[list[Match], str | None, Analysis, bool]:
-        """Ranked intents, restricted to the named or detected product when there is exactly one.
-
-        Also the analysis ranked, and whether the question is nothing but the product's name.
+        """Ranked intents for the normalised text, restricted to the named or detected product when there is
+        exactly one. Also the analysis ranked, and whether the question is nothing but the product's name.
         """
-        products = [product] if product else self.detect_products(text)
+        products = [product] if product else self.detect_products(norm)
         detected = products[0] if len(products) == 1 else None
         analysis = None
         if detected:
             # The product's name chose the product; among its entries it only favours those whose phrasings
             # happen to name it (ウイルスバスター更新分の領収書 is a receipt question, not a renewal one), so it is
             # left out. A question that is nothing but the name keeps it, to rank the suggestions.
-            norm = normalize(text)
             unnamed = _blank(norm, self.names[detected])
             if unnamed != norm:
                 analysis = self.index.analyse(unnamed)
         name_only = analysis is not None and not analysis.terms
         if analysis is None or name_only:
-            analysis = self.index.analyse(text)  # kept: the unknown words are read from the same analysis
+            analysis = self.index.analyse(norm)  # kept: the unknown words are read from the same analysis
         # naming a product narrows the entries, never the off-topics (ウイルスバスターでウイルスを駆除したい)
         groups = [detected, OFF_TOPIC] if detected else None
         return self.index.search(analysis, limit=limit, groups=groups), detected, analysis, name_only
@@ -165,13 +162,14 @@ class _Snapshot:
         facts = extract_facts(text, today=today, roles=self.roles)
         # dates and order numbers say nothing about the topic; ranking them only adds noise
         masked = _mask(text, facts)
-        ranked, detected, analysis, name_only = self._rank(masked, product, max(5, self.settings.suggestions + 1))
+        norm = normalize(masked)  # once: product detection, the name's removal and kana-only all read it
+        ranked, detected, analysis, name_only = self._rank(norm, product, max(5, self.settings.suggestions + 1))
         unknown = self.index.unknown_terms(analysis, self.vocabulary)
         off_topic = self._off_topic(ranked, unknown, analysis)
         if not off_topic:
             ranked = [m for m in ranked if m.id not in self.off_topics]
-        return Evidence(facts, ranked, detected, unknown, is_kana_only(normalize(masked)), len(set(analysis.terms)),
-                        off_topic, name_only)
+        return Evidence(facts, ranked, detected, unknown, is_kana_only(norm), len(set(analysis.terms)), off_topic,
+                        name_only)
 
     def _off_topic(self, ranked: Sequence[Match], unknown: Sequence[str], analysis: Analysis) -> bool:
         """True when the question is one of the off-topics rather than a question for the FAQ.
