@@ -24,7 +24,7 @@ _STOP_LEMMAS = frozenset(
         "please", "still", "how", "which", "who", "whether", "just", "also", "already", "get", "got", "getting",
         "have", "has", "had", "want", "wants", "s", "t", "m", "ve", "ll", "re", "d", "don", "doesn", "didn", "isn",
         "but", "so", "any", "some", "up", "as", "like", "under", "through", "actually", "itself", "myself", "they",
-        "them", "it's", "one", "same", "thing", "way", "tell", "know", "let", "go", "comes", "come", "happens",
+        "them", "one", "same", "thing", "way", "tell", "know", "let", "go", "comes", "come", "happens",
         "happen", "now", "formally", "keep", "then",
     }
 )
