@@ -132,10 +132,11 @@ class _Snapshot:
         kata = to_katakana(norm)
         return [pid for pid, aliases in self.aliases if any(a and (a in norm or a in kata) for a in aliases)]
 
-    def _rank(self, norm: str, product: str | None,
-              limit: int) -> tuple[list[Match], str | None, Analysis, bool]:
+    def rank(self, norm: str, product: str | None, limit: int,
+             off_topics: bool = True) -> tuple[list[Match], str | None, Analysis, bool]:
         """Ranked intents for the normalised text, restricted to the named or detected product when there is
-        exactly one. Also the analysis ranked, and whether the question is nothing but the product's name.
+        exactly one, with the off-topics or without. Also the analysis ranked, and whether the question is
+        nothing but the product's name.
         """
         products = [product] if product else self.detect_products(norm)
         detected = products[0] if len(products) == 1 else None
@@ -151,7 +152,10 @@ class _Snapshot:
         if analysis is None or name_only:
             analysis = self.index.analyse(norm)  # kept: the unknown words are read from the same analysis
         # naming a product narrows the entries, never the off-topics (ウイルスバスターでウイルスを駆除したい)
-        groups = [detected, OFF_TOPIC] if detected else None
+        if detected:
+            groups: list[str] | None = [detected, OFF_TOPIC] if off_topics else [detected]
+        else:
+            groups = None if off_topics else self.products
         return self.index.search(analysis, limit=limit, groups=groups), detected, analysis, name_only
 
     def evidence(self, text: str, today: date, product: str | None) -> Evidence:
@@ -163,7 +167,7 @@ class _Snapshot:
         # dates and order numbers say nothing about the topic; ranking them only adds noise
         masked = _mask(text, facts)
         norm = normalize(masked)  # once: product detection, the name's removal and kana-only all read it
-        ranked, detected, analysis, name_only = self._rank(norm, product, max(5, self.settings.suggestions + 1))
+        ranked, detected, analysis, name_only = self.rank(norm, product, max(5, self.settings.suggestions + 1))
         unknown = self.index.unknown_terms(analysis, self.vocabulary)
         off_topic = self._off_topic(ranked, unknown, analysis)
         if not off_topic:
@@ -414,9 +418,9 @@ class Bot:
         query = self._check_text(query)
         snap = self._snap
         snap.check_product(product)
-        groups = [product] if product else snap.products  # never the off-topics
-        return [Hit(snap.entries[m.id], round(m.score, 4), m.question)
-                for m in snap.index.search(query, limit=limit, groups=groups)]
+        # ranked as a customer's question is, the product's name left out, but never among the off-topics
+        ranked = snap.rank(normalize(query), product, limit, off_topics=False)[0]
+        return [Hit(snap.entries[m.id], round(m.score, 4), m.question) for m in ranked]
 
     def _check_text(self, text: str) -> str:
         if not isinstance(text, str):

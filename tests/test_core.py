@@ -190,3 +190,12 @@ def test_a_bare_product_name_gets_suggestions_not_a_guess(bot: Bot, text: str, p
 def test_naming_the_product_does_not_make_an_off_topic_an_faq_question(bot: Bot) -> None:
     answer = bot.ask("ウイルスバスターでウイルスを駆除したい", today=TODAY)
     assert answer.intent is None and answer.suggestions == ()
+
+
+@pytest.mark.parametrize("text", ["ウイルスバスター更新分の領収書をダウンロードしたい",
+                                  "アドビのVIPってどの日付が大事なの？"])
+def test_agents_look_up_ranks_as_the_customer_question_is(bot: Bot, text: str) -> None:
+    # the agents' page must find what the customer gets: the product's name is left out there too
+    customer = [m.id for m in bot.evidence(text, today=TODAY, product=None).ranked]
+    agent = [hit.entry.id for hit in bot.search(text, limit=3)]
+    assert agent == customer[:3]
