@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+
+import numpy as np
 import pytest
 
-from bot.index import Document, Index
-from bot.text import FugashiTokenizer
+from bot import index as index_module
+from bot.index import Document, Index, Weights
+from bot.text import FugashiTokenizer, char_ngrams
 
 DOCS = [
     Document("renew", ("ライセンスを更新したい", "更新 方法"), "更新はマイページから行えます。", "a"),
@@ -60,3 +65,73 @@ def test_coverage_drops_for_unknown_words(index: Index) -> None:
 def test_empty_collection_is_refused(tokenizer: FugashiTokenizer) -> None:
     with pytest.raises(ValueError):
         Index([], tokenizer=tokenizer)
+
+
+# Siblings: what a question about renewing early asks is spread over early's phrasings (期限前, 早め, 残り), while
+# fee has one short phrasing with 期限前 and another with 早め, so its best phrasing wins on BM25 alone.
+SIBLINGS = [
+    Document("early", ("期限前に更新できますか", "早めに更新したい", "残りの期間は無駄になりますか")),
+    Document("fee", ("更新料金はいくらですか", "早めに払うと安くなりますか", "期限前の料金")),
+    Document("after", ("期限が切れた後に更新できますか", "期限切れ 更新")),
+]
+
+
+def test_the_phrasings_classifier_tells_siblings_apart(tokenizer: FugashiTokenizer) -> None:
+    question = "期限前に早めにすると残りはどうなる"
+    without = Index(SIBLINGS, tokenizer=tokenizer, weights=Weights(classifier=0.0)).search(question)
+    assert without[0].id == "fee"  # the failure the classifier is for
+    assert all(m.probability == 0.0 for m in without)
+    ranked = Index(SIBLINGS, tokenizer=tokenizer).search(question)
+    assert ranked[0].id == "early"
+    assert ranked[0].probability > 0.5 > ranked[1].probability
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_the_classifier_is_textbook_multinomial_naive_bayes(tokenizer: FugashiTokenizer, dense: bool,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both stored forms give the probabilities of the formula: tf-idf rows, P(d) × Π P(f | d)^x, normalised."""
+    if not dense:  # the posting-list form large collections get
+        monkeypatch.setattr(index_module, "_DENSE_CELLS", 0)
+    alpha = 0.1
+    index = Index(SIBLINGS, tokenizer=tokenizer, weights=Weights(classifier_alpha=alpha))
+
+    def feats(text: str) -> list[str]:
+        a = index.analyse(text)
+        return [*a.terms, *a.pairs, *("~" + g for g in char_ngrams(a.reading))]
+
+    rows = [(d, feats(q)) for d, doc in enumerate(SIBLINGS) for q in doc.questions]
+    vocab = sorted({f for _, fs in rows for f in fs})
+    col = {f: i for i, f in enumerate(vocab)}
+    df = Counter(f for _, fs in rows for f in set(fs))
+    idf = np.array([math.log((1 + len(rows)) / (1 + df[f])) + 1 for f in vocab])
+
+    def vector(fs: list[str]) -> np.ndarray:
+        x = np.zeros(len(vocab))
+        for f, c in Counter(f for f in fs if f in col).items():
+            x[col[f]] = 1 + math.log(c)
+        x *= idf
+        return x / (np.linalg.norm(x) or 1.0)
+
+    counts = np.zeros((len(SIBLINGS), len(vocab)))
+    for d, fs in rows:
+        counts[d] += vector(fs)
+    log_p = np.log((counts + alpha) / (counts + alpha).sum(axis=1, keepdims=True))
+    prior = np.log(np.bincount([d for d, _ in rows]) / len(rows))
+    question = "早めに更新すると料金は安い？"
+    joint = prior + log_p @ vector(feats(question))
+    expected = np.exp(joint - joint.max())
+    expected /= expected.sum()
+    got = {m.id: m.probability for m in index.search(question, limit=3)}
+    assert got == pytest.approx({doc.id: p for doc, p in zip(SIBLINGS, expected, strict=True)}, abs=1e-9)
+
+
+def test_no_classifier_with_one_question_per_document(index: Index, tokenizer: FugashiTokenizer) -> None:
+    one_each = [Document(d.id, d.questions[:1], d.answer, d.group) for d in DOCS]
+    ranked = Index(one_each, tokenizer=tokenizer).search("更新 返金 天気", limit=3)
+    plain = Index(one_each, tokenizer=tokenizer, weights=Weights(classifier=0.0)).search("更新 返金 天気", limit=3)
+    assert [(m.id, m.score, m.probability) for m in ranked] == [(m.id, m.score, 0.0) for m in plain]
+
+
+def test_no_classifier_past_its_collection_size(tokenizer: FugashiTokenizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_module, "CLASSIFIER_MAX_DOCUMENTS", len(SIBLINGS) - 1)
+    assert all(m.probability == 0.0 for m in Index(SIBLINGS, tokenizer=tokenizer).search("期限前に早めに更新"))
