@@ -23,6 +23,7 @@ _STOP_LEMMAS = frozenset(
         "to", "in", "on", "at", "for", "with", "from", "by", "about", "and", "or", "if", "there", "what",
         "please", "still", "how", "which", "who", "whether", "just", "also", "already", "get", "got", "getting",
         "have", "has", "had", "want", "wants", "s", "t", "m", "ve", "ll", "re", "d", "don", "doesn", "didn", "isn",
+        "hasn", "haven", "wasn", "weren", "aren", "won", "wouldn", "shouldn", "couldn",
         "but", "so", "any", "some", "up", "as", "like", "under", "through", "actually", "itself", "myself", "they",
         "them", "one", "same", "thing", "way", "tell", "know", "let", "go", "comes", "come", "happens",
         "happen", "now", "formally", "keep", "then",

@@ -69,3 +69,9 @@ def test_english_variant_only_where_a_word_starts() -> None:
 def test_english_question_words_carry_no_topic(tokenizer: FugashiTokenizer) -> None:
     terms = analyse(tokenizer.tokenize(normalize("How do I get a refund? I don't want it")))
     assert terms.terms == ("refund",)
+
+
+def test_english_negated_auxiliaries_carry_no_topic(tokenizer: FugashiTokenizer) -> None:
+    # MeCab cuts hasn't into hasn ' t: the stem alone must not count as an unknown word of the question
+    terms = analyse(tokenizer.tokenize(normalize("The expiry hasn't changed and it wasn't renewed")))
+    assert terms.terms == ("expiry", "changed", "renewed")
