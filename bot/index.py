@@ -260,6 +260,9 @@ class Index:
         w = self.weights
         phr_terms: list[tuple[str, ...]] = []
         phr_grams: list[list[str]] = []
+        # the classifier's features are only collected where it will be trained (a 100k collection has none)
+        classify = (bool(w.classifier) and len(self.docs) <= CLASSIFIER_MAX_DOCUMENTS
+                    and sum(len(doc.questions) for doc in self.docs) >= CLASSIFIER_MIN_PHRASINGS * len(self.docs))
         phr_feats: list[list[str]] = []
         self._phr_text: list[str] = []
         self._phr_reading: list[str] = []
@@ -279,7 +282,8 @@ class Index:
                 grams = char_ngrams(a.reading)
                 phr_terms.append(a.terms)
                 phr_grams.append(grams)
-                phr_feats.append(_features(a, grams))
+                if classify:
+                    phr_feats.append(_features(a, grams))
                 self._phr_text.append(q)
                 self._phr_reading.append(a.reading.replace(" ", ""))
                 phr_doc.append(d)
@@ -306,11 +310,7 @@ class Index:
         # The best of many phrasings already says how people ask, so the answer (one text, often sharing
         # vocabulary with its neighbours) should vouch less; with one question per document it counts fully.
         self._answer_scale = 1.0 / math.sqrt(max(len(phr_doc) / len(self.docs), 1.0))
-        self._classifier = (
-            _Classifier(phr_feats, phr_doc, len(self.docs), w.classifier_alpha)
-            if w.classifier and len(self.docs) <= CLASSIFIER_MAX_DOCUMENTS
-            and len(phr_doc) >= CLASSIFIER_MIN_PHRASINGS * len(self.docs) else None
-        )
+        self._classifier = _Classifier(phr_feats, phr_doc, len(self.docs), w.classifier_alpha) if classify else None
 
     def analyse(self, text: str) -> Analysis:
         """Normalise, apply synonyms, tokenise."""
