@@ -160,10 +160,10 @@ class _Classifier:
     BM25 takes each document by its best phrasing, so the words its phrasings share with a sibling's count as
     much as the few that tell them apart (更新しない vs 更新したい, 追加 日割り vs 追加 いつ). A classifier trained
     on all the phrasings of all documents weighs each word by how it separates them. It is the textbook
-    multinomial NB (scikit-learn's MultinomialNB on TfidfVectorizer gives the same probabilities), stored as
-    posting lists: a feature's log-probability under a document it never occurs in is that document's constant
+    multinomial NB (scikit-learn's MultinomialNB on TfidfVectorizer gives the same probabilities), stored
+    sparsely: a feature's log-probability under a document it never occurs in is that document's constant
     log(alpha / total), so only the (feature, document) pairs seen in training are kept, and a query costs its
-    features' postings plus one softmax over the documents.
+    features' pairs plus one softmax over the documents.
     """
 
     def __init__(self, phrasings: Sequence[list[str]], doc_of: Sequence[int], n_docs: int, alpha: float) -> None:
@@ -195,9 +195,10 @@ class _Classifier:
         if len(counts) * n_docs <= _DENSE_CELLS:
             self._dense = np.zeros((len(counts), n_docs), dtype=np.float64)
             self._dense[np.repeat(np.arange(len(counts)), lengths), docs] = logs
-        self._ends = np.cumsum(lengths)
-        self._starts = self._ends - lengths
-        self._docs, self._logs = docs, logs
+        else:
+            self._ends = np.cumsum(lengths)
+            self._starts = self._ends - lengths
+            self._docs, self._logs = docs, logs
 
     def _vector(self, feats: Sequence[str]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
         """The known features' columns and tf-idf weights, l2-normalised (unknown features are dropped first)."""
