@@ -178,14 +178,19 @@ class _Snapshot:
     def _off_topic(self, ranked: Sequence[Match], unknown: Sequence[str], analysis: Analysis) -> bool:
         """True when the question is one of the off-topics rather than a question for the FAQ.
 
-        That is when an off-topic has a word of the question that no entry uses (車検, Spotify), or ranks
-        first and either explains more of the question than the best entry or is asked in the question
-        word for word (今何時ですか). Otherwise an off-topic only repeats the FAQ's vocabulary: 「領収書が
-        ほしい」 is as close to 「水道料金の領収書がほしい」 as to the receipt entry, and it is a receipt question.
+        That is when off-topics hold more than a quarter of the question's words that no entry uses (車検,
+        Spotify), or one ranks first and either explains more of the question than the best entry or is asked
+        in the question word for word (今何時ですか). Otherwise an off-topic only repeats the FAQ's vocabulary:
+        「領収書がほしい」 is as close to 「水道料金の領収書がほしい」 as to the receipt entry, and it is a receipt
+        question. The quarter is for the customer who explains: 「年寄りなのでネットのやりとりが苦手です。電話で
+        相談できる窓口は？」 brings four words no entry uses, and that one of them (ネット) is in an off-topic's
+        phrasing does not make it a question about something else.
         """
         if not ranked:
             return False
-        if unknown and any(w in self.index.words(m.id) for m in ranked if m.id in self.off_topics for w in unknown):
+        strange = set(unknown)
+        claimed = {w for m in ranked if m.id in self.off_topics for w in strange if w in self.index.words(m.id)}
+        if len(claimed) > len(strange) / 4:
             return True
         if ranked[0].id not in self.off_topics:
             return False

@@ -67,6 +67,18 @@ def test_the_faq_own_words_still_reach_the_entry(shop: tuple[Bot, Bot]) -> None:
         assert "auctions" not in [m.id for m in evidence.ranked]
 
 
+def test_one_everyday_word_an_off_topic_uses_does_not_claim_an_explained_question(shop: tuple[Bot, Bot]) -> None:
+    _, guarded = shop
+    # 高齢, 母, ネット and 良い are words no entry uses; only ネット is in an off-topic (ネットオークション)
+    question = "高齢の母がネットで注文した商品が届きません。どうすればいいですか"
+    evidence = guarded.evidence(question, today=TODAY)
+    assert "ネット" in evidence.unknown and len(set(evidence.unknown)) == 4
+    assert not evidence.off_topic
+    assert guarded.ask(question, today=TODAY).intent == "delivery"
+    # when the off-topic's words are a fair share of the strange ones, it still claims the question
+    assert guarded.evidence("ネットオークションで買った商品が届かない", today=TODAY).off_topic
+
+
 def test_off_topics_are_never_listed_or_searched(shop: tuple[Bot, Bot]) -> None:
     _, guarded = shop
     assert [e.id for e in guarded.knowledge.entries] == ["refund", "delivery", "password"]
