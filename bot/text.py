@@ -29,6 +29,7 @@ _STOP_LEMMAS = frozenset(
         "happen", "now", "formally", "keep", "then",
     }
 )
+_BOUNDED = frozenset({"何時", "何処"})  # いつ, どこ: with まで or から they ask for one end of a span
 _KANA_SHIFT = ord("ァ") - ord("ぁ")
 _TO_KATAKANA = {c: c + _KANA_SHIFT for c in range(ord("ぁ"), ord("ゖ") + 1)}
 _HIRAGANA_WORD = re.compile("[ぁ-ゖー]+")
@@ -188,6 +189,10 @@ def analyse(tokens: Iterable[Token]) -> Analysis:
             prev = ""
             continue
         reading.append(tok.reading)
+        if prev in _BOUNDED and tok.lemma in ("まで", "から"):
+            terms.append(prev + tok.lemma)  # いつまで (a deadline) and いつから (a start) ask different things
+            prev = ""
+            continue
         if tok.pos in _CONTENT_POS and tok.lemma not in _STOP_LEMMAS:
             terms.append(tok.lemma)
             # unidic's short units split compounds (住民|票, 図書|館); a pair puts them back together

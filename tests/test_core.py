@@ -66,6 +66,13 @@ def test_follow_up_expires(bot: Bot) -> None:
         bot.sessions = original
 
 
+def test_until_when_asks_for_the_deadline_and_since_when_for_the_start(bot: Bot) -> None:
+    # renewing is possible up to two years after expiry (the deadline) and at any time before it (the start)
+    until = bot.ask("期限が2025年6月30日なんだけど、いつまで更新できる？", today=TODAY)
+    assert until.intent == "renew-after-expiry"
+    assert bot.ask("いつから更新できる？", today=TODAY).intent == "renew-before-expiry"
+
+
 def test_every_entry_answers_its_own_canonical_question(bot: Bot) -> None:
     wrong = []
     for entry in bot.knowledge.entries:

@@ -75,3 +75,14 @@ def test_english_negated_auxiliaries_carry_no_topic(tokenizer: FugashiTokenizer)
     # MeCab cuts hasn't into hasn ' t: the stem alone must not count as an unknown word of the question
     terms = analyse(tokenizer.tokenize(normalize("The expiry hasn't changed and it wasn't renewed")))
     assert terms.terms == ("expiry", "changed", "renewed")
+
+
+def test_until_when_and_since_when_are_words_of_their_own(tokenizer: FugashiTokenizer) -> None:
+    # a deadline and a start ask different things; the bare いつ stays, so いつになる still meets いつまでになる
+    until = analyse(tokenizer.tokenize(normalize("いつまで更新できる？")))
+    since = analyse(tokenizer.tokenize(normalize("いつから更新できる？")))
+    assert until.terms == ("何時", "何時まで", "更新", "出来る")
+    assert since.terms == ("何時", "何時から", "更新", "出来る")
+    assert until.pairs == since.pairs == ("更新+出来る",)
+    assert analyse(tokenizer.tokenize(normalize("どこまで使える"))).terms == ("何処", "何処まで", "使う")
+    assert analyse(tokenizer.tokenize(normalize("いつ更新する"))).terms == ("何時", "更新")
