@@ -24,6 +24,7 @@ from .yamlsrc import close_match
 
 FALLBACK = "申し訳ありません。このご質問に確実にお答えできる回答が見つかりませんでした。"
 OFF_TOPIC = "~off-topic"  # the index group of faq/'s off-topics: no product id can be spelled like this
+_OFF_TOPIC_LEAD = 1.4  # an off-topic scoring this many times the best entry's score is the closer question
 
 
 @dataclass(frozen=True)
@@ -178,13 +179,15 @@ class _Snapshot:
     def _off_topic(self, ranked: Sequence[Match], unknown: Sequence[str], analysis: Analysis) -> bool:
         """True when the question is one of the off-topics rather than a question for the FAQ.
 
-        That is when off-topics hold more than a quarter of the question's words that no entry uses (車検,
-        Spotify), or one ranks first and either explains more of the question than the best entry or is asked
-        in the question word for word (今何時ですか). Otherwise an off-topic only repeats the FAQ's vocabulary:
-        「領収書がほしい」 is as close to 「水道料金の領収書がほしい」 as to the receipt entry, and it is a receipt
-        question. The quarter is for the customer who explains: 「年寄りなのでネットのやりとりが苦手です。電話で
-        相談できる窓口は？」 brings four words no entry uses, and that one of them (ネット) is in an off-topic's
-        phrasing does not make it a question about something else.
+        That is when off-topics hold more than a quarter of the question's words that no entry uses
+        (車検, Spotify), or one ranks first and either explains more of the question than the best
+        entry, or scores 40% more (「アンインストールしたい」 against an entry that mentions
+        uninstalling on the way to its own point), or is asked in the question word for word
+        (今何時ですか). Otherwise an off-topic only repeats the FAQ's vocabulary: 「領収書がほしい」 is
+        as close to 「水道料金の領収書がほしい」 as to the receipt entry, and it is a receipt question.
+        The quarter is for the customer who explains: 「年寄りなのでネットのやりとりが苦手です。
+        電話で相談できる窓口は？」 brings four words no entry uses, and that one of them (ネット) is
+        in an off-topic's phrasing does not make it a question about something else.
         """
         if not ranked:
             return False
@@ -196,6 +199,7 @@ class _Snapshot:
             return False
         entry = next((m for m in ranked if m.id not in self.off_topics), None)
         return (entry is None or ranked[0].unexplained < entry.unexplained
+                or ranked[0].score >= _OFF_TOPIC_LEAD * entry.score
                 or self.off_topic_words[ranked[0].question] <= set(analysis.terms))
 
     def contact_text(self, product: str | None) -> str:

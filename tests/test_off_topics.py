@@ -106,6 +106,15 @@ def test_shipped_off_topics_are_refused_and_do_not_take_entries(bot: Bot) -> Non
     assert len(bot.knowledge.off_topics) >= 5
 
 
+def test_an_off_topic_far_ahead_of_the_entries_claims_the_question(bot: Bot) -> None:
+    # uninstalling is not in the documents; no-reinstall only mentions it (更新後にアンインストールして…)
+    evidence = bot.evidence("アンインストールしたい", today=TODAY)
+    top, entry = evidence.ranked[0], next(m for m in evidence.ranked if m.id == "no-reinstall")
+    assert top.id == "pc-and-virus-help" and top.unexplained == entry.unexplained
+    assert evidence.off_topic and bot.ask("アンインストールしたい", today=TODAY).intent is None
+    assert bot.ask("更新後にアンインストールしてもう一度入れる必要はある？", today=TODAY).intent == "no-reinstall"
+
+
 def _problems(tmp_path: Path, text: str) -> list[str]:
     with pytest.raises(ConfigError) as info:
         load_knowledge(_faq(tmp_path, text))
