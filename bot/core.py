@@ -294,7 +294,7 @@ class Bot:
         found, ranked, detected, unknown = ev.facts, ev.ranked, ev.product, ev.unknown
         confidence = 0.0 if ev.off_topic else self.calibration.confidence(ranked, unknown, kana_only=ev.kana_only,
                                                                          terms=ev.terms)
-        confident = not ev.off_topic and not ev.name_only and self._confident(ranked, confidence)
+        confident = not ev.off_topic and not ev.name_only and self._confident(ranked, confidence, ev.terms)
         state = self.sessions.get(sid) if session_id else None
         known = {**_facts_dict(found), **(facts or {})}
         intent = None
@@ -393,9 +393,13 @@ class Bot:
             "rule": decision.rule if decision else None,
         }
 
-    def _confident(self, ranked: Sequence[Match], confidence: float) -> bool:
+    def min_margin(self, terms: int) -> float:
+        """The top-2 margin below which a question of `terms` content words is not answered."""
+        return max(self.settings.min_margin, self.settings.min_margin_one_word if terms <= 1 else 0.0)
+
+    def _confident(self, ranked: Sequence[Match], confidence: float, terms: int) -> bool:
         threshold = self.settings.threshold or self.calibration.threshold
-        return bool(ranked) and confidence >= threshold and margin_ok(ranked, self.settings.min_margin)
+        return bool(ranked) and confidence >= threshold and margin_ok(ranked, self.min_margin(terms))
 
     def _fallback(
         self, snap: _Snapshot, ranked: Sequence[Match], confidence: float, product: str | None, sid: str,

@@ -102,7 +102,7 @@ def evaluate(bot: Bot, cases: Sequence[Case], *, today: date) -> tuple[Report, l
         top = ev.ranked[0].id if ev.ranked else None
         rows.append(Row(features(ev.ranked, ev.unknown, kana_only=ev.kana_only, terms=ev.terms),
                         None if case.intent is None else top == case.intent,
-                        margin_ok(ev.ranked, bot.settings.min_margin), ev.off_topic))
+                        margin_ok(ev.ranked, bot.min_margin(ev.terms)), ev.off_topic))
         got = bot.ask(case.text, today=case.today or today).intent
         if case.intent is None:
             report.out_scope += 1

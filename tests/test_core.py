@@ -39,6 +39,17 @@ def test_suggestions_when_unsure(bot: Bot) -> None:
         assert "もしかして" in answer.answer
 
 
+def test_a_one_word_question_is_answered_only_with_a_clear_lead(bot: Bot, tokenizer: FugashiTokenizer) -> None:
+    # ライセンス fits license-term, add-license-timing and prepaid-extended almost alike: a topic, not a question
+    ranked = bot.evidence("ライセンス", today=TODAY).ranked
+    assert 0.04 <= (ranked[0].score - ranked[1].score) / ranked[0].score < 0.10
+    answer = bot.ask("ライセンス", today=TODAY)
+    assert answer.intent is None and [s.intent for s in answer.suggestions][:1] == [ranked[0].id]
+    assert bot.ask("ライセンスを追加したら期間はいつまで？", today=TODAY).intent is not None
+    lax = load_bot(dataclasses.replace(bot.settings, min_margin_one_word=0.0), tokenizer=tokenizer)
+    assert lax.ask("ライセンス", today=TODAY).intent == ranked[0].id
+
+
 def test_product_restriction(bot: Bot) -> None:
     answer = bot.ask("更新できますか", today=TODAY, product="adobe-vip")
     assert answer.product in (None, "adobe-vip")
