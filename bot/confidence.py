@@ -114,7 +114,7 @@ def fit(rows: Sequence[Sequence[float]], labels: Sequence[bool], l2: float = 1.0
     return Calibration(tuple(float(v) for v in w))
 
 
-def choose_threshold(cases: Sequence[tuple[float, bool, bool | None]], min_rejection: float = 0.95
+def choose_threshold(cases: Sequence[tuple[float, bool, bool | None]], min_rejection: float = 0.96
                      ) -> tuple[float, float, float]:
     """The lowest threshold that rejects at least `min_rejection` of the out-of-scope questions.
 
@@ -123,16 +123,16 @@ def choose_threshold(cases: Sequence[tuple[float, bool, bool | None]], min_rejec
     refuses. The threshold is set by the out-of-scope side because the in-scope side of development data
     is always flattering (the knowledge base's phrasings were written while looking at its misses), so
     maximising in-scope accuracy there would make the bot too timid with questions it has not seen.
-    The default 0.95 is the product's bar (90% of out-of-scope questions rejected) plus a margin, chosen by
+    The default 0.96 is the product's bar (90% of out-of-scope questions rejected) plus a margin, chosen by
     leaving each blind set out in turn (fit and threshold on every other file, scored on the one left out):
     in scope / out of scope for tests/data/unseen-b.yaml, unseen-c.yaml, unseen-d.yaml and unseen-e.yaml:
-    0.93: 0.993 / 0.943, 0.954 / 0.944, 0.910 / 0.870, 0.972 / 0.911;
-    0.94: 0.993 / 0.971, 0.954 / 0.944, 0.906 / 0.870, 0.972 / 0.929;
-    0.95: 0.993 / 0.971, 0.954 / 0.944, 0.902 / 0.944, 0.972 / 0.929;
+    0.93: 0.993 / 0.943, 0.954 / 0.944, 0.910 / 0.852, 0.972 / 0.911;
+    0.94: 0.993 / 0.971, 0.954 / 0.944, 0.910 / 0.870, 0.972 / 0.929;
+    0.95: 0.993 / 0.971, 0.954 / 0.944, 0.906 / 0.870, 0.972 / 0.929;
     0.96: 0.993 / 0.971, 0.951 / 0.958, 0.889 / 0.944, 0.968 / 0.946;
     0.97: 0.986 / 0.971, 0.947 / 0.972, 0.885 / 0.944, 0.968 / 0.964;
     0.98: 0.971 / 1.000, 0.943 / 0.986, 0.880 / 0.963, 0.964 / 0.982.
-    Of these, only 0.95 keeps both sides of every set left out at 0.90 or above.
+    None keeps both sides of every set left out at 0.90; 0.96 has the best worst side (unseen-d in scope).
     Returns the threshold and the in-scope accuracy and out-of-scope rejection it gives.
     """
     inside = [p if ok and right else -1.0 for p, ok, right in cases if right is not None]
