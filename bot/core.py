@@ -24,6 +24,7 @@ from .yamlsrc import close_match
 
 FALLBACK = "申し訳ありません。このご質問に確実にお答えできる回答が見つかりませんでした。"
 OFF_TOPIC = "~off-topic"  # the index group of faq/'s off-topics: no product id can be spelled like this
+_OFF_TOPIC_CLAIM = 0.3  # an off-topic scoring under this share of the best entry's score claims no word
 _OFF_TOPIC_LEAD = 1.4  # an off-topic scoring this many times the best entry's score is the closer question
 
 
@@ -187,17 +188,22 @@ class _Snapshot:
         as close to 「水道料金の領収書がほしい」 as to the receipt entry, and it is a receipt question.
         The quarter is for the customer who explains: 「年寄りなのでネットのやりとりが苦手です。
         電話で相談できる窓口は？」 brings four words no entry uses, and that one of them (ネット) is
-        in an off-topic's phrasing does not make it a question about something else.
+        in an off-topic's phrasing does not make it a question about something else. Nor does an
+        off-topic that scores under 30% of the best entry claim anything: in 「問い合わせの電話番号って
+        どこに書いてある？」 the one unknown word, 書く, is also in a how-to-use-the-app off-topic
+        far down the ranking, and the question is about the phone number.
         """
         if not ranked:
             return False
         strange = set(unknown)
-        claimed = {w for m in ranked if m.id in self.off_topics for w in strange if w in self.index.words(m.id)}
+        entry = next((m for m in ranked if m.id not in self.off_topics), None)
+        floor = _OFF_TOPIC_CLAIM * entry.score if entry is not None else 0.0
+        claimed = {w for m in ranked if m.id in self.off_topics and m.score >= floor
+                   for w in strange if w in self.index.words(m.id)}
         if len(claimed) > len(strange) / 4:
             return True
         if ranked[0].id not in self.off_topics:
             return False
-        entry = next((m for m in ranked if m.id not in self.off_topics), None)
         return (entry is None or ranked[0].unexplained < entry.unexplained
                 or ranked[0].score >= _OFF_TOPIC_LEAD * entry.score
                 or self.off_topic_words[ranked[0].question] <= set(analysis.terms))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import Bot, ConfigError, InputError, Settings, load_bot
+from bot import Bot, ConfigError, InputError, Settings, core, load_bot
 from bot.knowledge import load_knowledge
 from bot.text import FugashiTokenizer
 
@@ -77,6 +77,23 @@ def test_one_everyday_word_an_off_topic_uses_does_not_claim_an_explained_questio
     assert guarded.ask(question, today=TODAY).intent == "delivery"
     # when the off-topic's words are a fair share of the strange ones, it still claims the question
     assert guarded.evidence("ネットオークションで買った商品が届かない", today=TODAY).off_topic
+
+
+def test_an_off_topic_far_below_the_entry_claims_none_of_its_words(
+        tmp_path: Path, tokenizer: FugashiTokenizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    moving = OFF_TOPICS + ("  - id: moving\n    about: moving house\n"
+                           "    phrasings: [引っ越しの前に市役所で転出届を書いて出す手続き]\n")
+    guarded = _shop(tmp_path, tokenizer, moving)
+    question = "返金の方法はどこに書いてある？"  # 書く is a word no entry uses, and the moving off-topic has it
+    evidence = guarded.evidence(question, today=TODAY)
+    assert "書く" in evidence.unknown and "書く" in guarded.index.words("moving")
+    assert not evidence.off_topic
+    assert guarded.ask(question, today=TODAY).intent == "refund"
+    # it is the floor that keeps the claim out: without it the moving off-topic, far down, takes the question
+    score = {m.id: m.score for m in guarded.index.search(question, limit=6)}
+    assert "moving" in score and score["moving"] < core._OFF_TOPIC_CLAIM * score["refund"]
+    monkeypatch.setattr(core, "_OFF_TOPIC_CLAIM", 0.0)
+    assert guarded.evidence(question, today=TODAY).off_topic
 
 
 def test_off_topics_are_never_listed_or_searched(shop: tuple[Bot, Bot]) -> None:
