@@ -123,7 +123,11 @@ class _Snapshot:
         self.off_topic_words = {p: frozenset(self.index.analyse(p).terms) for t in knowledge.off_topics
                                 for p in t.phrasings}
         self.products = [p.id for p in knowledge.products]
-        self.vocabulary = self.index.vocabulary(self.products)  # the FAQ's own words, not the off-topics
+        # the FAQ's own words, not the off-topics; a product's names and the parts it declares (Creative Cloud,
+        # Acrobat) are its words too, even where no entry happens to use them
+        self.vocabulary = self.index.vocabulary(self.products).union(
+            *(self.index.analyse(name).terms for p in knowledge.products for name in (p.name, *p.aliases,
+                                                                                     *p.subproducts)))
         self.roles = {role: list(cues) for role, cues in knowledge.date_roles}
         self.aliases = [(p.id, _alias_forms(p.name, *p.aliases, *p.subproducts)) for p in knowledge.products]
         # the product's own names, longest first, blanked from a question about it before ranking (see _rank)

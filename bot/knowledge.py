@@ -67,7 +67,8 @@ class Product:
 
     `aliases` name the product itself (ウイルスバスター, トレンドマイクロ, アドビ): they tell which product a question
     is about and, that known, nothing about which of its entries answers it. `subproducts` name parts or
-    editions of it (Adobe Stock, トータルセキュリティ): they tell the product too, and stay topic words.
+    editions of it (Adobe Stock, トータルセキュリティ): they tell the product too, and stay topic words. Both are the
+    product's own words: a question naming them brings no word its knowledge does not know.
     """
 
     id: str

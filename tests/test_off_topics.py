@@ -96,6 +96,23 @@ def test_an_off_topic_far_below_the_entry_claims_none_of_its_words(
     assert guarded.evidence(question, today=TODAY).off_topic
 
 
+def test_a_part_the_product_declares_is_not_a_strange_word(tmp_path: Path, tokenizer: FugashiTokenizer) -> None:
+    perks = OFF_TOPICS + "  - id: perks\n    about: member perks\n    phrasings: [プレミアム会員の特典の使い方]\n"
+    question = "プレミアム会員ですが、返金の方法は？"  # no entry says プレミアム会員; a perks off-topic does
+    plain = _shop(tmp_path / "plain", tokenizer, perks)
+    assert {"プレミアム", "会員"} <= set(plain.evidence(question, today=TODAY).unknown)
+    assert plain.ask(question, today=TODAY).intent is None  # the off-topic claims the two strange words
+    # the same shop declaring the membership as a part of itself: its name is the shop's word, not a strange one
+    declared = _shop(tmp_path / "declared", tokenizer, perks)
+    shop_yaml = tmp_path / "declared" / "faq" / "shop.yaml"
+    shop_yaml.write_text(shop_yaml.read_text(encoding="utf-8").replace(
+        "  contact:", "  subproducts: [プレミアム会員]\n  contact:", 1), encoding="utf-8")
+    declared.reload()
+    evidence = declared.evidence(question, today=TODAY)
+    assert evidence.unknown == [] and not evidence.off_topic
+    assert declared.ask(question, today=TODAY).intent == "refund"
+
+
 def test_off_topics_are_never_listed_or_searched(shop: tuple[Bot, Bot]) -> None:
     _, guarded = shop
     assert [e.id for e in guarded.knowledge.entries] == ["refund", "delivery", "password"]
