@@ -114,7 +114,7 @@ def fit(rows: Sequence[Sequence[float]], labels: Sequence[bool], l2: float = 1.0
     return Calibration(tuple(float(v) for v in w))
 
 
-def choose_threshold(cases: Sequence[tuple[float, bool, bool | None]], min_rejection: float = 0.96
+def choose_threshold(cases: Sequence[tuple[float, bool, bool | None]], min_rejection: float = 0.97
                      ) -> tuple[float, float, float]:
     """The lowest threshold that rejects at least `min_rejection` of the out-of-scope questions.
 
@@ -123,16 +123,22 @@ def choose_threshold(cases: Sequence[tuple[float, bool, bool | None]], min_rejec
     refuses. The threshold is set by the out-of-scope side because the in-scope side of development data
     is always flattering (the knowledge base's phrasings were written while looking at its misses), so
     maximising in-scope accuracy there would make the bot too timid with questions it has not seen.
-    The default 0.96 is the product's bar (90% of out-of-scope questions rejected) plus a margin, chosen by
-    leaving each blind set out in turn (fit and threshold on every other file, scored on the one left out):
-    in scope / out of scope for tests/data/unseen-b.yaml, unseen-c.yaml, unseen-d.yaml and unseen-e.yaml:
-    0.93: 0.993 / 0.943, 0.966 / 0.944, 0.919 / 0.852, 0.976 / 0.911;
-    0.94: 0.993 / 0.971, 0.966 / 0.944, 0.919 / 0.870, 0.976 / 0.929;
-    0.95: 0.993 / 0.971, 0.966 / 0.944, 0.915 / 0.870, 0.976 / 0.929;
-    0.96: 0.993 / 0.971, 0.962 / 0.958, 0.897 / 0.944, 0.972 / 0.946;
-    0.97: 0.986 / 0.971, 0.958 / 0.972, 0.893 / 0.944, 0.972 / 0.964;
-    0.98: 0.978 / 1.000, 0.954 / 0.986, 0.889 / 0.963, 0.968 / 0.982.
-    None keeps both sides of every set left out at 0.90; 0.96 has the best worst side (unseen-d in scope).
+    The default 0.97 is the product's bar (90% of out-of-scope questions rejected) plus a margin. Leaving each
+    blind set out in turn (fit and threshold on every other file, scored on the one left out) gives:
+    in scope / out of scope for tests/data/unseen-b.yaml, unseen-c.yaml, unseen-d.yaml, unseen-e.yaml and
+    unseen-g.yaml:
+    0.93: 0.986 / 0.914, 0.962 / 0.931, 0.923 / 0.889, 0.976 / 0.946, 0.950 / 0.951;
+    0.94: 0.986 / 0.914, 0.962 / 0.944, 0.923 / 0.907, 0.976 / 0.946, 0.950 / 0.951;
+    0.95: 0.986 / 0.943, 0.962 / 0.944, 0.923 / 0.907, 0.976 / 0.964, 0.950 / 0.976;
+    0.96: 0.986 / 0.971, 0.962 / 0.944, 0.919 / 0.944, 0.972 / 0.982, 0.950 / 1.000;
+    0.97: 0.986 / 0.971, 0.962 / 0.944, 0.906 / 0.963, 0.972 / 0.982, 0.941 / 1.000;
+    0.98: 0.978 / 1.000, 0.958 / 0.972, 0.893 / 0.981, 0.972 / 0.982, 0.926 / 1.000.
+    0.94 to 0.97 keep both sides of every set left out at 0.90, and 0.96 has the best worst side (unseen-d in
+    scope). But the out-of-scope sides there are flattering: every blind set's out-of-scope misses were read
+    and the off-topics written from them. Measured when they came in, blind sets lose more on that side
+    (unseen-g: 0.921 in scope, 0.854 out of scope); on unseen-g as it came in, a threshold of 0.50 instead
+    of 0.46 turned 2 of its 41 out-of-scope questions away and lost 1 of its 202 in-scope ones. So 0.97,
+    one step towards the side that fails first.
     Returns the threshold and the in-scope accuracy and out-of-scope rejection it gives.
     """
     inside = [p if ok and right else -1.0 for p, ok, right in cases if right is not None]
