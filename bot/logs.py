@@ -12,7 +12,7 @@ import logging
 import re
 import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -24,7 +24,8 @@ request_id_var: ContextVar[str | None] = ContextVar("faqbot_request_id", default
 
 # Fields whose values the app makes itself and that must stay readable to correlate lines
 # (a request id or knowledge version is a long hex string that the serial rule would hide).
-_UNMASKED = frozenset({"request_id", "version"})
+# The app's own ids, never personal: a 12-hex knowledge version can look like an order number (f12345678901)
+_UNMASKED = frozenset({"request_id", "version", "old_version"})
 # Attributes every LogRecord has; everything else on a record is a caller's field (`extra=`).
 _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
 _NOT_EXTRA = _RECORD_ATTRS | _UNMASKED
@@ -131,6 +132,15 @@ def mask(text: str) -> str:
     return "".join(out)
 
 
+def mask_except(text: str, keep: Sequence[str]) -> str:
+    """`mask(text)`, with every occurrence of the `keep` strings (the record's own ids) left as it is."""
+    keep = [k for k in keep if k and k in text]
+    if not keep:
+        return mask(text)
+    pieces = re.split("(" + "|".join(re.escape(k) for k in sorted(keep, key=len, reverse=True)) + ")", text)
+    return "".join(piece if i % 2 else mask(piece) for i, piece in enumerate(pieces))
+
+
 def _accepted_end(found: str, accept: Callable[[str], bool] | None) -> int:
     """How much of a match to mask: all of it, or the longest accepted prefix ending at a group boundary.
 
@@ -168,7 +178,10 @@ class MaskFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad %-format must not lose the line; log what we have
             message = f"{record.msg!r} {record.args!r}"
-        record.msg, record.args = mask(message), None
+        fields = vars(record)
+        # the ids the record carries as fields may be named in its message too (version a -> b): kept as they are
+        ids = [v for k in _UNMASKED if isinstance(v := fields.get(k), str)]
+        record.msg, record.args = mask_except(message, ids), None
         if record.exc_info:
             formatter = logging.Formatter()
             record.exc_text = mask(formatter.formatException(record.exc_info))
@@ -177,7 +190,6 @@ class MaskFilter(logging.Filter):
             record.exc_text = mask(record.exc_text)
         if record.stack_info:
             record.stack_info = mask(record.stack_info)
-        fields = vars(record)
         for key in fields.keys() - _NOT_EXTRA:  # the caller's fields only: a record has some thirty of its own
             fields[key] = mask_value(fields[key])  # personal_spans' own look for an @ or a digit keeps it cheap
         return True

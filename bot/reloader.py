@@ -76,16 +76,19 @@ class KnowledgeReloader:
             knowledge = load_knowledge(settings.faq_dir, settings.rules_dir, run_examples=True)
         except ConfigError as exc:
             log.error("pid %d: knowledge reload (%s) refused, still serving version %s: %s",
-                      os.getpid(), reason, old, exc)
+                      os.getpid(), reason, old, exc, extra={"version": old})
             return False
         except Exception:  # an unreadable file, a bug: the reload fails, serving must not
-            log.exception("pid %d: knowledge reload (%s) failed, still serving version %s", os.getpid(), reason, old)
+            log.exception("pid %d: knowledge reload (%s) failed, still serving version %s", os.getpid(), reason, old,
+                          extra={"version": old})
             return False
         if knowledge.version == old:
-            log.info("pid %d: knowledge reload (%s): version %s unchanged", os.getpid(), reason, old)
+            log.info("pid %d: knowledge reload (%s): version %s unchanged", os.getpid(), reason, old,
+                     extra={"version": old})
             return True
         self._bot.reload(knowledge)
-        log.info("pid %d: knowledge reloaded (%s): version %s -> %s", os.getpid(), reason, old, knowledge.version)
+        log.info("pid %d: knowledge reloaded (%s): version %s -> %s", os.getpid(), reason, old, knowledge.version,
+                 extra={"version": knowledge.version, "old_version": old})
         return True
 
     def check(self) -> None:

@@ -264,6 +264,17 @@ def test_mask_filter_covers_message_args_fields_and_traceback() -> None:
         assert raw not in out.getvalue()
 
 
+def test_the_records_own_ids_are_kept_in_its_message() -> None:
+    # a knowledge version is 12 hex digits and may read as an order number: f12345678901 is one letter + 11 digits
+    assert mask("version f12345678901") == "version [order]"
+    record = logging.LogRecord("bot.reload", logging.INFO, __file__, 1, "version %s -> %s; customer %s",
+                               ("8a1d5bf2d4b5", "f12345678901", "AB-20240116123456-123456789"), None)
+    record.version, record.old_version = "f12345678901", "8a1d5bf2d4b5"
+    assert MaskFilter().filter(record)
+    assert record.getMessage() == "version 8a1d5bf2d4b5 -> f12345678901; customer [order]"
+    assert (record.version, record.old_version) == ("f12345678901", "8a1d5bf2d4b5")
+
+
 def _records() -> list[logging.LogRecord]:
     """Records of every shape: args, the caller's fields (one named time), a request id, a traceback, a dict."""
     def record(msg: object, args: Any = None, exc: bool = False, **extra: Any) -> logging.LogRecord:

@@ -52,7 +52,8 @@ class _App(BaseApplication):  # type: ignore[misc]
         app = create_app(bot=Bot(knowledge, settings=settings), settings=settings)
         if refused is not None:  # logged once the app has set up logging
             reload_log.error("pid %d: the knowledge files are broken; this worker starts with the last valid "
-                             "version %s: %s", os.getpid(), knowledge.version, refused)
+                             "version %s: %s", os.getpid(), knowledge.version, refused,
+                             extra={"version": knowledge.version})
         return app
 
     def run(self) -> None:
@@ -72,14 +73,14 @@ class _Arbiter(Arbiter):  # type: ignore[misc]
             knowledge = load_knowledge(settings.faq_dir, settings.rules_dir, run_examples=True)
         except ConfigError as exc:
             self.log.error("SIGHUP: knowledge refused, the workers keep serving what they have (last valid "
-                           "version %s): %s", app.knowledge.version, exc)
+                           "version %s): %s", app.knowledge.version, exc, extra={"version": app.knowledge.version})
             return
         except Exception:
             self.log.exception("SIGHUP: could not read the knowledge, the workers keep serving what they have")
             return
         app.knowledge = knowledge
         self.log.info("SIGHUP: knowledge version %s is valid; %d workers swap it in", knowledge.version,
-                      len(self.WORKERS))
+                      len(self.WORKERS), extra={"version": knowledge.version})
         self.kill_workers(signal.SIGHUP)
 
 
