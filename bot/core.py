@@ -24,6 +24,8 @@ from .yamlsrc import close_match
 
 FALLBACK = "申し訳ありません。このご質問に確実にお答えできる回答が見つかりませんでした。"
 OFF_TOPIC = "~off-topic"  # the index group of faq/'s off-topics: no product id can be spelled like this
+_CLAIM_NEAR = 5  # off-topics ranked below this many claim only names in Latin letters (ESET, Zoom)
+_CLAIM_DEPTH = 12  # the index's shortlist (Weights.shortlist), which it scores in full whatever the limit
 _OFF_TOPIC_CLAIM = 0.35  # an off-topic scoring under this share of the best entry's score claims no word
 _OFF_TOPIC_LEAD = 1.4  # an off-topic scoring this many times the best entry's score is the closer question
 
@@ -173,9 +175,12 @@ class _Snapshot:
         # dates and order numbers say nothing about the topic; ranking them only adds noise
         masked = _mask(text, facts)
         norm = normalize(masked)  # once: product detection, the name's removal and kana-only all read it
-        ranked, detected, analysis, name_only = self.rank(norm, product, max(5, self.settings.suggestions + 1))
+        # ranked as deep as the index's shortlist for the off-topics' claims, which do not stop at the top five
+        # (an off-topic naming ESET scores under four entries that share 更新案内メール but still claims ESET)
+        deep, detected, analysis, name_only = self.rank(norm, product, max(_CLAIM_DEPTH, self.settings.suggestions))
         unknown = self.index.unknown_terms(analysis, self.vocabulary)
-        off_topic = self._off_topic(ranked, unknown, analysis)
+        off_topic = self._off_topic(deep, unknown, analysis)
+        ranked = deep[: max(5, self.settings.suggestions + 1)]
         if not off_topic:
             ranked = [m for m in ranked if m.id not in self.off_topics]
         return Evidence(facts, ranked, detected, unknown, is_kana_only(norm), len(set(analysis.terms)), off_topic,
@@ -197,15 +202,18 @@ class _Snapshot:
         どこに書いてある？」 the one unknown word, 書く, is also in a how-to-use-the-app off-topic
         far down the ranking, and the question is about the phone number. In the question sets the
         wrongful claims came from off-topics at 25-33% of the best entry, the rightful ones (Google
-        Workspaceのライセンスを途中で追加したら日割り？) from 39% up.
+        Workspaceのライセンスを途中で追加したら日割り？) from 39% up. Below the top five, an off-topic
+        claims only names in Latin letters: in 「ESETの更新案内メールが何度も届くのはなぜ？」 four entries
+        share 更新案内メール and the other vendors' off-topic ranks seventh, but ESET is its word; at that
+        depth everyday words it shares (お店, 好き, 書く) claimed questions about the FAQ's own topics.
         """
         if not ranked:
             return False
         strange = set(unknown)
         entry = next((m for m in ranked if m.id not in self.off_topics), None)
         floor = _OFF_TOPIC_CLAIM * entry.score if entry is not None else 0.0
-        claimed = {w for m in ranked if m.id in self.off_topics and m.score >= floor
-                   for w in strange if w in self.index.words(m.id)}
+        claimed = {w for at, m in enumerate(ranked) if m.id in self.off_topics and m.score >= floor
+                   for w in strange if w in self.index.words(m.id) and (at < _CLAIM_NEAR or _latin_name(w))}
         if len(claimed) > len(strange) / 4:
             return True
         if ranked[0].id not in self.off_topics:
@@ -535,6 +543,11 @@ def _compose(entry: Entry, decision: Decision) -> str:
     if decision.follow_up:
         parts.append(decision.follow_up)
     return "\n\n".join(parts)
+
+
+def _latin_name(word: str) -> bool:
+    """A word in Latin letters only (eset, zoom, dropbox): in a Japanese question, most likely a name."""
+    return word.isascii() and word.isalpha()
 
 
 def _alias_forms(*aliases: str) -> list[str]:

@@ -113,6 +113,46 @@ def test_a_part_the_product_declares_is_not_a_strange_word(tmp_path: Path, token
     assert declared.ask(question, today=TODAY).intent == "refund"
 
 
+NOTICE_QUESTIONS = [
+    "更新のお知らせメールが何度も届くので止めたい", "更新したのに更新のお知らせメールが届く",
+    "更新のお知らせメールは何度届く", "更新のお知らせメールの宛先", "更新のお知らせメールの内容",
+    "何度も届いた更新のお知らせメールが見つからない", "更新のお知らせメールが何度も届くのは不具合ですか",
+    "更新のお知らせメールが何度も届く理由",
+]
+NOTICES = (
+    "product: {id: shop, name: テストショップ, aliases: [テストショップ], contact: サポート窓口へ。}\n"
+    "entries:\n"
+    + "".join(f"  - {{id: notice-{i}, section: メール, question: {q}, answer: 案内のとおりです。}}\n"
+              for i, q in enumerate(NOTICE_QUESTIONS))
+)
+ACME = ("off_topics:\n  - {id: acme, about: another shop, phrasings: "
+        "[Acme の会員登録とポイントカードの作り方と店舗の場所と営業時間を知りたい]}\n")
+
+
+def test_an_off_topic_below_the_top_five_still_claims_a_name(
+        tmp_path: Path, tokenizer: FugashiTokenizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "faq").mkdir()
+    (tmp_path / "faq" / "shop.yaml").write_text(NOTICES, encoding="utf-8")
+    (tmp_path / "faq" / "off-topics.yaml").write_text(ACME, encoding="utf-8")
+    (tmp_path / "rules").mkdir()
+    shutil.copy(ROOT / "rules" / "facts.yaml", tmp_path / "rules")
+    bot = load_bot(Settings(faq_dir=tmp_path / "faq", rules_dir=tmp_path / "rules"), tokenizer=tokenizer)
+    question = "Acmeの更新のお知らせメールが何度も届く"  # the notices share all of it but Acme
+    ranking = [m.id for m in bot.index.search(question, limit=12)]
+    assert ranking.index("acme") >= core._CLAIM_NEAR
+    evidence = bot.evidence(question, today=TODAY)
+    assert evidence.unknown == ["acme"] and evidence.off_topic
+    assert bot.ask(question, today=TODAY).intent is None
+    # an everyday word it shares from that far down claims nothing: 営業 is not a name in Latin letters
+    sales = "営業から更新のお知らせメールが何度も届く"
+    assert [m.id for m in bot.index.search(sales, limit=12)].index("acme") >= core._CLAIM_NEAR
+    evidence = bot.evidence(sales, today=TODAY)
+    assert evidence.unknown == ["営業"] and not evidence.off_topic
+    # the depth is what finds it: ranked five deep, as before, the question went to a notice entry
+    monkeypatch.setattr(core, "_CLAIM_DEPTH", 5)
+    assert not bot.evidence(question, today=TODAY).off_topic
+
+
 def test_off_topics_are_never_listed_or_searched(shop: tuple[Bot, Bot]) -> None:
     _, guarded = shop
     assert [e.id for e in guarded.knowledge.entries] == ["refund", "delivery", "password"]
