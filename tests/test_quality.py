@@ -9,7 +9,8 @@ measured once (in scope 0.798, out of scope 0.931), then read like A; unseen-d.y
 (in scope 0.838, out of scope 0.778), then fitted on and read; unseen-e.yaml a fifth, measured once (in scope
 0.968, out of scope 0.893), then fitted on and read. unseen-f.yaml, a sixth, is kept like holdout.yaml: measured
 once (in scope 0.956, out of scope 0.920), never read question by question and never fitted on. unseen-g.yaml, a
-seventh, measured once (in scope 0.921, out of scope 0.854), then read and fitted on.
+seventh, measured once (in scope 0.921, out of scope 0.854), then read and fitted on; unseen-h.yaml an eighth, leaning
+on out-of-scope near misses, the same way (in scope 0.931, out of scope 0.827).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ DATA = Path(__file__).parent / "data"
     ("files", "in_scope", "out_of_scope"),
     [
         (["dev.yaml", "calibration.yaml", "fresh.yaml"], 0.97, 0.93),
-        (["unseen-a.yaml", "unseen-b.yaml", "unseen-c.yaml", "unseen-d.yaml", "unseen-e.yaml", "unseen-g.yaml"],
+        (["unseen-a.yaml", "unseen-b.yaml", "unseen-c.yaml", "unseen-d.yaml", "unseen-e.yaml", "unseen-g.yaml",
+          "unseen-h.yaml"],
          0.93, 0.93),
         (["holdout.yaml"], 0.88, 0.83),
         (["unseen-f.yaml"], 0.93, 0.92),
@@ -47,6 +49,7 @@ def test_quality_floor(bot: Bot, files: list[str], in_scope: float, out_of_scope
 def test_question_sets_use_known_intents(bot: Bot) -> None:
     known = {e.id for e in bot.knowledge.entries}
     for name in ["dev.yaml", "calibration.yaml", "fresh.yaml", "unseen-a.yaml", "unseen-b.yaml", "unseen-c.yaml",
-                 "unseen-d.yaml", "unseen-e.yaml", "unseen-f.yaml", "unseen-g.yaml", "holdout.yaml"]:
+                 "unseen-d.yaml", "unseen-e.yaml", "unseen-f.yaml", "unseen-g.yaml", "unseen-h.yaml",
+                 "holdout.yaml"]:
         unknown = {c.intent for c in load_cases(DATA / name)} - known - {None}
         assert unknown == set(), name
