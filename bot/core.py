@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -407,7 +407,7 @@ class Bot:
             "knowledge_version": snap.knowledge.version,
             "facts": [{"name": f.name, "value": _plain(f.value), "span": [f.start, f.end], "text": f.text,
                        **({"note": f.note} if f.note else {})} for f in facts],
-            "ranking": [asdict(m) for m in ranked],
+            "ranking": [m.to_dict() for m in ranked],
             "continued_session": continued,
             "rules": list(decision.trace) if decision else [],
             "rule": decision.rule if decision else None,

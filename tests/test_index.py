@@ -62,6 +62,25 @@ def test_coverage_drops_for_unknown_words(index: Index) -> None:
     assert unknown.coverage < 0.8
 
 
+def test_every_match_explains_the_question_by_its_own_words(index: Index) -> None:
+    # the evidence is worked out when first read: read in any order, each match's is its own document's
+    ranked = index.search("更新 返金 天気", limit=10)
+    assert [m.id for m in ranked] and len(ranked) == 3
+    for m in reversed(ranked):
+        assert m.unexplained > 0.0  # each document knows one of the three words
+        assert 0.0 < m.coverage < 1.0
+        assert 0.0 < m.reading_coverage < 1.0
+    by_id = {m.id: m for m in ranked}
+    # 更新 and 返金 are each in two phrasings or answers' worth of the collection, 天気 in one: rarer, heavier
+    assert by_id["weather"].coverage > by_id["renew"].coverage
+    assert by_id["weather"].unexplained < by_id["renew"].unexplained
+    full = index.search("ライセンスを更新したい", limit=3)
+    assert full[0].id == "renew" and full[0].coverage == pytest.approx(1.0) and full[0].unexplained == 0.0
+    assert full[0].to_dict() == {"id": "renew", "score": full[0].score, "question": "ライセンスを更新したい",
+                                 "coverage": full[0].coverage, "reading_coverage": full[0].reading_coverage,
+                                 "fuzz": full[0].fuzz, "unexplained": 0.0, "probability": full[0].probability}
+
+
 def test_empty_collection_is_refused(tokenizer: FugashiTokenizer) -> None:
     with pytest.raises(ValueError):
         Index([], tokenizer=tokenizer)
