@@ -175,14 +175,15 @@ class _Snapshot:
         # dates and order numbers say nothing about the topic; ranking them only adds noise
         masked = _mask(text, facts)
         norm = normalize(masked)  # once: product detection, the name's removal and kana-only all read it
-        ranked, detected, analysis, name_only = self.rank(norm, product, max(5, self.settings.suggestions + 1))
+        # as deep as the index's shortlist: an off-topic below the top five may still claim a name (ESET, under
+        # four entries that share 更新案内メール), and the off-topics taken out must not leave the entries short:
+        # with four off-topics in the top five, the one entry left had no second to measure its margin against
+        ranked, detected, analysis, name_only = self.rank(norm, product, _CLAIM_DEPTH)
         unknown = self.index.unknown_terms(analysis, self.vocabulary)
-        # an off-topic below the top five may still claim a name (ESET, under four entries that share
-        # 更新案内メール): only then is the question ranked as deep as the index's shortlist
-        deep = (self.rank(norm, product, _CLAIM_DEPTH)[0] if any(_latin_name(w) for w in unknown) else ranked)
-        off_topic = self._off_topic(deep, unknown, analysis)
+        off_topic = self._off_topic(ranked, unknown, analysis)
         if not off_topic:
             ranked = [m for m in ranked if m.id not in self.off_topics]
+        ranked = ranked[: max(5, self.settings.suggestions + 1)]
         return Evidence(facts, ranked, detected, unknown, is_kana_only(norm), len(set(analysis.terms)), off_topic,
                         name_only)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import Bot, ConfigError, InputError, Settings, core, load_bot
+from bot.confidence import FEATURES, features
 from bot.knowledge import load_knowledge
 from bot.text import FugashiTokenizer
 
@@ -215,3 +216,37 @@ def test_an_off_topic_needs_phrasings(tmp_path: Path) -> None:
     problems = _problems(tmp_path / "2", "off_topics:\n  - id: blank\n    about: x\n    phrasings: ['  ']\n")
     assert problems == ["faq/off-topics.yaml:2: off_topics[0].phrasings: needs at least one phrasing that is "
                         "not blank"]
+
+
+CARDS = (
+    "product: {id: shop, name: テストショップ, aliases: [テストショップ], contact: サポート窓口へ。}\n"
+    "entries:\n"
+    "  - {id: card-expiry, section: カード, question: ポイントカードの有効期限はいつまでですか,\n"
+    "     answer: 最後のご利用から1年です。}\n"
+    "  - {id: member-card, section: 会員, question: 会員証を再発行したい, answer: 期限が切れていても再発行できます。}\n"
+)
+OTHER_CARDS = "off_topics:\n" + "".join(
+    f"  - {{id: other-{i}, about: other shops' cards, phrasings: [ほかの店のポイントカード{what}]}}\n"
+    for i, what in enumerate(["を作りたい", "をなくした", "の使える店舗", "の会員登録"]))
+
+
+def test_off_topics_taken_out_of_the_top_five_leave_the_entries_a_second(
+        tmp_path: Path, tokenizer: FugashiTokenizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "faq").mkdir()
+    (tmp_path / "faq" / "shop.yaml").write_text(CARDS, encoding="utf-8")
+    (tmp_path / "faq" / "off-topics.yaml").write_text(OTHER_CARDS, encoding="utf-8")
+    (tmp_path / "rules").mkdir()
+    shutil.copy(ROOT / "rules" / "facts.yaml", tmp_path / "rules")
+    bot = load_bot(Settings(faq_dir=tmp_path / "faq", rules_dir=tmp_path / "rules"), tokenizer=tokenizer)
+    question = "ポイントカードの有効期限"
+    ranking = [m.id for m in bot.index.search(question, limit=12)]
+    assert ranking[0] == "card-expiry" and ranking.index("member-card") >= 5  # four off-topics in between
+    evidence = bot.evidence(question, today=TODAY)
+    assert not evidence.off_topic
+    assert [m.id for m in evidence.ranked] == ["card-expiry", "member-card"]
+    margin = features(evidence.ranked)[FEATURES.index("margin")]
+    assert 0.0 < margin < 1.0
+    # ranked five deep, the off-topics taken out left the first entry alone, and its margin looked perfect
+    monkeypatch.setattr(core, "_CLAIM_DEPTH", 5)
+    alone = bot.evidence(question, today=TODAY).ranked
+    assert [m.id for m in alone] == ["card-expiry"] and features(alone)[FEATURES.index("margin")] == 1.0
