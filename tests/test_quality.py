@@ -33,7 +33,7 @@ DATA = Path(__file__).parent / "data"
     [
         (["dev.yaml", "calibration.yaml", "fresh.yaml"], 0.97, 0.93),
         (["unseen-a.yaml", "unseen-b.yaml", "unseen-c.yaml", "unseen-d.yaml", "unseen-e.yaml", "unseen-g.yaml",
-          "unseen-h.yaml"],
+          "unseen-h.yaml", "unseen-i.yaml"],
          0.93, 0.93),
         (["holdout.yaml"], 0.88, 0.83),
         (["unseen-f.yaml"], 0.93, 0.92),
