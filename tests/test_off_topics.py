@@ -130,14 +130,19 @@ ACME = ("off_topics:\n  - {id: acme, about: another shop, phrasings: "
         "[Acme の会員登録とポイントカードの作り方と店舗の場所と営業時間を知りたい]}\n")
 
 
-def test_an_off_topic_below_the_top_five_still_claims_a_name(
-        tmp_path: Path, tokenizer: FugashiTokenizer, monkeypatch: pytest.MonkeyPatch) -> None:
+def _written(tmp_path: Path, tokenizer: FugashiTokenizer, entries: str, off_topics: str) -> Bot:
+    """A bot over one product file and one off-topics file, written here, with no rules but the facts."""
     (tmp_path / "faq").mkdir()
-    (tmp_path / "faq" / "shop.yaml").write_text(NOTICES, encoding="utf-8")
-    (tmp_path / "faq" / "off-topics.yaml").write_text(ACME, encoding="utf-8")
+    (tmp_path / "faq" / "shop.yaml").write_text(entries, encoding="utf-8")
+    (tmp_path / "faq" / "off-topics.yaml").write_text(off_topics, encoding="utf-8")
     (tmp_path / "rules").mkdir()
     shutil.copy(ROOT / "rules" / "facts.yaml", tmp_path / "rules")
-    bot = load_bot(Settings(faq_dir=tmp_path / "faq", rules_dir=tmp_path / "rules"), tokenizer=tokenizer)
+    return load_bot(Settings(faq_dir=tmp_path / "faq", rules_dir=tmp_path / "rules"), tokenizer=tokenizer)
+
+
+def test_an_off_topic_below_the_top_five_still_claims_a_name(
+        tmp_path: Path, tokenizer: FugashiTokenizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    bot = _written(tmp_path, tokenizer, NOTICES, ACME)
     question = "Acmeの更新のお知らせメールが何度も届く"  # the notices share all of it but Acme
     ranking = [m.id for m in bot.index.search(question, limit=12)]
     assert ranking.index("acme") >= core._CLAIM_NEAR
@@ -232,12 +237,7 @@ OTHER_CARDS = "off_topics:\n" + "".join(
 
 def test_off_topics_taken_out_of_the_top_five_leave_the_entries_a_second(
         tmp_path: Path, tokenizer: FugashiTokenizer, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "faq").mkdir()
-    (tmp_path / "faq" / "shop.yaml").write_text(CARDS, encoding="utf-8")
-    (tmp_path / "faq" / "off-topics.yaml").write_text(OTHER_CARDS, encoding="utf-8")
-    (tmp_path / "rules").mkdir()
-    shutil.copy(ROOT / "rules" / "facts.yaml", tmp_path / "rules")
-    bot = load_bot(Settings(faq_dir=tmp_path / "faq", rules_dir=tmp_path / "rules"), tokenizer=tokenizer)
+    bot = _written(tmp_path, tokenizer, CARDS, OTHER_CARDS)
     question = "ポイントカードの有効期限"
     ranking = [m.id for m in bot.index.search(question, limit=12)]
     assert ranking[0] == "card-expiry" and ranking.index("member-card") >= 5  # four off-topics in between
