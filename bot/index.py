@@ -59,27 +59,28 @@ class _Explained:
         self._index = index
         self._terms = terms
         self._grams = grams
-        self._term_idf: dict[str, float] | None = None
-        self._gram_idf: dict[str, float] | None = None
 
-    @property
-    def term_idf(self) -> dict[str, float]:
-        if self._term_idf is None:
-            self._term_idf = self._index._lemma.idfs(self._terms)
-        return self._term_idf
+    @cached_property
+    def _term_idf(self) -> tuple[dict[str, float], float]:
+        """Each query term's idf, and their sum."""
+        idf = self._index._lemma.idfs(self._terms)
+        return idf, sum(idf.values())
+
+    @cached_property
+    def _gram_idf(self) -> tuple[dict[str, float], float]:
+        """Each query reading bigram's idf, and their sum."""
+        idf = self._index._reading.idfs(self._grams)
+        return idf, sum(idf.values())
 
     def coverage(self, d: int) -> float:
-        idf = self.term_idf
-        return _coverage(idf, sum(idf.values()), self._index._doc_terms[d])
+        return _coverage(*self._term_idf, self._index._doc_terms[d])
 
     def reading_coverage(self, d: int) -> float:
-        if self._gram_idf is None:
-            self._gram_idf = self._index._reading.idfs(self._grams)
-        return _coverage(self._gram_idf, sum(self._gram_idf.values()), self._index._doc_grams[d])
+        return _coverage(*self._gram_idf, self._index._doc_grams[d])
 
     def unexplained(self, d: int) -> float:
         words = self._index._doc_words[d]
-        return sum([v for t, v in self.term_idf.items() if t not in words])
+        return sum([v for t, v in self._term_idf[0].items() if t not in words])
 
 
 @dataclass(frozen=True)
