@@ -25,7 +25,7 @@ from .yamlsrc import close_match
 FALLBACK = "申し訳ありません。このご質問に確実にお答えできる回答が見つかりませんでした。"
 OFF_TOPIC = "~off-topic"  # the index group of faq/'s off-topics: no product id can be spelled like this
 _CLAIM_NEAR = 5  # off-topics ranked below this many claim only names in Latin letters (ESET, Zoom)
-_CLAIM_DEPTH = 12  # the index's shortlist (Weights.shortlist), which it scores in full whatever the limit
+_RANK_DEPTH = 12  # every question is ranked this deep, the index's shortlist (Weights.shortlist), scored in full anyway
 _OFF_TOPIC_CLAIM = 0.35  # an off-topic scoring under this share of the best entry's score claims no word
 _OFF_TOPIC_LEAD = 1.4  # an off-topic scoring this many times the best entry's score is the closer question
 
@@ -178,7 +178,7 @@ class _Snapshot:
         # as deep as the index's shortlist: an off-topic below the top five may still claim a name (ESET, under
         # four entries that share 更新案内メール), and the off-topics taken out must not leave the entries short:
         # with four off-topics in the top five, the one entry left had no second to measure its margin against
-        ranked, detected, analysis, name_only = self.rank(norm, product, _CLAIM_DEPTH)
+        ranked, detected, analysis, name_only = self.rank(norm, product, _RANK_DEPTH)
         unknown = self.index.unknown_terms(analysis, self.vocabulary)
         off_topic = self._off_topic(ranked, unknown, analysis)
         if not off_topic:

@@ -155,7 +155,7 @@ def test_an_off_topic_below_the_top_five_still_claims_a_name(
     evidence = bot.evidence(sales, today=TODAY)
     assert evidence.unknown == ["営業"] and not evidence.off_topic
     # the depth is what finds it: ranked five deep, as before, the question went to a notice entry
-    monkeypatch.setattr(core, "_CLAIM_DEPTH", 5)
+    monkeypatch.setattr(core, "_RANK_DEPTH", 5)
     assert not bot.evidence(question, today=TODAY).off_topic
 
 
@@ -247,6 +247,6 @@ def test_off_topics_taken_out_of_the_top_five_leave_the_entries_a_second(
     margin = features(evidence.ranked)[FEATURES.index("margin")]
     assert 0.0 < margin < 1.0
     # ranked five deep, the off-topics taken out left the first entry alone, and its margin looked perfect
-    monkeypatch.setattr(core, "_CLAIM_DEPTH", 5)
+    monkeypatch.setattr(core, "_RANK_DEPTH", 5)
     alone = bot.evidence(question, today=TODAY).ranked
     assert [m.id for m in alone] == ["card-expiry"] and features(alone)[FEATURES.index("margin")] == 1.0
