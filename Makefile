@@ -54,7 +54,7 @@ test: install sysdeps lint check
 	$(PY) -m pytest
 
 eval: install
-	$(VENV)/bin/faqbot eval tests/data/dev.yaml tests/data/calibration.yaml tests/data/fresh.yaml tests/data/unseen-a.yaml tests/data/unseen-c.yaml tests/data/unseen-d.yaml tests/data/unseen-e.yaml tests/data/unseen-g.yaml tests/data/unseen-h.yaml tests/data/unseen-i.yaml --today 2025-05-15 --errors 0
+	$(VENV)/bin/faqbot eval tests/data/dev.yaml tests/data/calibration.yaml tests/data/fresh.yaml tests/data/unseen-a.yaml tests/data/unseen-c.yaml tests/data/unseen-d.yaml tests/data/unseen-e.yaml tests/data/unseen-g.yaml tests/data/unseen-h.yaml tests/data/unseen-i.yaml tests/data/unseen-j.yaml --today 2025-05-15 --errors 0
 	$(VENV)/bin/faqbot eval tests/data/unseen-b.yaml --today 2025-05-15 --errors 0
 	$(VENV)/bin/faqbot eval tests/data/unseen-f.yaml --today 2025-05-15 --errors 0
 	$(VENV)/bin/faqbot eval tests/data/holdout.yaml --today 2025-05-15
