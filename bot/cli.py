@@ -208,10 +208,12 @@ def check() -> None:
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="write the figures here")
 @click.option("--errors", default=20, show_default=True, help="how many errors to list")
 @click.option("--calibrate", is_flag=True, help="fit the confidence model on FILE and save it (dev data only!)")
+@click.option("--arrivals", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="with --calibrate: question sets and the commits they were first measured at "
+                   "(tests/data/arrivals.yaml); the threshold is chosen on them")
 def eval_cmd(files: tuple[Path, ...], today: str | None, json_out: Path | None, errors: int,
-             calibrate: bool) -> None:
+             calibrate: bool, arrivals: Path | None) -> None:
     """Score question sets (YAML lists of {text, intent}) and print a report."""
-    from .confidence import Calibration, choose_threshold, fit
     from .evaluate import evaluate, format_report, load_cases
 
     settings = _settings()
@@ -222,21 +224,44 @@ def eval_cmd(files: tuple[Path, ...], today: str | None, json_out: Path | None, 
         raise click.ClickException(str(exc)) from None
     day = _day(today, settings)
     if calibrate:
-        _, rows = evaluate(bot, cases, today=day)
-        # a question an off-topic takes is refused before the model is asked, so it does not teach the model
-        fitted = [r for r in rows if not r.off_topic]
-        weights = fit([r.features for r in fitted], [bool(r.right) for r in fitted]).weights
-        threshold, accuracy, rejection = choose_threshold(
-            [(Calibration(weights).probability(r.features), r.margin_ok and not r.off_topic, r.right) for r in rows])
-        model = Calibration(weights, threshold)
-        model.save(settings.calibration, note=f"{' + '.join(f.name for f in files)}, {len(rows)} questions")
-        bot.calibration = model
-        click.echo(f"calibration written to {settings.calibration}: threshold {threshold:.2f} "
-                   f"(out-of-scope rejection {rejection:.3f}, in-scope accuracy {accuracy:.3f} on these files)")
+        _calibrate(bot, settings, files, cases, arrivals, day)
+    elif arrivals:
+        raise click.UsageError("--arrivals goes with --calibrate")
     report, _ = evaluate(bot, cases, today=day)
     click.echo(format_report(" + ".join(f.name for f in files), report, show_errors=errors))
     if json_out:
         json_out.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def _calibrate(bot: Bot, settings: Settings, files: tuple[Path, ...], cases: list[Any], arrivals: Path | None,
+               day: date) -> None:
+    """Fit the confidence model on the read sets (and the arrivals), choose its threshold, save it."""
+    from .confidence import ARRIVAL_REJECTION, READ_REJECTION, Calibration, choose_threshold, fit
+    from .evaluate import arrival_rows, evaluate, load_arrivals
+
+    _, rows = evaluate(bot, cases, today=day)
+    note = f"{' + '.join(f.name for f in files)}, {len(rows)} questions"
+    chosen_on, goal = rows, READ_REJECTION
+    if arrivals:
+        try:
+            arrived = [r for found in arrival_rows(bot, load_arrivals(arrivals), today=day)
+                       for r in found]
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        rows, chosen_on, goal = rows + arrived, arrived, ARRIVAL_REJECTION
+        note += f"; threshold from {len(arrived)} questions as they arrived ({arrivals.name})"
+    # a question an off-topic takes is refused before the model is asked, so it does not teach the model
+    fitted = [r for r in rows if not r.off_topic]
+    weights = fit([r.features for r in fitted], [bool(r.right) for r in fitted]).weights
+    threshold, accuracy, rejection = choose_threshold(
+        [(Calibration(weights).probability(r.features), r.margin_ok and not r.off_topic, r.right) for r in chosen_on],
+        goal)
+    model = Calibration(weights, threshold)
+    model.save(settings.calibration, note=note)
+    bot.calibration = model
+    click.echo(f"calibration written to {settings.calibration}: threshold {threshold:.2f} "
+               f"(out-of-scope rejection {rejection:.3f}, in-scope accuracy {accuracy:.3f} "
+               f"{'on the sets as they arrived' if arrivals else 'on these files'})")
 
 
 def run() -> None:

@@ -261,6 +261,11 @@ class Bot:
         return self._snap.knowledge
 
     @property
+    def tokenizer(self) -> Tokenizer:
+        """The analyser, which another Bot over other knowledge can share (it is the costly part to load)."""
+        return self._tokenizer
+
+    @property
     def index(self) -> Index:
         """The index of the current knowledge."""
         return self._snap.index

@@ -28,10 +28,10 @@ class Problem:
 class ConfigError(BotError):
     """Knowledge or rules failed validation; carries every problem found."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], what: str = "the knowledge files") -> None:
         self.problems = list(problems)
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the knowledge files"
+        head = f"{count} problem{'s' if count != 1 else ''} in {what}"
         super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in self.problems))
 
 

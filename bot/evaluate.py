@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
+import tarfile
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from .confidence import features, margin_ok
 from .core import Bot
 from .errors import ConfigError, Problem
+from .knowledge import load_knowledge
+from .yamlsrc import read_yaml, validate
 
 
 @dataclass(frozen=True)
@@ -146,3 +153,88 @@ def format_report(name: str, report: Report, *, show_errors: int = 20) -> str:
         lines.append(f"errors (first {min(show_errors, len(report.errors))}):")
         lines += [f"  {text!r}: expected {exp}, got {got}" for text, exp, got in report.errors[:show_errors]]
     return "\n".join(lines)
+
+
+class _Arrival(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    questions: str = Field(min_length=1)
+    knowledge: str = Field(pattern=r"^[0-9a-f]{7,40}$")
+
+
+class _Arrivals(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    arrivals: list[_Arrival] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A question set and the commit whose knowledge it was first measured against, before anyone read it."""
+
+    questions: Path
+    knowledge: str  # a git commit
+
+
+def load_arrivals(path: Path) -> list[Arrival]:
+    """Read an arrivals file ({arrivals: [{questions, knowledge}]}); problems raise ConfigError with lines.
+
+    `questions` is relative to the file's folder. Every problem is reported at once, with its line.
+    """
+    src, problems = read_yaml(path)
+    if src is None:
+        raise ConfigError(problems, "the arrivals file")
+    model, problems = validate(src, _Arrivals)
+    if model is None:
+        raise ConfigError(problems, "the arrivals file")
+    arrivals = [Arrival(path.parent / a.questions, a.knowledge) for a in model.arrivals]
+    missing = [Problem(str(path), src.line(("arrivals", i, "questions")), f"arrivals[{i}].questions",
+                       f"no such question set: {a.questions} (beside this file)")
+               for i, a in enumerate(model.arrivals) if not (path.parent / a.questions).is_file()]
+    if missing:
+        raise ConfigError(missing, "the arrivals file")
+    return arrivals
+
+
+def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=False)
+
+
+def knowledge_at(commit: str, inside: Path, dest: Path) -> tuple[Path, Path | None]:
+    """Write faq/ and rules/ as they were at `commit` of the clone holding `inside` under `dest`.
+
+    Returns the two folders (rules None where the commit had none). ConfigError when git cannot say.
+    """
+    found = _git(inside, "rev-parse", "--show-toplevel")
+    top = Path(found.stdout.decode().strip()) if found.returncode == 0 else inside
+    listed = _git(top, "ls-tree", "--name-only", commit, "--", "faq", "rules") if found.returncode == 0 else found
+    folders = [name.decode() for name in listed.stdout.split()]
+    if listed.returncode != 0 or "faq" not in folders:
+        why = listed.stderr.decode("utf-8", "replace").strip().splitlines() or ["it has no faq/ folder"]
+        raise ConfigError([Problem(str(inside), None, commit, f"cannot read the knowledge at {commit}: {why[-1]}",
+                                   "the commit must be in this clone's history (git fetch --unshallow)")],
+                          "the arrivals file")
+    run = _git(top, "archive", "--format=tar", commit, "--", *folders)
+    if run.returncode != 0:
+        raise ConfigError([Problem(str(inside), None, commit, "git archive failed: "
+                                   + run.stderr.decode("utf-8", "replace").strip())], "the arrivals file")
+    with tarfile.open(fileobj=io.BytesIO(run.stdout)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest / "faq", (dest / "rules" if "rules" in folders else None)
+
+
+def arrival_rows(bot: Bot, arrivals: Sequence[Arrival], *, today: date) -> list[list[Row]]:
+    """Each set's rows against the knowledge (faq/ and rules/ at the top of the git clone holding the set) it
+    arrived to, read with today's matcher and `bot`'s tokenizer.
+
+    These are the only honest rows for the out-of-scope side: once a set's misses are read, off-topic
+    phrasings written from them make its out-of-scope questions easy, which the next set's are not.
+    """
+    out = []
+    for arrival in arrivals:
+        with tempfile.TemporaryDirectory(prefix="faqbot-arrival-") as tmp:
+            faq_dir, rules_dir = knowledge_at(arrival.knowledge, arrival.questions.parent, Path(tmp))
+            then = Bot(load_knowledge(faq_dir, rules_dir), settings=bot.settings, tokenizer=bot.tokenizer,
+                       calibration=bot.calibration)
+            out.append(evaluate(then, load_cases(arrival.questions), today=today)[1])
+    return out

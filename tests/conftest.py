@@ -32,12 +32,6 @@ def bot(tokenizer: FugashiTokenizer, tmp_path_factory: pytest.TempPathFactory) -
                     tokenizer=tokenizer)
 
 
-@pytest.fixture(scope="session")
-def tiny_bot(tokenizer: FugashiTokenizer) -> Bot:
-    """Three entries from tests/fixtures/faq."""
-    return load_bot(Settings(faq_dir=FIXTURES / "faq"), tokenizer=tokenizer)
-
-
 @pytest.fixture()
 def app(bot: Bot) -> Iterator[Flask]:
     """The app over the shipped knowledge, rate limits off (tests that want one build their own app)."""

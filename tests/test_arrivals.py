@@ -1,0 +1,114 @@
+"""Calibration on question sets as they arrived: each set asked of the knowledge at the commit it names."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from bot import Bot, Settings, load_bot
+from bot.cli import main
+from bot.errors import ConfigError
+from bot.evaluate import arrival_rows, evaluate, load_arrivals, load_cases
+from bot.text import FugashiTokenizer
+
+from .conftest import FIXTURES, ROOT, TODAY
+
+QUESTIONS = [{"text": "商品はいつ届きますか？", "intent": "delivery"},
+             {"text": "返金してもらえますか？", "intent": "refund"},
+             {"text": "明日の天気は？", "intent": None}]
+
+
+def _git(repo: Path, *args: str) -> str:
+    run = subprocess.run(["git", "-C", str(repo), "-c", "user.name=test", "-c", "user.email=test@example.invalid",
+                          *args], capture_output=True, text=True, check=True)
+    return run.stdout.strip()
+
+
+@pytest.fixture()
+def clone(tmp_path: Path) -> tuple[Path, str]:
+    """A git clone whose first commit's knowledge lacks the delivery entry, which the working tree has."""
+    repo = tmp_path / "clone"
+    shutil.copytree(FIXTURES / "faq", repo / "faq")
+    (repo / "rules").mkdir()
+    shutil.copy(ROOT / "rules" / "facts.yaml", repo / "rules")  # the date roles; no product rules
+    shop = repo / "faq" / "shop.yaml"
+    full = shop.read_text(encoding="utf-8")
+    data = yaml.safe_load(full)
+    data["entries"] = [e for e in data["entries"] if e["id"] != "delivery"]
+    shop.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    (repo / "tests").mkdir()
+    (repo / "tests" / "questions.yaml").write_text(yaml.safe_dump(QUESTIONS, allow_unicode=True), encoding="utf-8")
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "knowledge without delivery")
+    first = _git(repo, "rev-parse", "HEAD")
+    shop.write_text(full, encoding="utf-8")
+    (repo / "tests" / "arrivals.yaml").write_text(
+        f"arrivals:\n  - questions: questions.yaml\n    knowledge: {first}\n", encoding="utf-8")
+    return repo, first
+
+
+def test_arrival_rows_use_the_knowledge_of_their_commit(clone: tuple[Path, str], tokenizer: FugashiTokenizer
+                                                        ) -> None:
+    repo, _ = clone
+    bot = load_bot(Settings(faq_dir=repo / "faq", rules_dir=repo / "rules"), tokenizer=tokenizer)
+    now = evaluate(bot, load_cases(repo / "tests" / "questions.yaml"), today=TODAY)[1]
+    (then,) = arrival_rows(bot, load_arrivals(repo / "tests" / "arrivals.yaml"), today=TODAY)
+    assert [r.right for r in now] == [True, True, None]
+    # the delivery question arrived when no entry answered it; the refund one was answered then too
+    assert [r.right for r in then] == [False, True, None]
+    assert bot.knowledge.entries[1].id == "delivery"  # the bot itself still has today's knowledge
+
+
+def test_calibrate_chooses_the_threshold_on_the_arrivals(clone: tuple[Path, str], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, _ = clone
+    saved = tmp_path / "calibration.json"
+    monkeypatch.setenv("FAQBOT_FAQ_DIR", str(repo / "faq"))
+    monkeypatch.setenv("FAQBOT_RULES_DIR", str(repo / "rules"))
+    monkeypatch.setenv("FAQBOT_CALIBRATION", str(saved))
+    result = CliRunner().invoke(main, ["eval", str(repo / "tests" / "questions.yaml"), "--today", "2025-05-15",
+                                       "--calibrate", "--arrivals", str(repo / "tests" / "arrivals.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "on the sets as they arrived" in result.output
+    note = json.loads(saved.read_text(encoding="utf-8"))["fitted_on"]
+    assert note == "questions.yaml, 3 questions; threshold from 3 questions as they arrived (arrivals.yaml)"
+
+
+def test_arrivals_without_calibrate_are_refused(clone: tuple[Path, str]) -> None:
+    repo, _ = clone
+    result = CliRunner().invoke(main, ["eval", str(repo / "tests" / "questions.yaml"),
+                                       "--arrivals", str(repo / "tests" / "arrivals.yaml")])
+    assert result.exit_code == 2 and "--arrivals goes with --calibrate" in result.output
+
+
+def test_a_commit_outside_the_history_is_named(clone: tuple[Path, str], bot: Bot) -> None:
+    repo, _ = clone
+    arrivals = repo / "tests" / "arrivals.yaml"
+    arrivals.write_text("arrivals:\n  - questions: questions.yaml\n    knowledge: 0123456789abcdef\n",
+                        encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        arrival_rows(bot, load_arrivals(arrivals), today=TODAY)
+    assert "cannot read the knowledge at 0123456789abcdef" in str(caught.value)
+    assert "git fetch --unshallow" in str(caught.value)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("arrivals:\n  - questions: questions.yaml\n    knowlege: abc1234\n", "arrivals.yaml:3: arrivals[0].knowlege"),
+    ("arrivals:\n  - questions: missing.yaml\n    knowledge: abc1234\n", "no such question set: missing.yaml"),
+    ("arrivals:\n  - questions: questions.yaml\n    knowledge: HEAD~1\n", "knowledge"),
+    ("arrivals: [\n", "invalid YAML"),
+])
+def test_a_bad_arrivals_file_is_reported_with_its_line(clone: tuple[Path, str], text: str, expected: str) -> None:
+    repo, _ = clone
+    arrivals = repo / "tests" / "arrivals.yaml"
+    arrivals.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_arrivals(arrivals)
+    assert expected in str(caught.value) and "in the arrivals file" in str(caught.value)
