@@ -53,15 +53,18 @@ check: install
 test: install sysdeps lint check
 	$(PY) -m pytest
 
+# The question sets read or fitted on (unseen-b is fitted on, never read: make eval prints it apart).
+# unseen-f.yaml and holdout.yaml are in neither list: they are never read and never fitted on.
+READ_SETS := dev calibration fresh unseen-a unseen-b unseen-c unseen-d unseen-e unseen-g unseen-h unseen-i unseen-j unseen-k
+
 eval: install
-	$(VENV)/bin/faqbot eval tests/data/dev.yaml tests/data/calibration.yaml tests/data/fresh.yaml tests/data/unseen-a.yaml tests/data/unseen-c.yaml tests/data/unseen-d.yaml tests/data/unseen-e.yaml tests/data/unseen-g.yaml tests/data/unseen-h.yaml tests/data/unseen-i.yaml tests/data/unseen-j.yaml tests/data/unseen-k.yaml --today 2025-05-15 --errors 0
+	$(VENV)/bin/faqbot eval $(patsubst %,tests/data/%.yaml,$(filter-out unseen-b,$(READ_SETS))) --today 2025-05-15 --errors 0
 	$(VENV)/bin/faqbot eval tests/data/unseen-b.yaml --today 2025-05-15 --errors 0
 	$(VENV)/bin/faqbot eval tests/data/unseen-f.yaml --today 2025-05-15 --errors 0
 	$(VENV)/bin/faqbot eval tests/data/holdout.yaml --today 2025-05-15
 
 # Refit bot/calibration.json on every read set, the threshold chosen on the blind sets as they arrived
-# (tests/data/arrivals.yaml, which needs this clone's history). Never on unseen-f.yaml or holdout.yaml.
-READ_SETS := dev calibration fresh unseen-a unseen-b unseen-c unseen-d unseen-e unseen-g unseen-h unseen-i unseen-j unseen-k
+# (tests/data/arrivals.yaml, which needs this clone's history).
 calibrate: install
 	$(VENV)/bin/faqbot eval $(READ_SETS:%=tests/data/%.yaml) --today 2025-05-15 --errors 0 --calibrate \
 		--arrivals tests/data/arrivals.yaml

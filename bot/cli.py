@@ -8,7 +8,7 @@ import signal
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,9 @@ from .config import Settings, from_env
 from .core import Bot, load_bot, today_in
 from .errors import BotError, ConfigError, InputError
 from .knowledge import Knowledge, load_knowledge
+
+if TYPE_CHECKING:  # evaluate is imported only by the eval command, which needs it
+    from .evaluate import Case
 
 
 def _settings() -> Settings:
@@ -233,7 +236,7 @@ def eval_cmd(files: tuple[Path, ...], today: str | None, json_out: Path | None, 
         json_out.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
-def _calibrate(bot: Bot, settings: Settings, files: tuple[Path, ...], cases: list[Any], arrivals: Path | None,
+def _calibrate(bot: Bot, settings: Settings, files: tuple[Path, ...], cases: list[Case], arrivals: Path | None,
                day: date) -> None:
     """Fit the confidence model on the read sets (and the arrivals), choose its threshold, save it."""
     from .confidence import ARRIVAL_REJECTION, READ_REJECTION, Calibration, choose_threshold, fit

@@ -205,19 +205,23 @@ def knowledge_at(commit: str, inside: Path, dest: Path) -> tuple[Path, Path | No
 
     Returns the two folders (rules None where the commit had none). ConfigError when git cannot say.
     """
+    def refuse(run: subprocess.CompletedProcess[bytes], otherwise: str) -> ConfigError:
+        why = run.stderr.decode("utf-8", "replace").strip().splitlines() or [otherwise]
+        return ConfigError([Problem(str(inside), None, commit, f"cannot read the knowledge at {commit}: {why[-1]}",
+                                    "the commit must be in this clone's history (git fetch --unshallow)")],
+                           "the arrivals file")
+
     found = _git(inside, "rev-parse", "--show-toplevel")
-    top = Path(found.stdout.decode().strip()) if found.returncode == 0 else inside
-    listed = _git(top, "ls-tree", "--name-only", commit, "--", "faq", "rules") if found.returncode == 0 else found
+    if found.returncode != 0:
+        raise refuse(found, "not inside a git clone")
+    top = Path(found.stdout.decode().strip())
+    listed = _git(top, "ls-tree", "--name-only", commit, "--", "faq", "rules")
     folders = [name.decode() for name in listed.stdout.split()]
     if listed.returncode != 0 or "faq" not in folders:
-        why = listed.stderr.decode("utf-8", "replace").strip().splitlines() or ["it has no faq/ folder"]
-        raise ConfigError([Problem(str(inside), None, commit, f"cannot read the knowledge at {commit}: {why[-1]}",
-                                   "the commit must be in this clone's history (git fetch --unshallow)")],
-                          "the arrivals file")
+        raise refuse(listed, "it has no faq/ folder")
     run = _git(top, "archive", "--format=tar", commit, "--", *folders)
     if run.returncode != 0:
-        raise ConfigError([Problem(str(inside), None, commit, "git archive failed: "
-                                   + run.stderr.decode("utf-8", "replace").strip())], "the arrivals file")
+        raise refuse(run, f"git archive exited {run.returncode}")
     with tarfile.open(fileobj=io.BytesIO(run.stdout)) as tar:
         tar.extractall(dest, filter="data")
     return dest / "faq", (dest / "rules" if "rules" in folders else None)
@@ -234,7 +238,11 @@ def arrival_rows(bot: Bot, arrivals: Sequence[Arrival], *, today: date) -> list[
     for arrival in arrivals:
         with tempfile.TemporaryDirectory(prefix="faqbot-arrival-") as tmp:
             faq_dir, rules_dir = knowledge_at(arrival.knowledge, arrival.questions.parent, Path(tmp))
-            then = Bot(load_knowledge(faq_dir, rules_dir), settings=bot.settings, tokenizer=bot.tokenizer,
-                       calibration=bot.calibration)
+            try:
+                knowledge = load_knowledge(faq_dir, rules_dir)
+            except ConfigError as exc:  # today's validation may refuse what an old commit held: say which one
+                raise ConfigError(exc.problems, f"the knowledge at {arrival.knowledge}, which "
+                                  f"{arrival.questions.name} arrived to") from None
+            then = Bot(knowledge, settings=bot.settings, tokenizer=bot.tokenizer, calibration=bot.calibration)
             out.append(evaluate(then, load_cases(arrival.questions), today=today)[1])
     return out

@@ -112,3 +112,18 @@ def test_a_bad_arrivals_file_is_reported_with_its_line(clone: tuple[Path, str], 
     with pytest.raises(ConfigError) as caught:
         load_arrivals(arrivals)
     assert expected in str(caught.value) and "in the arrivals file" in str(caught.value)
+
+
+def test_old_knowledge_today_refuses_is_named_with_its_commit(clone: tuple[Path, str], bot: Bot) -> None:
+    repo, _ = clone
+    shop = repo / "faq" / "shop.yaml"
+    shop.write_text(shop.read_text(encoding="utf-8").replace("    answer: 原則として返金はできません。\n", ""),
+                    encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "an entry without its answer")
+    broken = _git(repo, "rev-parse", "HEAD")
+    arrivals = repo / "tests" / "arrivals.yaml"
+    arrivals.write_text(f"arrivals:\n  - questions: questions.yaml\n    knowledge: {broken}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        arrival_rows(bot, load_arrivals(arrivals), today=TODAY)
+    assert f"in the knowledge at {broken}, which questions.yaml arrived to" in str(caught.value)
+    assert "answer" in str(caught.value)
