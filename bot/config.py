@@ -19,7 +19,7 @@ class Settings:
     rules_dir: Path = _ROOT / "rules"
     calibration: Path = Path(__file__).resolve().parent / "calibration.json"
     threshold: float = 0.0  # 0 = use the threshold fitted with the calibration
-    min_margin: float = 0.02  # chosen on the arrivals: 0.04 refused 5 right answers and no wrong one
+    min_margin: float = 0.02  # chosen on the arrivals: 0.04 refused 5 more right answers, no more wrong ones
     min_margin_one_word: float = 0.10  # a one-word question (ライセンス) names a topic: answer a clear lead only
     max_text_length: int = 1000
     max_body_bytes: int = 16 * 1024
