@@ -63,6 +63,42 @@ def test_malformed_requests_get_json_4xx_and_server_keeps_answering(server: tupl
     assert json.loads(data)["intent"] == "invoice-after-payment"
 
 
+# requests gunicorn itself refuses before Flask sees them: a raw UTF-8 URL, a broken header line, an
+# unknown transfer coding, a request line over gunicorn's limit
+RAW_BATTERY: list[tuple[bytes, int, str]] = [
+    ("GET /api/faq?q=更新 HTTP/1.1\r\nHost: x\r\n\r\n".encode(), 400, "percent-encoded"),
+    (b"GARBAGE\r\n\r\n", 400, "METHOD /path"),
+    (b"GET /api/faq?q=x HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400, "Bad Header"),
+    (b"POST /api/ask HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "TRANSFER-ENCODING"),
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "too large"),
+]
+
+
+def _raw(addr: tuple[str, int], request: bytes) -> tuple[int, dict[str, str], bytes]:
+    with socket.create_connection(addr, timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):  # gunicorn closes the connection after an error
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(("request_bytes", "expected", "says"), RAW_BATTERY,
+                         ids=["raw-utf8-url", "garbage", "bad-header", "transfer-coding", "long-line"])
+def test_requests_gunicorn_refuses_get_the_same_json_errors(server: tuple[str, int], request_bytes: bytes,
+                                                            expected: int, says: str) -> None:
+    status, headers, body = _raw(server, request_bytes)
+    assert status == expected
+    assert headers["Content-Type"] == "application/json" and headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Security-Policy"] and int(headers["Content-Length"]) == len(body)
+    error = json.loads(body)["error"]
+    assert error["code"] in {"bad_request", "uri_too_long"} and says in error["message"]
+    assert _request(server, "GET", "/healthz")[0] == 200
+
+
 def test_idle_connections_do_not_stop_the_default_server(server: tuple[str, int]) -> None:
     """Browsers open connections they may never use; the default (gthread) workers keep answering.
 

@@ -10,12 +10,14 @@ master validated when they are broken, so it always boots.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 import sys
 from typing import Any
 
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
@@ -27,6 +29,7 @@ from ..knowledge import Knowledge, load_knowledge
 from ..logs import logging_config
 from ..reloader import KnowledgeReloader
 from ..reloader import log as reload_log
+from .hardening import SECURITY_HEADERS
 
 
 class _App(BaseApplication):  # type: ignore[misc]
@@ -95,6 +98,29 @@ class _Logger(Logger):  # type: ignore[misc]
         """Nothing: see the class."""
 
 
+def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's answer to a request it cannot parse, as the API's JSON error instead of an HTML page.
+
+    Flask never sees these requests: a URL with raw UTF-8 in it (「?q=更新」 not percent-encoded), a broken
+    header line, an unknown transfer coding. gunicorn chooses the status and logs the error; this only writes
+    `{"error": {"code", "message"}}` with the security headers and gunicorn's message; a bad request line is
+    not echoed (gunicorn quotes its bytes as Latin-1, so 更新 would come back as mojibake).
+    """
+    if status_int >= 500:
+        code, message = "internal_error", "内部エラーが発生しました。"
+    else:
+        code = reason.lower().replace(" ", "_")
+        message = mesg or reason
+        if message.startswith("Invalid Request Line"):
+            message = ("Invalid request line: it must be `METHOD /path HTTP/1.1`, and characters outside ASCII "
+                       "in a URL must be percent-encoded")
+    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
+    headers = {"Connection": "close", "Content-Type": "application/json", "Content-Length": str(len(body)),
+               "Cache-Control": "no-store", **SECURITY_HEADERS}
+    head = f"HTTP/1.1 {status_int} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
 def _post_worker_init(worker: Any) -> None:
     # reload messages go to the app's log handler (bot/logs.py) or else where gunicorn's own go
     if not reload_log.hasHandlers():
@@ -112,6 +138,7 @@ def run_gunicorn(*, host: str, port: int, workers: int, threads: int, settings: 
     settings = settings or from_env()
     knowledge = knowledge or load_knowledge(settings.faq_dir, settings.rules_dir, run_examples=True)
     settings.pid_file.parent.mkdir(parents=True, exist_ok=True)
+    gunicorn_util.write_error = write_json_error  # inherited by the workers, which fork from this process
     _App({
         "bind": f"{host}:{port}",
         "workers": workers,
