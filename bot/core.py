@@ -345,6 +345,8 @@ class Bot:
             return self._fallback(snap, [] if ev.off_topic else ranked, confidence, detected, sid,
                                   self._trace(snap, explain, today, found, ranked))
         decision = snap.knowledge.rules.decide(intent, known, today)
+        if decision.redirect is not None:  # the facts make it another entry's question (the expiry has passed)
+            intent, entry = decision.redirect, snap.entries[decision.redirect]
         if decision.ask:
             self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known)})
         elif session_id or state:

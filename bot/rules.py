@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ class _RuleModel(_Strict):
     say: str | None = None
     ask: list[str] = []
     follow_up: str | None = None
+    redirect: str | None = None  # the facts say the question is this other entry's: its rules decide
     set: dict[str, str | int | bool] = {}  # plain values the outcome reports in `computed` (e.g. renewable)
     description: str | None = None
 
@@ -114,6 +115,7 @@ class Rule:
     path: str
     line: int | None
     sets: Mapping[str, str | int | bool] = field(default_factory=dict)
+    redirect: str | None = None
 
     def template_names(self) -> set[str]:
         """Placeholders used in `say` and `follow_up`."""
@@ -134,7 +136,11 @@ class Example:
 
 @dataclass(frozen=True)
 class Decision:
-    """What the rules decided for one intent and set of facts."""
+    """What the rules decided for one intent and set of facts.
+
+    `redirect` names the entry that answers instead of the one asked, when a rule found the facts belong to
+    it (期限前の更新 with an expiry date that has passed); `rule`, `say` and the rest are then that entry's.
+    """
 
     rule: str | None
     say: str | None = None
@@ -143,6 +149,7 @@ class Decision:
     computed: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     trace: tuple[Mapping[str, Any], ...] = ()
+    redirect: str | None = None
 
 
 # ---------------------------------------------------------------- loading
@@ -197,8 +204,20 @@ def load_rules(
             if r.when is not None:
                 when, errs = _compile_condition(src, r.when, (*loc, "when"), known)
                 problems += errs
-            if r.say is None and not r.ask:
-                problems.append(Problem(name, src.line(loc), f"rules[{i}]", "a rule needs 'say' or 'ask'"))
+            if r.redirect is not None:
+                if r.say is not None or r.ask or r.follow_up is not None:
+                    problems.append(Problem(name, src.line(loc), f"rules[{i}]",
+                                            "a 'redirect' rule hands the question over: no 'say', 'ask' or "
+                                            "'follow_up'"))
+                if r.redirect not in intents:
+                    problems.append(Problem(name, src.line((*loc, "redirect")), f"rules[{i}].redirect",
+                                            f"unknown intent '{r.redirect}'", close_match(r.redirect, intents)))
+                elif intents[r.redirect] != model.product:
+                    problems.append(Problem(name, src.line((*loc, "redirect")), f"rules[{i}].redirect",
+                                            f"intent '{r.redirect}' belongs to product '{intents[r.redirect]}'"))
+            elif r.say is None and not r.ask:
+                problems.append(Problem(name, src.line(loc), f"rules[{i}]",
+                                        "a rule needs 'say', 'ask' or 'redirect'"))
             if r.ask and not r.follow_up:
                 problems.append(Problem(name, src.line(loc), f"rules[{i}]", "'ask' needs a 'follow_up' question"))
             for j, fact in enumerate(r.ask):
@@ -211,7 +230,7 @@ def load_rules(
                         problems.append(Problem(name, src.line((*loc, key)), f"rules[{i}].{key}",
                                                 f"unknown placeholder '{{{ph}}}'", close_match(ph, known)))
             rules.append(Rule(r.id, model.product, tuple(r.intents), r.priority, when, r.say, tuple(r.ask),
-                              r.follow_up, name, src.line(loc), dict(r.set)))
+                              r.follow_up, name, src.line(loc), dict(r.set), r.redirect))
         for i, ex in enumerate(model.examples):
             examples.append(Example(ex.intent, ex.today, ex.facts, ex.expect, name, src.line(("examples", i))))
     seen: dict[str, Rule] = {}
@@ -220,6 +239,12 @@ def load_rules(
             problems.append(Problem(rule.path, rule.line, "id", f"rule id '{rule.id}' is already used",
                                     f"first defined at {seen[rule.id].path}:{seen[rule.id].line}"))
         seen[rule.id] = rule
+    redirected = {intent for rule in rules if rule.redirect for intent in rule.intents}
+    for rule in rules:
+        if rule.redirect in redirected:  # one hand-over at most: no chains, no loops
+            problems.append(Problem(rule.path, rule.line, "redirect",
+                                    f"'{rule.redirect}' has redirect rules of its own; redirect to the entry "
+                                    "that answers"))
     for ex in examples:
         if "rule" in ex.expect and ex.expect["rule"] not in seen and ex.expect["rule"] is not None:
             problems.append(Problem(ex.path, ex.line, "expect.rule", f"unknown rule '{ex.expect['rule']}'",
@@ -526,7 +551,18 @@ class RuleSet:
         return self._by_intent.get(intent, [])
 
     def decide(self, intent: str, facts: Mapping[str, Any], today: date) -> Decision:
-        """Try the intent's rules by priority; the first whose conditions hold (and whose text can be filled) wins."""
+        """Try the intent's rules by priority; the first whose conditions hold (and whose text can be filled) wins.
+
+        A `redirect` rule that wins hands the question to another entry, whose rules then decide.
+        """
+        decision = self._decide(intent, facts, today)
+        if decision.redirect is None:
+            return decision
+        after = self._decide(decision.redirect, facts, today)  # validation allows no second redirect
+        handed = {"redirect": decision.redirect, "by": decision.rule}
+        return replace(after, redirect=decision.redirect, trace=(*decision.trace, handed, *after.trace))
+
+    def _decide(self, intent: str, facts: Mapping[str, Any], today: date) -> Decision:
         rules = self.for_intent(intent)
         if not rules:
             return Decision(rule=None)
@@ -553,6 +589,7 @@ class RuleSet:
                 computed=computed,
                 notes=notes,
                 trace=(*trace, {"computations": env.steps}),
+                redirect=rule.redirect,
             )
         return Decision(rule=None, trace=(*trace, {"computations": env.steps}))
 
@@ -570,6 +607,9 @@ def check_examples(ruleset: RuleSet) -> list[Problem]:
             problems.append(Problem(ex.path, ex.line, "example", str(exc)))
             continue
         exp = ex.expect
+        if "redirect" in exp and exp["redirect"] != got.redirect:
+            problems.append(Problem(ex.path, ex.line, "example",
+                                    f"expected a hand-over to {exp['redirect']}, got {got.redirect}"))
         if "rule" in exp and exp["rule"] != got.rule:
             problems.append(Problem(ex.path, ex.line, "example", f"expected rule {exp['rule']}, got {got.rule}"))
         for name, value in (exp.get("computed") or {}).items():

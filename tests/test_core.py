@@ -85,6 +85,18 @@ def test_until_when_asks_for_the_deadline_and_since_when_for_the_start(bot: Bot)
     assert bot.ask("いつから更新できる？", today=TODAY).intent == "renew-before-expiry"
 
 
+def test_an_expiry_date_that_has_passed_makes_a_before_expiry_question_the_after_expiry_one(bot: Bot) -> None:
+    question = "有効期限が切れる前（契約期間内）でも更新できますか？ 有効期限は{}です。"
+    before = bot.ask(question.format("2025年8月31日"), today=TODAY, explain=True)
+    assert before.intent == "renew-before-expiry" and before.rule is None
+    passed = bot.ask(question.format("2024年1月10日"), today=TODAY, explain=True)
+    # the rule in rules/virusbuster.yaml hands it over: the after-expiry entry answers, with the deadline
+    assert passed.intent == "renew-after-expiry" and passed.rule == "renew-after-expiry-renewable"
+    assert passed.computed["renewal_deadline"] == "2026-01-10" and "2026年1月10日まで更新できます" in passed.answer
+    assert passed.trace is not None and passed.trace["ranking"][0]["id"] == "renew-before-expiry"
+    assert {"redirect": "renew-after-expiry", "by": "renew-before-expiry-expired"} in passed.trace["rules"]
+
+
 def test_every_entry_answers_its_own_canonical_question(bot: Bot) -> None:
     wrong = []
     for entry in bot.knowledge.entries:

@@ -59,6 +59,9 @@ def test_every_spec_policy_with_a_computation_has_rules() -> None:
 def test_every_rule_is_reachable_by_some_example_or_is_a_follow_up() -> None:
     k = load_knowledge(ROOT / "faq", ROOT / "rules")
     covered = {ex.expect.get("rule") for ex in k.rules.examples}
+    # a redirect rule is reached when an example expects its hand-over (its `rule` is the other entry's)
+    covered |= {step["by"] for ex in k.rules.examples if ex.expect.get("redirect")
+                for step in k.rules.decide(ex.intent, ex.facts, ex.today).trace if "redirect" in step}
     unreached = [r.id for r in k.rules.rules if r.id not in covered and not r.ask]
     assert unreached == [], "rules with no example: " + ", ".join(unreached)
 
@@ -168,3 +171,43 @@ rules:
     assert decision.trace[0]["held"] is False
     assert decision.trace[0]["conditions"] == [{"fact": "years", "op": "exists", "value": True, "held": False}]
     assert k.rules.decide("renew-early", {"years": 2}, date(2025, 1, 1)).rule == "high"
+
+
+REDIRECT = GOOD + """\
+  - id: hand-over
+    intents: [renew-before-expiry]
+    priority: 10
+    when: {fact: expiry, op: before, ref: today}
+    redirect: renew-after-expiry
+"""
+
+
+def test_a_redirect_rule_hands_the_question_to_the_other_entry(tmp_path: Path) -> None:
+    k = load_knowledge(ROOT / "faq", _rules_dir(tmp_path, REDIRECT))
+    decision = k.rules.decide("renew-before-expiry", {"expiry": date(2024, 1, 10)}, date(2025, 1, 1))
+    assert decision.redirect == "renew-after-expiry"
+    assert decision.rule == "ok" and decision.say == "2026年1月10日まで"  # the other entry's rules decided
+    assert {"redirect": "renew-after-expiry", "by": "hand-over"} in decision.trace
+    still = k.rules.decide("renew-before-expiry", {"expiry": date(2025, 3, 1)}, date(2025, 1, 1))
+    assert still.redirect is None and still.rule is None  # not expired: the entry answers as it is
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("    redirect: renew-after-expiry", "    redirect: renew-after-expiri"),
+         "rules/virusbuster.yaml:14: rules[1].redirect: unknown intent 'renew-after-expiri' "
+         "(hint: did you mean 'renew-after-expiry'?)"),
+        (("    redirect: renew-after-expiry", "    redirect: anniversary"),
+         "rules/virusbuster.yaml:14: rules[1].redirect: intent 'anniversary' belongs to product 'adobe-vip'"),
+        (("    redirect: renew-after-expiry", "    redirect: renew-after-expiry\n    say: x"),
+         "rules/virusbuster.yaml:10: rules[1]: a 'redirect' rule hands the question over: no 'say', 'ask' or "
+         "'follow_up'"),
+        (("    intents: [renew-before-expiry]", "    intents: [renew-after-expiry]"),
+         "rules/virusbuster.yaml:10: redirect: 'renew-after-expiry' has redirect rules of its own; redirect "
+         "to the entry that answers"),
+    ],
+    ids=["unknown-intent", "other-product", "redirect-and-say", "chain"],
+)
+def test_a_bad_redirect_is_refused_with_its_line(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    assert _problems(tmp_path, REDIRECT.replace(*change)) == [expected]
