@@ -465,6 +465,9 @@ def _absolute(item: _Timex, text: str, today: date, previous: _DateHit | None) -
         return None  # a bare year is not a date
     ranged = previous is not None and bool(_RANGE_GAP.fullmatch(text, previous.end, item.start))
     if month is None:
+        if year is None and day is not None and (left := _DAYS_LEFT.search(text, 0, item.start)):
+            # 「有効期限まであと30日」 counts days from today; it is not the 30th of a month
+            return _DateHit(left.start(), item.end, today + timedelta(days=day), f"{day} days from today")
         if _NOT_A_DAY.match(text, item.end) or _not_a_day_before(text, item.start):
             return None
         if year is None:
@@ -479,6 +482,9 @@ def _absolute(item: _Timex, text: str, today: date, previous: _DateHit | None) -
     if note:
         notes.append(note)
     return _DateHit(item.start, item.end, value, "; ".join(notes) or None)
+
+
+_DAYS_LEFT = re.compile(r"(?:あと|残り|のこり)\s*$")
 
 
 def _not_a_day_before(text: str, start: int) -> bool:
@@ -530,6 +536,9 @@ _CLAUSE_BREAK = "。、,?!;\n"
 # A cue followed by は/が names the date after it: 「…で、追加日は2018年10月1日」.
 _TOPIC = re.compile(r"\s*(?:日付|日時|期日|日)?\s*(?:は|が|:|=|として|も)")
 _AFTER_BONUS = 2  # a cue right after the date (「…に初回注文」) beats one a little closer before it
+# 「期限前に」「期限内に」「期限までに」 place something relative to the date; they name it only with the date
+# in their own clause (「6月30日の期限前に」), never from the next one: 「去年パソコンに入れた、期限前に更新できる？」
+_RELATIVE = re.compile(r"\s*(?:前|内|まで)")
 
 
 _SCRIPT_BOUNDARY = re.compile(r"(?<=[A-Za-z0-9])(?=[^A-Za-z0-9])|(?<=[^A-Za-z0-9])(?=[A-Za-z0-9])")
@@ -597,7 +606,8 @@ def _assign_roles(text: str, spans: Sequence[tuple[int, int]], matcher: _CueMatc
     for start, end, role in cues:
         dates = in_clause.get(clause(start))
         if not dates:
-            orphans.setdefault(clause(start), []).append((start, end, role))
+            if not _RELATIVE.match(text, end):
+                orphans.setdefault(clause(start), []).append((start, end, role))
             continue
         before = [d for d in dates if spans[d][1] <= start]
         after = [d for d in dates if spans[d][0] >= end]

@@ -110,6 +110,8 @@ def test_date_forms(text: str, expected: date) -> None:
         ("24年3月31日", date(2024, 3, 31), "two-digit year read as 2024"),
         ("1月16日", date(2025, 1, 16), "year inferred from today"),
         ("3月31日が有効期限です", date(2025, 3, 31), "year inferred from today"),
+        ("有効期限まであと30日です", date(2025, 6, 14), "30 days from today"),  # a count, not the 30th
+        ("残り 10日で切れます", date(2025, 5, 25), "10 days from today"),
         # Past tense: a date after today moves to last year.
         (
             "12月25日に注文しました",
@@ -251,6 +253,9 @@ def test_year_zero_is_never_produced() -> None:
                 ("added", date(2021, 6, 1)),
             ],
         ),
+        # 「期限前に」 places the renewal before the deadline; it names no date from the clause before it
+        ("去年パソコンに入れたウイルスバスター、期限前に更新できる？", [("date", date(2024, 5, 15))]),
+        ("2025年6月30日の期限前に更新できる？", [("expiry", date(2025, 6, 30))]),
     ],
 )
 def test_roles(text: str, expected: list[tuple[str, date]]) -> None:
