@@ -17,6 +17,8 @@ _STOP_LEMMAS = frozenset(
         "よう", "様", "ため", "為", "の", "ん", "さん", "くださる", "下さる", "いただく", "頂く", "おる",
         "致す", "いたす", "ござる", "御座る", "思う", "ます", "です", "これ", "それ", "あれ", "此れ",
         "其れ", "どう", "何", "なに", "ちょっと", "お", "ご", "御", "方",
+        # who is asking, in an agent's or a business mail's words (顧客から…と聞かれました, 弊社では…)
+        "顧客", "客", "弊社", "貴社", "当社",
         # English function words, for questions typed in English (their content words meet synonyms)
         "a", "an", "the", "i", "me", "my", "we", "our", "you", "your", "it", "its", "this", "that", "is", "are",
         "was", "were", "be", "been", "am", "do", "does", "did", "can", "could", "will", "would", "should", "of",
