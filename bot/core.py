@@ -320,9 +320,11 @@ class Bot:
         found, ranked, detected, unknown = ev.facts, ev.ranked, ev.product, ev.unknown
         confidence = 0.0 if ev.off_topic else self.calibration.confidence(ranked, unknown, kana_only=ev.kana_only,
                                                                          terms=ev.terms)
-        confident = not ev.off_topic and not ev.name_only and self._confident(ranked, confidence, ev.terms)
-        state = self.sessions.get(sid) if session_id else None
         known = {**_facts_dict(found), **(facts or {})}
+        threshold = self.settings.threshold or self.calibration.threshold
+        confident = (not ev.off_topic and not ev.name_only and bool(ranked) and confidence >= threshold
+                     and self._lead(snap, ev, known, today)[1])
+        state = self.sessions.get(sid) if session_id else None
         intent = None
         # a reply continues the pending question when it gives an asked fact and is not about something else:
         # neither confidently another intent nor carrying words the knowledge base has never seen (明日の天気)
@@ -425,9 +427,21 @@ class Bot:
         """The top-2 margin below which a question of `terms` content words is not answered."""
         return max(self.settings.min_margin, self.settings.min_margin_one_word if terms <= 1 else 0.0)
 
-    def _confident(self, ranked: Sequence[Match], confidence: float, terms: int) -> bool:
-        threshold = self.settings.threshold or self.calibration.threshold
-        return bool(ranked) and confidence >= threshold and margin_ok(ranked, self.min_margin(terms))
+    def lead(self, ev: Evidence, *, today: date) -> tuple[str | None, bool]:
+        """The entry whose answer the best match gives, and whether it leads the second clearly enough."""
+        return self._lead(self._snap, ev, _facts_dict(ev.facts), today)
+
+    def _lead(self, snap: _Snapshot, ev: Evidence, known: Mapping[str, Any], today: date) -> tuple[str | None, bool]:
+        if not ev.ranked:
+            return None, True
+        # the rules may hand a match to another entry (rules/: redirect), so the answers are compared, not the
+        # matches: 「有効期限は2025年3月1日です。いつまで更新できますか？」 is as near 期限前 as 期限後, and an expiry
+        # that has passed makes both the after-expiry answer
+        rules = snap.knowledge.rules
+        first = rules.answered_by(ev.ranked[0].id, known, today)
+        if margin_ok(ev.ranked, self.min_margin(ev.terms)):
+            return first, True
+        return first, first == rules.answered_by(ev.ranked[1].id, known, today)
 
     def _fallback(
         self, snap: _Snapshot, ranked: Sequence[Match], confidence: float, product: str | None, sid: str,

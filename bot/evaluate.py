@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from .confidence import features, margin_ok
+from .confidence import features
 from .core import Bot
 from .errors import ConfigError, Problem
 from .knowledge import load_knowledge
@@ -106,10 +106,9 @@ def evaluate(bot: Bot, cases: Sequence[Case], *, today: date) -> tuple[Report, l
     for case in cases:
         report.total += 1
         ev = bot.evidence(case.text, today=case.today or today)
-        top = ev.ranked[0].id if ev.ranked else None
+        top, clear = bot.lead(ev, today=case.today or today)  # the answer the best match gives, after the rules
         rows.append(Row(features(ev.ranked, ev.unknown, kana_only=ev.kana_only, terms=ev.terms),
-                        None if case.intent is None else top == case.intent,
-                        margin_ok(ev.ranked, bot.min_margin(ev.terms)), ev.off_topic))
+                        None if case.intent is None else top == case.intent, clear, ev.off_topic))
         got = bot.ask(case.text, today=case.today or today).intent
         if case.intent is None:
             report.out_scope += 1

@@ -542,6 +542,7 @@ class RuleSet:
         self.computations = computations
         self.examples = tuple(examples)
         self._by_intent: dict[str, list[Rule]] = {}
+        self._redirecting = frozenset(intent for rule in rules if rule.redirect for intent in rule.intents)
         for rule in sorted(rules, key=lambda r: -r.priority):
             for intent in rule.intents:
                 self._by_intent.setdefault(intent, []).append(rule)
@@ -549,6 +550,12 @@ class RuleSet:
     def for_intent(self, intent: str) -> list[Rule]:
         """The rules that apply to an intent, in the order they are tried."""
         return self._by_intent.get(intent, [])
+
+    def answered_by(self, intent: str, facts: Mapping[str, Any], today: date) -> str:
+        """The entry that answers a question matched to `intent`: itself, unless a redirect rule hands it over."""
+        if intent not in self._redirecting:
+            return intent
+        return self.decide(intent, facts, today).redirect or intent
 
     def decide(self, intent: str, facts: Mapping[str, Any], today: date) -> Decision:
         """Try the intent's rules by priority; the first whose conditions hold (and whose text can be filled) wins.

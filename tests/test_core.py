@@ -97,6 +97,19 @@ def test_an_expiry_date_that_has_passed_makes_a_before_expiry_question_the_after
     assert {"redirect": "renew-after-expiry", "by": "renew-before-expiry-expired"} in passed.trace["rules"]
 
 
+def test_two_close_matches_that_the_facts_make_one_answer_are_answered(bot: Bot) -> None:
+    # 「いつまで更新できますか」 is as near 期限前 as 期限後; a stated expiry that has passed makes both 期限後
+    question = "有効期限は{}です。いつまで更新できますか？"
+    ev = bot.evidence(question.format("2025年3月1日"), today=TODAY)
+    assert {m.id for m in ev.ranked[:2]} == {"renew-before-expiry", "renew-after-expiry"}
+    assert (ev.ranked[0].score - ev.ranked[1].score) / ev.ranked[0].score < bot.min_margin(ev.terms)
+    assert bot.lead(ev, today=TODAY) == ("renew-after-expiry", True)
+    passed = bot.ask(question.format("2025年3月1日"), today=TODAY)
+    assert passed.intent == "renew-after-expiry" and passed.computed["renewal_deadline"] == "2027-03-01"
+    # an expiry still ahead leaves the two apart, and the margin refuses to choose
+    assert bot.ask(question.format("2025年8月1日"), today=TODAY).intent is None
+
+
 def test_every_entry_answers_its_own_canonical_question(bot: Bot) -> None:
     wrong = []
     for entry in bot.knowledge.entries:
