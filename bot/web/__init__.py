@@ -16,7 +16,7 @@ from .api import bp as api_bp
 from .hardening import init_hardening
 from .limits import init_limits
 from .pages import register_pages
-from .payload import PayloadError, error
+from .payload import INTERNAL_ERROR, PayloadError, error, error_body, reason_code
 from .slack import init_slack
 
 
@@ -66,19 +66,13 @@ def create_app(bot: Bot | None = None, settings: Settings | None = None, state: 
     def _http_error(exc: HTTPException) -> BaseResponse:
         # keep the headers werkzeug chose (Allow on 405, Retry-After on 429), replace only the body
         response = exc.get_response()
-        response.data = _error_body(exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+        response.data = error_body(reason_code(exc.name), exc.description or exc.name)
         response.content_type = "application/json"
         return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
         app.logger.exception("unhandled error")
-        return jsonify(error={"code": "internal_error", "message": "内部エラーが発生しました。"}), 500
+        return error("internal_error", INTERNAL_ERROR, 500)
 
     return app
-
-
-def _error_body(code: str, message: str) -> bytes:
-    import json
-
-    return json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from datetime import date
 from typing import Any
@@ -23,9 +24,23 @@ class PayloadError(Exception):
         self.status = status
 
 
+INTERNAL_ERROR = "内部エラーが発生しました。"  # a 500 says no more than this; the log has the traceback
+
+
 def error(code: str, message: str, status: int) -> tuple[Response, int]:
     """The JSON error shape every endpoint uses."""
     return jsonify(error={"code": code, "message": message}), status
+
+
+def error_body(code: str, message: str) -> bytes:
+    """The same error as bytes, for the responses made outside a view: werkzeug's HTTP errors, and those
+    gunicorn writes itself."""
+    return json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
+
+
+def reason_code(reason: str) -> str:
+    """An HTTP reason phrase as an error code: Bad Request → bad_request."""
+    return reason.lower().replace(" ", "_")
 
 
 def json_object(fields: Collection[str]) -> dict[str, Any]:

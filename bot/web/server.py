@@ -10,7 +10,6 @@ master validated when they are broken, so it always boots.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -30,6 +29,7 @@ from ..logs import logging_config
 from ..reloader import KnowledgeReloader
 from ..reloader import log as reload_log
 from .hardening import SECURITY_HEADERS
+from .payload import INTERNAL_ERROR, error_body, reason_code
 
 
 class _App(BaseApplication):  # type: ignore[misc]
@@ -106,15 +106,13 @@ def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None
     `{"error": {"code", "message"}}` with the security headers and gunicorn's message; a bad request line is
     not echoed (gunicorn quotes its bytes as Latin-1, so 更新 would come back as mojibake).
     """
+    code, message = reason_code(reason), mesg or reason
     if status_int >= 500:
-        code, message = "internal_error", "内部エラーが発生しました。"
-    else:
-        code = reason.lower().replace(" ", "_")
-        message = mesg or reason
-        if message.startswith("Invalid Request Line"):
-            message = ("Invalid request line: it must be `METHOD /path HTTP/1.1`, and characters outside ASCII "
-                       "in a URL must be percent-encoded")
-    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
+        code, message = "internal_error", INTERNAL_ERROR
+    elif message.startswith("Invalid Request Line"):
+        message = ("Invalid request line: it must be `METHOD /path HTTP/1.1`, and characters outside ASCII "
+                   "in a URL must be percent-encoded")
+    body = error_body(code, message)
     headers = {"Connection": "close", "Content-Type": "application/json", "Content-Length": str(len(body)),
                "Cache-Control": "no-store", **SECURITY_HEADERS}
     head = f"HTTP/1.1 {status_int} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
