@@ -239,7 +239,7 @@ def load_rules(
             problems.append(Problem(rule.path, rule.line, "id", f"rule id '{rule.id}' is already used",
                                     f"first defined at {seen[rule.id].path}:{seen[rule.id].line}"))
         seen[rule.id] = rule
-    redirected = {intent for rule in rules if rule.redirect for intent in rule.intents}
+    redirected = _redirecting(rules)
     for rule in rules:
         if rule.redirect in redirected:  # one hand-over at most: no chains, no loops
             problems.append(Problem(rule.path, rule.line, "redirect",
@@ -250,6 +250,11 @@ def load_rules(
             problems.append(Problem(ex.path, ex.line, "expect.rule", f"unknown rule '{ex.expect['rule']}'",
                                     close_match(str(ex.expect["rule"]), seen)))
     return rules, computations, examples, problems
+
+
+def _redirecting(rules: Iterable[Rule]) -> frozenset[str]:
+    """The intents that have a redirect rule."""
+    return frozenset(intent for rule in rules if rule.redirect for intent in rule.intents)
 
 
 def _compile_computations(
@@ -542,7 +547,7 @@ class RuleSet:
         self.computations = computations
         self.examples = tuple(examples)
         self._by_intent: dict[str, list[Rule]] = {}
-        self._redirecting = frozenset(intent for rule in rules if rule.redirect for intent in rule.intents)
+        self._redirecting = _redirecting(rules)
         for rule in sorted(rules, key=lambda r: -r.priority):
             for intent in rule.intents:
                 self._by_intent.setdefault(intent, []).append(rule)
