@@ -421,6 +421,22 @@ def test_agent_whatif_shows_the_dates_and_the_trace(page: Page, base: str) -> No
     expect(result.locator(".trace-rules .held")).to_contain_text(later["rule"])
 
 
+def test_agent_whatif_shows_a_hand_over_to_another_entry(page: Page, base: str) -> None:
+    page.goto(base + "/agent")
+    page.fill("#whatif-text", "期限前でも更新できますか")
+    page.fill("#whatif-today", "2025-05-15")
+    page.select_option("#whatif-intent", "renew-before-expiry")
+    page.fill("#fact-expiry", "2024-01-10")  # passed: rules/virusbuster.yaml hands it to renew-after-expiry
+    with page.expect_response(lambda r: r.url.endswith("/api/agent/whatif")) as info:
+        page.get_by_role("button", name="計算する").click()
+    answer = info.value.json()
+    assert answer["intent"] == "renew-after-expiry"
+    rules = page.locator(".whatif-answer .trace-rules")
+    expect(rules.locator(".handover")).to_contain_text("renew-after-expiry")
+    expect(rules).not_to_contain_text("undefined")
+    expect(rules.locator(".held").last).to_contain_text(answer["rule"])
+
+
 def test_agent_whatif_bad_fact_is_explained(page: Page, base: str) -> None:
     page.goto(base + "/agent")
     page.fill("#whatif-text", "インボイスを発行したい")

@@ -426,6 +426,14 @@
     var computations = [];
     (trace.rules || []).forEach(function (r) {
       if (r.computations) { computations = computations.concat(r.computations); return; }
+      if (r.redirect) {  // the rule before it handed the question to another entry, whose rules follow
+        var hand = el('li', 'handover');
+        hand.appendChild(el('span', 'mark', '→ 引き継ぎ'));
+        hand.appendChild(document.createTextNode('「' + (intentQuestions[r.redirect] || r.redirect) + '」 '));
+        hand.appendChild(el('code', null, r.redirect));
+        rules.appendChild(hand);
+        return;
+      }
       var li = el('li', r.held ? 'held' : 'not-held');
       li.appendChild(el('span', 'mark', r.held ? '✓ 適用' : '× 不成立'));
       li.appendChild(el('code', null, r.rule));
