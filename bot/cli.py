@@ -14,7 +14,7 @@ import click
 
 from .config import Settings, from_env
 from .core import Bot, load_bot, today_in
-from .errors import BotError, ConfigError, InputError
+from .errors import BotError, ConfigError, InputError, Problem
 from .knowledge import Knowledge, load_knowledge
 
 if TYPE_CHECKING:  # evaluate is imported only by the eval command, which needs it
@@ -219,21 +219,46 @@ def eval_cmd(files: tuple[Path, ...], today: str | None, json_out: Path | None, 
     """Score question sets (YAML lists of {text, intent}) and print a report."""
     from .evaluate import evaluate, format_report, load_cases
 
+    if arrivals and not calibrate:
+        raise click.UsageError("--arrivals goes with --calibrate")
     settings = _settings()
-    bot = _bot(settings)
-    try:
-        cases = [case for file in files for case in load_cases(file)]
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    if json_out:
+        _check_writable(json_out)  # before the slow part, not after it
     day = _day(today, settings)
+    bot = _bot(settings)
+    intents = {e.id for e in bot.knowledge.entries}
+    cases: list[Case] = []
+    problems: list[Problem] = []
+    for file in files:
+        try:
+            cases += load_cases(file, intents)
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise click.ClickException(str(ConfigError(problems, "the question set" + ("s" if len(files) > 1 else ""))))
     if calibrate:
         _calibrate(bot, settings, files, cases, arrivals, day)
-    elif arrivals:
-        raise click.UsageError("--arrivals goes with --calibrate")
     report, _ = evaluate(bot, cases, today=day)
     click.echo(format_report(" + ".join(f.name for f in files), report, show_errors=errors))
     if json_out:
-        json_out.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        try:
+            json_out.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write --json {json_out}: {exc.strerror or exc}") from None
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse an output file that could not be written, so a long evaluation is not lost at its end."""
+    folder = path.parent  # click has refused a path that is a folder
+    if not folder.exists():
+        why = f"no such folder {folder}"
+    elif not folder.is_dir():
+        why = f"{folder} is not a folder"
+    elif not os.access(path if path.exists() else folder, os.W_OK):
+        why = "permission denied"
+    else:
+        return
+    raise click.ClickException(f"cannot write --json {path}: {why}")
 
 
 def _calibrate(bot: Bot, settings: Settings, files: tuple[Path, ...], cases: list[Case], arrivals: Path | None,

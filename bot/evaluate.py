@@ -7,20 +7,19 @@ import subprocess
 import tarfile
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from .confidence import features
 from .core import Bot
 from .errors import ConfigError, Problem
 from .knowledge import load_knowledge
-from .yamlsrc import read_yaml, validate
+from .yamlsrc import close_match, read_yaml, validate
 
 
 @dataclass(frozen=True)
@@ -69,23 +68,41 @@ def _ratio(a: int, b: int) -> float:
     return round(a / b, 4) if b else 0.0
 
 
-def load_cases(path: Path) -> list[Case]:
-    """Read a YAML list of {text, intent, today?}; bad items raise ConfigError naming them."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError([Problem(str(path), None, "", f"cannot read the question set: {exc}")]) from None
-    if not isinstance(data, list):
-        raise ConfigError([Problem(str(path), 1, "", "expected a list of {text, intent}")])
-    cases, problems = [], []
-    for i, item in enumerate(data):
+def load_cases(path: Path, intents: Collection[str] | None = None) -> list[Case]:
+    """Read a YAML list of {text, intent, today?}; every bad item raises ConfigError naming its file and line.
+
+    With `intents` (the knowledge's entry ids) a case naming any other intent is refused, with the nearest id:
+    the knowledge could never give it, so the case would be scored wrong whatever the bot answered.
+    """
+    src, problems = read_yaml(path)
+    if src is None:
+        raise ConfigError(problems, "the question set")
+    if not isinstance(src.data, list):
+        raise ConfigError([Problem(src.path, 1, "", "expected a list of {text, intent}")], "the question set")
+    cases = []
+    for i, item in enumerate(src.data):
         if not isinstance(item, dict) or not isinstance(item.get("text"), str) or "intent" not in item:
-            problems.append(Problem(str(path), None, f"[{i}]", "each item needs 'text' and 'intent'"))
+            problems.append(Problem(src.path, src.line((i,)), f"[{i}]", "each item needs 'text' and 'intent'"))
             continue
-        today = item.get("today")
-        cases.append(Case(item["text"], item["intent"], date.fromisoformat(str(today)) if today else None))
+        intent, today = item["intent"], item.get("today")
+        if intent is not None and not isinstance(intent, str):
+            problems.append(Problem(src.path, src.line((i, "intent")), f"[{i}].intent",
+                                    f"expected an entry id or null, got {intent!r}"))
+        elif intent is not None and intents is not None and intent not in intents:
+            problems.append(Problem(src.path, src.line((i, "intent")), f"[{i}].intent",
+                                    f"unknown intent '{intent}'", close_match(intent, intents)))
+        if isinstance(today, datetime):  # YAML reads 2025-05-15 10:00 as a datetime; a case's day is a date
+            today = today.date()
+        elif today and not isinstance(today, date):
+            try:
+                today = date.fromisoformat(str(today))
+            except ValueError:
+                problems.append(Problem(src.path, src.line((i, "today")), f"[{i}].today",
+                                        f"'{today}' is not a date written YYYY-MM-DD"))
+                continue
+        cases.append(Case(item["text"], intent, today or None))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, "the question set")
     return cases
 
 

@@ -116,3 +116,41 @@ def test_eval_bad_file(runner: CliRunner, tmp_path: Path) -> None:
     cases.write_text("- {text: 更新}\n", encoding="utf-8")
     result = runner.invoke(main, ["eval", str(cases)])
     assert result.exit_code == 1 and "each item needs 'text' and 'intent'" in result.output
+
+
+def test_eval_json_into_a_missing_folder_is_refused_before_evaluating(runner: CliRunner, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- {text: 更新料はいくらですか, intent: renewal-fee}\n", encoding="utf-8")
+    out = tmp_path / "no-such-dir" / "report.json"
+    result = runner.invoke(main, ["eval", str(cases), "--today", "2025-05-15", "--json", str(out)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output == f"Error: cannot write --json {out}: no such folder {out.parent}\n"
+
+
+def test_eval_refuses_an_unknown_intent_with_its_line_and_the_nearest_id(runner: CliRunner, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- {text: 更新料はいくらですか, intent: renewal-fee}\n- text: 更新方法\n  intent: renewal-methd\n",
+                     encoding="utf-8")
+    result = runner.invoke(main, ["eval", str(cases), "--today", "2025-05-15"])
+    assert result.exit_code == 1, result.output
+    assert result.output == ("Error: 1 problem in the question set:\n"
+                             f"  {cases}:3: [1].intent: unknown intent 'renewal-methd' "
+                             "(hint: did you mean 'renewal-method'?)\n")
+
+
+def test_eval_names_the_question_set_when_its_yaml_is_broken(runner: CliRunner, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- {text: 更新料はいくらですか, intent: renewal-fee}\n- {text: [更新, intent: x}\n",
+                     encoding="utf-8")
+    result = runner.invoke(main, ["eval", str(cases)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: 1 problem in the question set:\n  {cases}:2: invalid YAML: ")
+    assert "knowledge" not in result.output
+
+
+def test_eval_bad_today_in_a_case(runner: CliRunner, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- {text: 更新, intent: null, today: tomorrow}\n", encoding="utf-8")
+    result = runner.invoke(main, ["eval", str(cases)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"{cases}:1: [0].today: 'tomorrow' is not a date written YYYY-MM-DD" in result.output

@@ -273,7 +273,8 @@ AGENT_CALLS = [("GET", "/api/faq?q=インボイス", None), ("GET", "/api/agent/
 
 @pytest.mark.parametrize(("method", "path", "body"), AGENT_CALLS)
 @pytest.mark.parametrize("header", [None, "Bearer wrong-token", f"Basic {TOKEN}", f"Bearer {TOKEN}x",
-                                    "Bearer ", "Bearer トークン"])
+                                    "Bearer ", "Bearer トークン", "bearer wrong-token", f"Bearers {TOKEN}",
+                                    TOKEN, f"Bearer{TOKEN}"])
 def test_agent_api_refuses_without_the_token(guarded: FlaskClient, method: str, path: str, body: Any,
                                              header: str | None) -> None:
     headers = {"Authorization": header} if header is not None else {}
@@ -284,8 +285,9 @@ def test_agent_api_refuses_without_the_token(guarded: FlaskClient, method: str, 
 
 
 @pytest.mark.parametrize(("method", "path", "body"), AGENT_CALLS)
-def test_agent_api_with_the_token(guarded: FlaskClient, method: str, path: str, body: Any) -> None:
-    r = guarded.open(path, method=method, headers={"Authorization": f"Bearer {TOKEN}"}, json=body)
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])  # case-insensitive: RFC 7235 §2.1
+def test_agent_api_with_the_token(guarded: FlaskClient, method: str, path: str, body: Any, scheme: str) -> None:
+    r = guarded.open(path, method=method, headers={"Authorization": f"{scheme} {TOKEN}"}, json=body)
     assert r.status_code == 200
 
 

@@ -62,14 +62,15 @@ def register_pages(app: Flask, settings: Settings, state: State) -> None:
 
 
 def _token_guard(token: str) -> Callable[[], tuple[Response, int] | None]:
-    expected = f"Bearer {token}".encode()
+    expected = token.encode()
 
     def require_agent_token() -> tuple[Response, int] | None:
         path = request.path
         if path != _AGENT_PATHS[0] and not path.startswith(_AGENT_PATHS[1]):
             return None
-        given = request.headers.get("Authorization", "").encode("utf-8", "replace")
-        if hmac.compare_digest(given, expected):
+        # the scheme is case-insensitive (RFC 7235 §2.1: bearer, BEARER); the token is compared in constant time
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if hmac.compare_digest(given.encode("utf-8", "replace"), expected) and scheme.lower() == "bearer":
             return None
         response, status = error("unauthorized", "this API needs the agents' token: Authorization: Bearer <token>",
                                  401)
