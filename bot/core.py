@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ _CLAIM_NEAR = 5  # off-topics ranked below this many claim only names in Latin l
 _RANK_DEPTH = 12  # every question is ranked this deep, the index's shortlist (Weights.shortlist), scored in full anyway
 _OFF_TOPIC_CLAIM = 0.35  # an off-topic scoring under this share of the best entry's score claims no word
 _OFF_TOPIC_LEAD = 1.4  # an off-topic scoring this many times the best entry's score is the closer question
+# set phrases that open or close a message (normalised text): 「よろしくお願いいたします」, 「お世話になっております」
+_COURTESY = re.compile(r"(?:どうぞ|何卒|なにとぞ)?(?:よろしく|宜しく)(?:お願い|おねがい|御願い)?(?:いた|致)?"
+                       r"(?:します|申し上げます)?|お世話になって(?:おり|い)ます|お世話になります|お疲れ様です|おつかれさまです")
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class Evidence:
     terms: int = 0  # distinct content words of the question, dates and order numbers left out
     off_topic: bool = False  # the best match is one of faq/'s off-topics: the question is not for this bot
     name_only: bool = False  # nothing but a product's name (ウイルスバスター): which of its entries is unknowable
+    predicate: bool = False  # a verb or adjective: the question asks something (更新したい), not only names a topic
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,7 @@ class _Snapshot:
         # dates and order numbers say nothing about the topic; ranking them only adds noise
         masked = _mask(text, facts)
         norm = normalize(masked)  # once: product detection, the name's removal and kana-only all read it
+        norm = self._without_courtesy(norm)
         # as deep as the index's shortlist: an off-topic below the top five may still claim a name (ESET, under
         # four entries that share 更新案内メール), and the off-topics taken out must not leave the entries short:
         # with four off-topics in the top five, the one entry left had no second to measure its margin against
@@ -185,7 +191,19 @@ class _Snapshot:
             ranked = [m for m in ranked if m.id not in self.off_topics]
         ranked = ranked[: max(5, self.settings.suggestions + 1)]
         return Evidence(facts, ranked, detected, unknown, is_kana_only(norm), len(set(analysis.terms)), off_topic,
-                        name_only)
+                        name_only, analysis.predicate)
+
+    def _without_courtesy(self, norm: str) -> str:
+        """The question without its set phrases of courtesy, when something is left to rank.
+
+        「契約応当日はいつですか？よろしくお願いします」 is a question about the anniversary; ranked whole, the
+        chit-chat off-topic 「よろしくお願いします」 took it word for word, and a large share of customers' and
+        agents' messages open or close that way. Alone, the phrase stays: it is chit-chat.
+        """
+        stripped = _COURTESY.sub(" ", norm).strip()
+        if stripped == norm or not self.index.analyse(stripped).terms:
+            return norm
+        return stripped
 
     def _off_topic(self, ranked: Sequence[Match], unknown: Sequence[str], analysis: Analysis) -> bool:
         """True when the question is one of the off-topics rather than a question for the FAQ.
@@ -423,9 +441,15 @@ class Bot:
             "rule": decision.rule if decision else None,
         }
 
-    def min_margin(self, terms: int) -> float:
-        """The top-2 margin below which a question of `terms` content words is not answered."""
-        return max(self.settings.min_margin, self.settings.min_margin_one_word if terms <= 1 else 0.0)
+    def min_margin(self, terms: int, predicate: bool = False) -> float:
+        """The top-2 margin below which a question of `terms` content words is not answered.
+
+        One word and no verb or adjective names a topic (ライセンスのこと), which several entries share: only a
+        clear lead answers it. One word with a verb asks something (更新したい, one of renewal-method's own
+        phrasings, leads 更新したくない by 6%), and the ordinary margin holds.
+        """
+        one_word = terms <= 1 and not predicate
+        return max(self.settings.min_margin, self.settings.min_margin_one_word if one_word else 0.0)
 
     def lead(self, ev: Evidence, *, today: date) -> tuple[str | None, bool]:
         """The entry whose answer the best match gives, and whether it leads the second clearly enough."""
@@ -439,7 +463,7 @@ class Bot:
         # that has passed makes both the after-expiry answer
         rules = snap.knowledge.rules
         first = rules.answered_by(ev.ranked[0].id, known, today)
-        if margin_ok(ev.ranked, self.min_margin(ev.terms)):
+        if margin_ok(ev.ranked, self.min_margin(ev.terms, ev.predicate)):
             return first, True
         return first, first == rules.answered_by(ev.ranked[1].id, known, today)
 

@@ -177,6 +177,7 @@ class Analysis:
     terms: tuple[str, ...]
     reading: str
     pairs: tuple[str, ...] = ()
+    predicate: bool = False  # a verb or an adjective: 「更新したい」 asks something, 「ライセンスのこと」 names a topic
 
 
 def analyse(tokens: Iterable[Token]) -> Analysis:
@@ -185,7 +186,9 @@ def analyse(tokens: Iterable[Token]) -> Analysis:
     pairs: list[str] = []
     reading: list[str] = []
     prev = ""
+    predicate = False
     for tok in tokens:
+        predicate = predicate or tok.pos in ("動詞", "形容詞")
         if tok.pos in ("補助記号", "空白", "記号"):
             reading.append(" ")
             prev = ""
@@ -203,7 +206,7 @@ def analyse(tokens: Iterable[Token]) -> Analysis:
             prev = tok.lemma
         else:
             prev = ""
-    return Analysis(tuple(terms), "".join(reading), tuple(pairs))
+    return Analysis(tuple(terms), "".join(reading), tuple(pairs), predicate)
 
 
 def char_ngrams(text: str, n: int = 2) -> list[str]:

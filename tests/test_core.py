@@ -51,6 +51,31 @@ def test_a_one_word_question_is_answered_only_with_a_clear_lead(bot: Bot, tokeni
     assert lax.ask("ライセンス", today=TODAY).intent == ranked[0].id
 
 
+@pytest.mark.parametrize("text", ["更新したい", "ウイルスバスターを更新したい", "こうしんしたい"])
+def test_one_word_and_a_verb_asks_and_gets_the_ordinary_margin(bot: Bot, text: str) -> None:
+    # 更新 is the one content word, and 更新したくない (not-renewing) is close behind; the verb makes it a request
+    ev = bot.evidence(text, today=TODAY)
+    lead = (ev.ranked[0].score - ev.ranked[1].score) / ev.ranked[0].score
+    assert ev.terms == 1 and ev.predicate and bot.settings.min_margin <= lead < bot.settings.min_margin_one_word
+    assert bot.ask(text, today=TODAY).intent == "renewal-method"
+    assert not bot.evidence("ライセンスのこと", today=TODAY).predicate
+
+
+@pytest.mark.parametrize(("question", "courtesy"), [
+    ("あんしん自動更新を解約したいです。", "よろしくお願いします。"),
+    ("インボイスは入金前に発行できますか。", "よろしくお願いいたします。"),
+    ("契約応当日はいつですか？", "何卒よろしくお願い申し上げます"),
+    ("領収書の発行方法を教えてください。", "お世話になっております。"),
+])
+def test_a_set_phrase_of_courtesy_changes_nothing(bot: Bot, question: str, courtesy: str) -> None:
+    plain = bot.ask(question, today=TODAY)
+    assert plain.intent is not None
+    for text in (question + courtesy, courtesy + question):
+        assert bot.ask(text, today=TODAY).intent == plain.intent, text
+    alone = bot.ask(courtesy, today=TODAY)
+    assert alone.intent is None and alone.suggestions == ()
+
+
 def test_product_restriction(bot: Bot) -> None:
     answer = bot.ask("更新できますか", today=TODAY, product="adobe-vip")
     assert answer.product in (None, "adobe-vip")
