@@ -345,11 +345,17 @@ class Bot:
         state = self.sessions.get(sid) if session_id else None
         intent = None
         # a reply continues the pending question when it gives an asked fact and is not about something else:
-        # neither confidently another intent nor carrying words the knowledge base has never seen (明日の天気)
-        if (state and state.get("ask") and not (confident and ranked[0].id != state["intent"])
-                and not unknown and not ev.off_topic):
-            merged = _fill_asked(_restore(state.get("facts", {})), known, state["ask"], snap.roles)
-            if merged is not None:  # this message gives what the bot asked for
+        # neither carrying words the knowledge base has never seen (明日の天気) nor confidently another intent,
+        # unless it names the facts asked for (「課金日は7月1日です」 ranks Adobe's proration first on 日 alone,
+        # 「契約応当日は…、追加日は…です」 ranks anniversary first) and no other product
+        if state and state.get("ask") and not unknown and not ev.off_topic:
+            asked, pending = state["ask"], snap.entries.get(state["intent"])
+            bare = [f.value for f in found if f.name == "date"]
+            merged = _fill_asked(_restore(state.get("facts", {})), known, bare, asked, snap.roles)
+            named = any(f.name in asked for f in found)
+            elsewhere = detected is not None and pending is not None and detected != pending.product
+            other = confident and ranked[0].id != state["intent"]
+            if merged is not None and (not other or (named and not elsewhere)):  # it gives what the bot asked
                 intent, known = state["intent"], merged
         continued = intent is not None
         if chosen is not None:
@@ -542,9 +548,14 @@ def _facts_dict(facts: Sequence[Fact]) -> dict[str, Any]:
     return out
 
 
-def _fill_asked(before: dict[str, Any], new: dict[str, Any], asked: Sequence[str],
+def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[date], asked: Sequence[str],
                 roles: Mapping[str, Sequence[str]]) -> dict[str, Any] | None:
-    """Merge a reply into the facts of a pending question, or None if it gives nothing that was asked."""
+    """Merge a reply into the facts of a pending question, or None if it gives nothing that was asked.
+
+    `bare` are the reply's dates without a role, in order: they answer the dates the bot asked for and the
+    reply did not name, in the order it asked (「2023年6月30日です」; 「2020年5月15日と2023年2月1日」 for the
+    Sign order and the anniversary, as its follow-up's example writes them).
+    """
     merged = {**before}
     gave = False
     for name, value in new.items():
@@ -552,14 +563,12 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], asked: Sequence[str
             continue
         merged[name] = value
         gave = gave or name in asked
-    if "date" in new:
-        # a bare date (「2023年6月30日です」) answers the first date the bot asked for
-        target = next((a for a in asked if a in roles and a not in new), None)
-        if target is not None:
-            merged[target] = new["date"]
-            gave = True
-        else:
-            merged["date"] = new["date"]
+    targets = [a for a in asked if a in roles and a not in new]
+    for target, day in zip(targets, bare, strict=False):  # as many as both give
+        merged[target] = day
+        gave = True
+    if len(bare) > len(targets):
+        merged["date"] = bare[len(targets)]
     return merged if gave else None
 
 
