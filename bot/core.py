@@ -350,7 +350,7 @@ class Bot:
         # 「契約応当日は…、追加日は…です」 ranks anniversary first) and no other product
         if state and state.get("ask") and not unknown and not ev.off_topic:
             asked, pending = state["ask"], snap.entries.get(state["intent"])
-            bare = [f.value for f in found if f.name == "date"]
+            bare = [f.value for f in found if f.name == "date" and isinstance(f.value, date)]
             merged = _fill_asked(_restore(state.get("facts", {})), known, bare, asked, snap.roles)
             named = any(f.name in asked for f in found)
             elsewhere = detected is not None and pending is not None and detected != pending.product
