@@ -17,6 +17,9 @@ __all__ = [
     "day_before",
     "days_between",
     "format_date_ja",
+    "format_month_ja",
+    "month_span",
+    "next_anniversary",
     "next_day_of_month",
     "sign_reset_schedule",
     "whole_months_between",
@@ -72,6 +75,15 @@ def next_day_of_month(d: date, day: int) -> Shifted:
     return Shifted(first_of_next.replace(day=min(day, length)), day > length)
 
 
+def next_anniversary(anniversary: date, after: date) -> date:
+    """The first yearly recurrence of `anniversary` strictly after `after` (earlier or later years alike)."""
+    # Counted from the stated date each time, so a 2/29 anniversary is 2/28 in common years and 2/29 again in leap ones.
+    years = after.year - anniversary.year - 1
+    while (candidate := add_years(anniversary, years).date) <= after:
+        years += 1
+    return candidate
+
+
 def whole_months_between(start: date, end: date) -> int:
     """Whole calendar months from `start` to `end`; negative when `end` is earlier."""
     delta = relativedelta(end, start)
@@ -118,3 +130,21 @@ def parse_iso_day(value: object) -> date | None:
 def format_date_ja(d: date) -> str:
     """Write a date the Japanese way, e.g. 2025年1月16日."""
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+def format_month_ja(d: date) -> str:
+    """Write the month of a date the Japanese way, e.g. 2025年1月."""
+    return f"{d.year}年{d.month}月"
+
+
+_ISO_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def month_span(value: object) -> tuple[date, date] | None:
+    """The first and last day of a month written YYYY-MM (a date whose day was not given), else None."""
+    if not isinstance(value, str) or not (match := _ISO_MONTH.fullmatch(value)):
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
+        return None
+    return date(year, month, 1), date(year, month, _month_length(year, month))

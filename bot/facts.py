@@ -6,7 +6,7 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal
@@ -32,7 +32,10 @@ class Fact:
 
 
 def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]]) -> list[Fact]:
-    """Read dates (with roles), order numbers, renewal years and quantities from `text`."""
+    """Read dates (with roles), order numbers, renewal years and quantities from `text`.
+
+    A date given only to the month (2023年5月, 先月, 去年の12月) has the value "YYYY-MM", never an invented day.
+    """
     norm = _normalize(text)
     work = norm.text
     found: list[tuple[int, int, str, date | int | str, str | None]] = []
@@ -58,7 +61,12 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
     hits = _find_dates(work, today) if _MAYBE_DATE.search(work) else []
     names = _assign_roles(work, [(hit.start, hit.end) for hit in hits], _cue_matcher(_freeze(roles)))
     for hit, name in zip(hits, names, strict=True):
-        found.append((hit.start, hit.end, name or "date", hit.value, hit.note))
+        if name in _RECURRING and hit.inferred:
+            hit = _next_occurrence(hit, today)
+        read: date | str = hit.value
+        if hit.month_only:
+            read = f"{hit.value.year:04d}-{hit.value.month:02d}"  # the rules read YYYY-MM as "some day of that month"
+        found.append((hit.start, hit.end, name or "date", read, hit.note))
 
     taken = [(start, end) for start, end, *_ in found]
     for start, end, kind, amount in _numbers(work):
@@ -263,7 +271,7 @@ def _run_timex(text: str, today: date) -> list[_Timex]:
 # A cheap gate: ja-timex costs ~0.3 ms, and most questions hold no date at all.
 _MAYBE_DATE = re.compile(
     r"[0-9]\s*[年月日/.\-週ヶヵかカケ箇]|[〇一二三四五六七八九十]\s*[年月日ヶヵか週]|令和|平成|昭和|大正|元年"
-    r"|昨日|一昨日|今日|本日|明日|明後日|昨年|去年|今年|来年|再来年|一昨年"
+    r"|昨日|一昨日|今日|本日|明日|明後日|昨年|去年|今年|来年|再来年|一昨年|おととい|おとつい|しあさって|あさって"
     r"|先月|今月|来月|再来月|先々月|先週|今週|来週|再来週|半年"
 )
 _JOIN = re.compile(r"\s*の?\s*")
@@ -293,13 +301,36 @@ class _DateHit:
 
     start: int
     end: int
-    value: date
+    value: date  # the first of the month when `month_only`
     note: str | None
+    month_only: bool = False
+    inferred: Literal["year", "month"] | None = None  # the unit taken from today, not from the text
+
+
+# ja-timex knows 一昨日 and 明々後日 but not their everyday kana spellings; each is given to it as the kanji word,
+# padded with spaces to the kana's length so offsets hold, and the expression then covers the whole kana word.
+_KANA_DAYS = {"さきおととい": "一昨々日", "おととい": "一昨日", "おとつい": "一昨日", "しあさって": "明々後日",
+              "あさって": "明後日"}
+_KANA_DAY = re.compile("|".join(sorted(_KANA_DAYS, key=len, reverse=True)))
+
+
+def _kana_days(text: str) -> tuple[str, dict[int, int]]:
+    """`text` with the kana day words in kanji, and the span of each one replaced (start → end)."""
+    spans: dict[int, int] = {}
+
+    def swap(match: re.Match[str]) -> str:
+        spans[match.start()] = match.end()
+        return _KANA_DAYS[match.group()].ljust(len(match.group()))
+
+    return _KANA_DAY.sub(swap, text), spans
 
 
 def _find_dates(text: str, today: date) -> list[_DateHit]:
     """Resolve ja-timex expressions to dates, composing the pairs ja-timex splits."""
-    items = _run_timex(text, today)
+    swapped, spans = _kana_days(text)
+    items = _run_timex(swapped, today)
+    if spans:
+        items = [replace(item, end=max(item.end, spans.get(item.start, 0))) for item in items]
     hits: list[_DateHit] = []
     i = 0
     while i < len(items):
@@ -356,12 +387,19 @@ def _compose(shift: _Timex, part: _Timex, today: date) -> tuple[bool, _DateHit |
     if base is None:
         return False, None
     note: str | None = None
+    month_only = False
     try:
-        if part.kind == "weekday" and _only(shift, "week"):
+        if part.kind == "shift" and part.sign == 0 and _only(part, "day"):
+            # 「2年前の今日」「先月の今日」: the same day that many years or months ago, one date
+            value = base
+            if value.day != today.day:
+                note = f"no day {today.day} in that month: its last day"
+        elif part.kind == "weekday" and _only(shift, "week"):
             # Weeks start on Monday in Japanese business usage.
             value = base - timedelta(days=base.weekday()) + timedelta(days=part.weekday)
         elif part.kind == "date" and part.year is None and part.month is not None and _only(shift, "year"):
             value, note = _fill_day(base.year, part.month, part.day, part.mod)
+            month_only = _month_only(part.day, part.mod)
         elif (
             part.kind == "date"
             and part.year is None
@@ -374,7 +412,7 @@ def _compose(shift: _Timex, part: _Timex, today: date) -> tuple[bool, _DateHit |
             return False, None
     except ValueError:
         return True, None
-    return True, _DateHit(shift.start, part.end, value, note)
+    return True, _DateHit(shift.start, part.end, value, note, month_only)
 
 
 def _edge_of_period(shift: _Timex, edge: re.Match[str], today: date) -> _DateHit | None:
@@ -410,12 +448,23 @@ def _shift_today(shift: _Timex, today: date) -> _DateHit | None:
         value = today + delta
     except (ValueError, OverflowError):
         return None
+    if _CALENDAR_MONTH.fullmatch(shift.text):
+        # 先月 names a calendar month, not 「1か月前」's day about a month ago
+        return _DateHit(shift.start, shift.end, value.replace(day=1), f"day not given ({shift.text})", True)
     exact = total_months == 0 and shift.weeks == 0
     return _DateHit(shift.start, shift.end, value, None if exact else f"approximate ({shift.text})")
 
 
+_CALENDAR_MONTH = re.compile(r"先々?月|再?来月|前月|翌月")
+
+
+def _month_only(day: int | None, mod: str | None) -> bool:
+    """Whether a date with these parts names a whole month (2023年5月, 5月頃), not a day or part of one (5月末)."""
+    return day is None and mod not in ("END", "MID", "START")
+
+
 def _fill_day(year: int, month: int, day: int | None, mod: str | None) -> tuple[date, str | None]:
-    """A date from its parts; a missing day becomes the 1st (or the month end for 末)."""
+    """A date from its parts; a missing day becomes the 1st (or the month end for 末); see `_month_only`."""
     if day is not None:
         return date(year, month, day), ("approximate (頃)" if mod == "APPROX" else None)
     if mod == "END":
@@ -481,7 +530,7 @@ def _absolute(item: _Timex, text: str, today: date, previous: _DateHit | None) -
         return None  # 2月30日 and the like
     if note:
         notes.append(note)
-    return _DateHit(item.start, item.end, value, "; ".join(notes) or None)
+    return _DateHit(item.start, item.end, value, "; ".join(notes) or None, _month_only(day, item.mod))
 
 
 _DAYS_LEFT = re.compile(r"(?:あと|残り|のこり)\s*$")
@@ -505,11 +554,12 @@ def _inferred(item: _Timex, text: str, today: date, previous: _DateHit | None, *
             value, note = _fill_day(anchor.year, month, item.day, item.mod)
             if value < anchor:
                 value = value + relativedelta(months=1) if month_too else value + relativedelta(years=1)
-            return _DateHit(item.start, item.end, value, note)
+            return _DateHit(item.start, item.end, value, note, _month_only(item.day, item.mod))
         value, note = _fill_day(today.year, month, item.day, item.mod)
     except ValueError:
         return None
-    unit, step = ("month", relativedelta(months=1)) if month_too else ("year", relativedelta(years=1))
+    unit: Literal["year", "month"] = "month" if month_too else "year"
+    step = relativedelta(months=1) if month_too else relativedelta(years=1)
     notes = [f"{unit} inferred from today"]
     tense = _tense(text, item.start, item.end)
     moved: date | None = None
@@ -527,7 +577,26 @@ def _inferred(item: _Timex, text: str, today: date, previous: _DateHit | None, *
         notes[0] = f"{unit} inferred from today, moved to the {direction} {unit} ({why} context)"
     if note:
         notes.append(note)
-    return _DateHit(item.start, item.end, value, "; ".join(notes))
+    return _DateHit(item.start, item.end, value, "; ".join(notes), _month_only(item.day, item.mod), unit)
+
+
+# Roles whose date comes round again (課金日 every term, 契約応当日 every year): named without a year (or month),
+# they mean the next time, whatever the tense: 「3月1日に課金されました」 in May is next year's billing.
+_RECURRING = frozenset({"billing", "anniversary"})
+
+
+def _next_occurrence(hit: _DateHit, today: date) -> _DateHit:
+    """A recurring date whose year (or month) came from today, moved on to its next occurrence on or after today."""
+    step = relativedelta(years=1) if hit.inferred == "year" else relativedelta(months=1)
+    # counted from the original each time, so a 31st stays the 31st where the month has one
+    for times in range(3):
+        value = hit.value + step * times
+        if (value + relativedelta(day=31) if hit.month_only else value) >= today:
+            break
+    if times == 0:
+        return hit
+    note = f"{hit.inferred} inferred from today, moved to its next occurrence (a recurring date)"
+    return replace(hit, value=value, note=note)
 
 
 # --- roles ----------------------------------------------------------------------------

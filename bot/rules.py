@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,8 @@ from .yamlsrc import Loc, Source, close_match, dotted, read_yaml, validate
 VALUE_FACTS = ("date", "order_number", "order_kind", "years", "quantity", "today")
 CONDITION_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "matches", "exists",
                  "before", "after", "on_or_before", "on_or_after")
-COMPUTE_OPS = ("add", "day_before", "next_day_of_month", "months_between", "days_between", "first_of",
-               "sign_schedule")
+COMPUTE_OPS = ("add", "day_before", "next_day_of_month", "next_anniversary", "months_between", "days_between",
+               "first_of", "sign_schedule")
 _ADD_UNITS = ("years", "months", "days")
 
 
@@ -49,6 +51,7 @@ class _RuleModel(_Strict):
     follow_up: str | None = None
     redirect: str | None = None  # the facts say the question is this other entry's: its rules decide
     set: dict[str, str | int | bool] = {}  # plain values the outcome reports in `computed` (e.g. renewable)
+    exact_dates: bool = False  # its dates are a deadline to act by: a month-only date gets no ranges, it is asked for
     description: str | None = None
 
 
@@ -116,6 +119,7 @@ class Rule:
     line: int | None
     sets: Mapping[str, str | int | bool] = field(default_factory=dict)
     redirect: str | None = None
+    exact_dates: bool = False
 
     def template_names(self) -> set[str]:
         """Placeholders used in `say` and `follow_up`."""
@@ -230,7 +234,7 @@ def load_rules(
                         problems.append(Problem(name, src.line((*loc, key)), f"rules[{i}].{key}",
                                                 f"unknown placeholder '{{{ph}}}'", close_match(ph, known)))
             rules.append(Rule(r.id, model.product, tuple(r.intents), r.priority, when, r.say, tuple(r.ask),
-                              r.follow_up, name, src.line(loc), dict(r.set), r.redirect))
+                              r.follow_up, name, src.line(loc), dict(r.set), r.redirect, r.exact_dates))
         for i, ex in enumerate(model.examples):
             examples.append(Example(ex.intent, ex.today, ex.facts, ex.expect, name, src.line(("examples", i))))
     seen: dict[str, Rule] = {}
@@ -317,6 +321,7 @@ def _computation_args(op: str, args: Any) -> tuple[list[str], dict[str, Any], st
     shapes: dict[str, tuple[set[str], set[str]]] = {  # required, optional
         "add": ({"date"}, set(_ADD_UNITS)),
         "next_day_of_month": ({"date", "day_of"}, set()),
+        "next_anniversary": ({"date", "after"}, set()),
         "months_between": ({"from", "to"}, set()),
         "days_between": ({"from", "to"}, set()),
         "sign_schedule": ({"first", "anniversary"}, {"order"}),
@@ -436,8 +441,13 @@ class _Env:
         self.values: dict[str, Any] = {}
         self.notes: dict[str, str] = {}
         self.steps: list[dict[str, Any]] = []
+        self.read: set[str] = set()  # every name a decision looked up: first_of no further than the first known
+        self._deps: dict[str, set[str]] = {}  # what each computed value was computed from
+        self._reading: list[set[str]] = []  # the values being computed, innermost last, collect what they look up
+        self._tracing = 0  # > 0 while the trace lists a computation's inputs, which the decision may not read
 
     def get(self, name: str) -> Any:
+        self._note(name, *self._deps.get(name, ()))
         if name in self.facts:
             return self.facts[name]
         if name in self.values:
@@ -445,12 +455,30 @@ class _Env:
         comp = self.comps.get(name)
         if comp is None:
             return MISSING
-        value = self._compute(comp)
+        self._reading.append(set())
+        try:
+            value = self._compute(comp)
+        finally:
+            self._deps[name] = self._reading.pop()
+        self._note(*self._deps[name])
         self.values[name] = value
-        self.steps.append({"name": name, "op": comp.op,
-                           "inputs": {n: _jsonable(self.get(n)) for n in comp.inputs},
-                           "value": _jsonable(value)})
+        # the trace lists every input, also those first_of never needed: looked up apart from the decision
+        outer, self._reading = self._reading, []
+        self._tracing += 1
+        try:
+            inputs = {n: _jsonable(self.get(n)) for n in comp.inputs}
+        finally:
+            self._tracing -= 1
+            self._reading = outer
+        self.steps.append({"name": name, "op": comp.op, "inputs": inputs, "value": _jsonable(value)})
         return value
+
+    def _note(self, *names: str) -> None:
+        """Record names as read by the values being computed and, outside the trace, by the decision."""
+        if not self._tracing:
+            self.read.update(names)
+        for reading in self._reading:
+            reading.update(names)
 
     def _compute(self, comp: Computation) -> Any:
         a = comp.args
@@ -483,6 +511,14 @@ class _Env:
                 self.notes[comp.name] = (f"{result.date.month}月には{args['day_of'].day}日がないため、"
                                          f"月末の{dates.format_date_ja(result.date)}としています。")
             return result.date
+        if op == "next_anniversary":
+            stated: date = args["date"]
+            recurrence = dates.next_anniversary(stated, args["after"])
+            if recurrence != stated:
+                self.notes[comp.name] = (f"契約応当日は毎年{stated.month}月{stated.day}日に巡ってくるため、"
+                                         f"{dates.format_date_ja(args['after'])}より後の最初の契約応当日の"
+                                         f"{dates.format_date_ja(recurrence)}で計算しています。")
+            return recurrence
         if op == "months_between":
             return dates.whole_months_between(args["from"], args["to"])
         if op == "days_between":
@@ -565,19 +601,62 @@ class RuleSet:
     def decide(self, intent: str, facts: Mapping[str, Any], today: date) -> Decision:
         """Try the intent's rules by priority; the first whose conditions hold (and whose text can be filled) wins.
 
-        A `redirect` rule that wins hands the question to another entry, whose rules then decide.
+        A `redirect` rule that wins hands the question to another entry, whose rules then decide. A date fact
+        given only to the month ("YYYY-MM") is tried on every day of it: see `_decide_months`.
         """
-        decision = self._decide(intent, facts, today)
+        months = {name: span for name, value in facts.items() if (span := dates.month_span(value)) is not None}
+        if months:
+            return self._decide_months(intent, facts, today, months)
+        return self._outcome(intent, facts, today).decision
+
+    def _decide_months(self, intent: str, facts: Mapping[str, Any], today: date,
+                       months: Mapping[str, tuple[date, date]]) -> Decision:
+        """Decide for a date known only to its month without inventing its day.
+
+        When every day of the month gives the same rule, that rule answers: the month is written as a month,
+        values that depend on the day as ranges (「2027年4月」, 「686〜715日」), with a note saying so. When the
+        day changes the outcome, the month fact counts as missing: the rule that asks for it asks, saying why.
+        """
+        names = sorted(months)
+        choices = [[months[n][0] + timedelta(days=i) for i in range((months[n][1] - months[n][0]).days + 1)]
+                   for n in names]
+        if math.prod(len(days) for days in choices) > _MAX_DAY_TRIALS:
+            choices = [list(months[n]) for n in names]  # several month-only dates: their first and last days
+        outcomes = [self._outcome(intent, {**facts, **dict(zip(names, days, strict=True))}, today)
+                    for days in itertools.product(*choices)]
+        shown = "、".join(dates.format_month_ja(months[n][0]) for n in names)
+        verdicts = {(o.decision.rule, o.decision.redirect) for o in outcomes}
+        trace = {"month_only": {n: facts[n] for n in names}, "rules_by_day": sorted(str(r) for r, _ in verdicts)}
+        first = outcomes[0]
+        if len(verdicts) == 1:
+            if not first.reads & set(names):
+                return first.decision  # the rule never reads the month-only date: its day changes nothing
+            merged = _merge_days(outcomes, months, shown)
+            if merged is not None:
+                return replace(merged, trace=(trace, *merged.trace))
+        without = {k: v for k, v in facts.items() if k not in months}
+        asked = self._outcome(intent, without, today).decision
+        why = f"{shown}の何日かによって、お答え{'する日付' if len(verdicts) == 1 else ''}が変わります。"
+        if asked.ask and asked.follow_up:
+            return replace(asked, follow_up=why + asked.follow_up, trace=(trace, *asked.trace))
+        return Decision(rule=None, ask=tuple(names), follow_up=why + "日付まで教えていただければ、お調べします。",
+                        trace=(trace, *asked.trace))
+
+    def _outcome(self, intent: str, facts: Mapping[str, Any], today: date) -> _Outcome:
+        """The decision for exact facts, with a redirect followed."""
+        outcome = self._decide(intent, facts, today)
+        decision = outcome.decision
         if decision.redirect is None:
-            return decision
+            return outcome
         after = self._decide(decision.redirect, facts, today)  # validation allows no second redirect
         handed = {"redirect": decision.redirect, "by": decision.rule}
-        return replace(after, redirect=decision.redirect, trace=(*decision.trace, handed, *after.trace))
+        return replace(after, decision=replace(after.decision, redirect=decision.redirect,
+                                               trace=(*decision.trace, handed, *after.decision.trace)))
 
-    def _decide(self, intent: str, facts: Mapping[str, Any], today: date) -> Decision:
+    def _decide(self, intent: str, facts: Mapping[str, Any], today: date) -> _Outcome:
         rules = self.for_intent(intent)
         if not rules:
-            return Decision(rule=None)
+            return _Outcome(Decision(rule=None))
         env = _Env({**facts, "today": today}, self.computations.get(rules[0].product, {}))
         trace: list[Mapping[str, Any]] = []
         for rule in rules:
@@ -591,9 +670,10 @@ class RuleSet:
             used = sorted(rule.template_names() | (rule.when.names() if rule.when else set()))
             computed = {n: _jsonable(env.get(n)) for n in used if n in env.comps or n in env.values}
             computed.update(rule.sets)
-            values = {n: render_value(env.get(n)) for n in rule.template_names()}
+            raw = {n: env.get(n) for n in rule.template_names()}
+            values = {n: render_value(v) for n, v in raw.items()}
             notes = tuple(env.notes[n] for n in used if n in env.notes)
-            return Decision(
+            decision = Decision(
                 rule=rule.id,
                 say=rule.say.format(**values) if rule.say else None,
                 ask=rule.ask,
@@ -603,7 +683,84 @@ class RuleSet:
                 trace=(*trace, {"computations": env.steps}),
                 redirect=rule.redirect,
             )
-        return Decision(rule=None, trace=(*trace, {"computations": env.steps}))
+            return _Outcome(decision, rule, raw, frozenset(env.read))
+        return _Outcome(Decision(rule=None, trace=(*trace, {"computations": env.steps})))
+
+
+_MAX_DAY_TRIALS = 400  # one month-only date is tried on each of its days; more than one, on their first and last
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A decision with what produced it: the rule, the raw values of its placeholders, every name it read."""
+
+    decision: Decision
+    rule: Rule | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+    reads: frozenset[str] = frozenset()  # every fact and computation looked up on the way to the decision
+
+
+def _merge_days(outcomes: Sequence[_Outcome], months: Mapping[str, tuple[date, date]], shown: str) -> Decision | None:
+    """One decision from the same rule tried on every day of a month, or None when a value cannot be a range."""
+    first = outcomes[0]
+    rule = first.rule
+    if rule is None:
+        return None
+    rendered: dict[str, str] = {}
+    ranged = False
+    for name in sorted(rule.template_names()):
+        seen = [o.values[name] for o in outcomes]
+        if name in months:
+            rendered[name] = dates.format_month_ja(months[name][0])
+        elif all(v == seen[0] for v in seen):
+            rendered[name] = render_value(seen[0])
+        elif (text := _render_range(seen)) is not None:
+            rendered[name], ranged = text, True
+        else:
+            return None
+    computed: dict[str, Any] = {}
+    for name, value in first.decision.computed.items():
+        seen = [o.decision.computed.get(name) for o in outcomes]
+        if all(v == value for v in seen):
+            computed[name] = value
+        elif (span := _json_range(seen)) is not None:
+            computed[name] = span
+        else:
+            return None
+    note = f"{shown}と、月までのご指定でしたので、その月のどの日でも当てはまる内容でお答えしています。"
+    if ranged and rule.exact_dates:
+        return None
+    if ranged:
+        note += "日によって変わる日付や日数は、月または幅でお示ししています。"
+    common = tuple(n for n in first.decision.notes if all(n in o.decision.notes for o in outcomes))
+    return replace(
+        first.decision,
+        say=rule.say.format(**rendered) if rule.say else None,
+        follow_up=rule.follow_up.format(**rendered) if rule.follow_up else None,
+        computed=computed,
+        notes=(note, *common),
+    )
+
+
+def _render_range(values: Sequence[Any]) -> str | None:
+    """Dates or whole numbers that vary with an unknown day, as text: 2027年4月, 2025年4月15日〜2025年5月14日, 9〜38."""
+    if all(isinstance(v, date) for v in values):
+        low, high = min(values), max(values)
+        if (low.day == 1 and (high.year, high.month) == (low.year, low.month)
+                and dates.add_days(high, 1).day == 1):
+            return dates.format_month_ja(low)  # every day of one month: the month
+        return f"{dates.format_date_ja(low)}〜{dates.format_date_ja(high)}"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return f"{render_value(min(values))}〜{render_value(max(values))}"
+    return None
+
+
+def _json_range(values: Sequence[Any]) -> str | None:
+    """JSON-ready dates (YYYY-MM-DD) or whole numbers that vary with an unknown day, as "low/high" (ISO 8601 style)."""
+    if all(isinstance(v, str) and _ISO.match(v) for v in values) or all(
+            isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return f"{min(values)}/{max(values)}"
+    return None
 
 
 def check_examples(ruleset: RuleSet) -> list[Problem]:

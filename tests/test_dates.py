@@ -18,6 +18,9 @@ from bot.dates import (
     day_before,
     days_between,
     format_date_ja,
+    format_month_ja,
+    month_span,
+    next_anniversary,
     next_day_of_month,
     sign_reset_schedule,
     whole_months_between,
@@ -241,3 +244,47 @@ def test_format_date_ja_round_trips(d: date) -> None:
     match = re.fullmatch(r"([1-9][0-9]*)年([1-9][0-9]?)月([1-9][0-9]?)日", format_date_ja(d))
     assert match is not None
     assert date(int(match[1]), int(match[2]), int(match[3])) == d
+
+
+@pytest.mark.parametrize(
+    ("anniversary", "after", "expected"),
+    [
+        (date(2019, 2, 16), date(2018, 10, 1), date(2019, 2, 16)),  # the seed: the stated one
+        (date(2025, 3, 15), date(2023, 1, 10), date(2023, 3, 15)),  # stated years ahead: the first one after
+        (date(2019, 2, 16), date(2019, 2, 20), date(2020, 2, 16)),  # stated before: the next year's
+        (date(2025, 3, 15), date(2025, 3, 15), date(2026, 3, 15)),  # on the day itself: the next one
+        (date(2025, 3, 15), date(2025, 3, 14), date(2025, 3, 15)),
+        (date(2024, 2, 29), date(2024, 3, 1), date(2025, 2, 28)),  # clamped in common years...
+        (date(2024, 2, 29), date(2027, 3, 1), date(2028, 2, 29)),  # ...and the 29th again in leap ones
+    ],
+)
+def test_next_anniversary(anniversary: date, after: date, expected: date) -> None:
+    assert next_anniversary(anniversary, after) == expected
+
+
+@given(dates, dates)
+def test_next_anniversary_is_within_the_year_after(anniversary: date, after: date) -> None:
+    found = next_anniversary(anniversary, after)
+    assert after < found <= add_years(after, 1).date + timedelta(days=1)
+    assert (found.month, found.day) == (anniversary.month, anniversary.day) or found.day == 28
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2023-05", (date(2023, 5, 1), date(2023, 5, 31))),
+        ("2024-02", (date(2024, 2, 1), date(2024, 2, 29))),
+        ("2023-13", None),
+        ("2023-5", None),
+        ("2023-05-01", None),
+        ("AB-2023-05", None),
+        (date(2023, 5, 1), None),
+        (202305, None),
+    ],
+)
+def test_month_span(value: object, expected: tuple[date, date] | None) -> None:
+    assert month_span(value) == expected
+
+
+def test_format_month_ja() -> None:
+    assert format_month_ja(date(2025, 1, 16)) == "2025年1月"

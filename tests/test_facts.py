@@ -24,8 +24,9 @@ def facts(text: str, today: date = TODAY) -> list[Fact]:
     return extract_facts(text, today=today, roles=ROLES)
 
 
-def dates(text: str, today: date = TODAY) -> list[tuple[str, date]]:
-    return [(f.name, f.value) for f in facts(text, today) if f.name in DATE_NAMES and isinstance(f.value, date)]
+def dates(text: str, today: date = TODAY) -> list[tuple[str, date | str]]:
+    """Every date read, a month-only one as its "YYYY-MM"."""
+    return [(f.name, f.value) for f in facts(text, today) if f.name in DATE_NAMES and isinstance(f.value, date | str)]
 
 
 def only_date(text: str) -> Fact:
@@ -62,6 +63,12 @@ def only_date(text: str) -> Fact:
         # Relative to today.
         ("昨日注文しました", date(2025, 5, 14)),
         ("一昨日", date(2025, 5, 13)),
+        # The kana spellings ja-timex does not know.
+        ("おとといに振り込みました", date(2025, 5, 13)),
+        ("おとつい", date(2025, 5, 13)),
+        ("さきおととい", date(2025, 5, 12)),
+        ("あさって", date(2025, 5, 17)),
+        ("しあさってに課金されます", date(2025, 5, 18)),
         ("今日", date(2025, 5, 15)),
         ("本日入金しました", date(2025, 5, 15)),
         ("明日", date(2025, 5, 16)),
@@ -69,15 +76,21 @@ def only_date(text: str) -> Fact:
         ("10日前", date(2025, 5, 5)),
         ("2週間後", date(2025, 5, 29)),
         ("2年前に契約したプランです", date(2023, 5, 15)),
-        ("先月", date(2025, 4, 15)),
+        ("先月", "2025-04"),  # a calendar month, not a day in it
+        ("1ヶ月前", date(2025, 4, 15)),
         ("半年前", date(2024, 11, 15)),
         # What ja-timex splits in two, composed here.
-        ("去年の4月に買いました", date(2024, 4, 1)),
+        ("去年の4月に買いました", "2024-04"),
         ("去年4月1日に", date(2024, 4, 1)),
         ("来年の1月16日", date(2026, 1, 16)),
         ("来年3月末", date(2026, 3, 31)),
         ("来月の10日までに返品できますか", date(2025, 6, 10)),
         ("先月の15日", date(2025, 4, 15)),
+        # 「N年前の今日」 is one date: today that many years (or months) ago.
+        ("2年前の今日に切れました", date(2023, 5, 15)),
+        ("3か月前の今日", date(2025, 2, 15)),
+        ("去年の今日", date(2024, 5, 15)),
+        ("先月の今日", date(2025, 4, 15)),
         ("先月末に入金しました", date(2025, 4, 30)),
         ("今月末", date(2025, 5, 31)),
         ("来月末", date(2025, 6, 30)),
@@ -89,24 +102,28 @@ def only_date(text: str) -> Fact:
         # Month ends and months without a day.
         ("2024年3月末", date(2024, 3, 31)),
         ("2024年2月末", date(2024, 2, 29)),
-        ("2023年6月", date(2023, 6, 1)),
+        ("2023年6月", "2023-06"),
+        ("5月頃", "2025-05"),
         # Two-digit years are this century.
         ("24年3月31日", date(2024, 3, 31)),
         ("99年3月1日", date(1999, 3, 1)),
     ],
 )
-def test_date_forms(text: str, expected: date) -> None:
+def test_date_forms(text: str, expected: date | str) -> None:
     assert only_date(text).value == expected
 
 
 @pytest.mark.parametrize(
     ("text", "expected", "note"),
     [
-        ("先月", date(2025, 4, 15), "approximate (先月)"),
+        ("先月", "2025-04", "day not given (先月)"),
+        ("1ヶ月前", date(2025, 4, 15), "approximate (1ヶ月前)"),
         ("2年前", date(2023, 5, 15), "approximate (2年前)"),
         ("昨日", date(2025, 5, 14), None),
-        ("2023年6月", date(2023, 6, 1), "day not given"),
-        ("去年の4月", date(2024, 4, 1), "day not given"),
+        ("2023年6月", "2023-06", "day not given"),
+        ("去年の4月", "2024-04", "day not given"),
+        ("5月に切れました", "2025-05", "year inferred from today; day not given"),
+        ("6月に切れました", "2024-06", "moved to the previous year"),
         ("24年3月31日", date(2024, 3, 31), "two-digit year read as 2024"),
         ("1月16日", date(2025, 1, 16), "year inferred from today"),
         ("3月31日が有効期限です", date(2025, 3, 31), "year inferred from today"),
@@ -136,7 +153,7 @@ def test_date_forms(text: str, expected: date) -> None:
         ("28日に振り込みました", date(2025, 4, 28), "moved to the previous month"),
     ],
 )
-def test_date_notes(text: str, expected: date, note: str | None) -> None:
+def test_date_notes(text: str, expected: date | str, note: str | None) -> None:
     fact = only_date(text)
     assert fact.value == expected
     if note is None:
@@ -256,9 +273,30 @@ def test_year_zero_is_never_produced() -> None:
         # 「期限前に」 places the renewal before the deadline; it names no date from the clause before it
         ("去年パソコンに入れたウイルスバスター、期限前に更新できる？", [("date", date(2024, 5, 15))]),
         ("2025年6月30日の期限前に更新できる？", [("expiry", date(2025, 6, 30))]),
+        # The whole 「2年前の今日」 takes the role, not 今日 alone.
+        ("2年前の今日に有効期限が切れました。更新できますか", [("expiry", date(2023, 5, 15))]),
+        # A month without a day stays a month.
+        ("2023年5月に有効期限が切れました。更新できますか", [("expiry", "2023-05")]),
+        ("先月に有効期限が切れました", [("expiry", "2025-04")]),
+        ("有効期限が去年の12月に切れてます", [("expiry", "2024-12")]),
+        # A billing date or an anniversary named without a year is its next occurrence, whatever the tense...
+        ("課金日は3月1日です", [("billing", date(2026, 3, 1))]),
+        ("3月1日に課金されました", [("billing", date(2026, 3, 1))]),
+        ("課金日は5月15日です", [("billing", date(2025, 5, 15))]),
+        ("課金日は3月です", [("billing", "2026-03")]),
+        ("1日に引き落としされました", [("billing", date(2025, 6, 1))]),
+        (
+            "契約応当日は3月15日です。明日ライセンスを追加したら何か月分請求されますか",
+            [("anniversary", date(2026, 3, 15)), ("added", date(2025, 5, 16))],
+        ),
+        # ...and with its year it is what it says.
+        ("課金日は2025年3月1日でした", [("billing", date(2025, 3, 1))]),
+        # An expiry without a year keeps this year unless the tense moves it: it does not recur.
+        ("有効期限は3月1日です", [("expiry", date(2025, 3, 1))]),
+        ("3月1日に有効期限が切れます", [("expiry", date(2026, 3, 1))]),
     ],
 )
-def test_roles(text: str, expected: list[tuple[str, date]]) -> None:
+def test_roles(text: str, expected: list[tuple[str, date | str]]) -> None:
     assert dates(text) == expected
 
 
@@ -277,6 +315,13 @@ def test_spans_point_into_the_original_text() -> None:
     (fact,) = facts(text)
     assert fact.text == "２０２４年１月１６日"
     assert text[fact.start : fact.end] == fact.text
+
+
+@pytest.mark.parametrize("word", ["おととい", "さきおととい", "しあさって"])
+def test_kana_day_words_span_the_whole_word(word: str) -> None:
+    text = f"はい、{word}に振り込みました"
+    (fact,) = facts(text)
+    assert (fact.name, fact.text, text[fact.start : fact.end]) == ("payment", word, word)
 
 
 def order(text: str) -> tuple[str, str, str] | None:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.knowledge import load_knowledge
-from bot.rules import check_examples
+from bot.rules import RuleSet, check_examples
 
 from .conftest import ROOT
 
@@ -211,3 +211,105 @@ def test_a_redirect_rule_hands_the_question_to_the_other_entry(tmp_path: Path) -
 )
 def test_a_bad_redirect_is_refused_with_its_line(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
     assert _problems(tmp_path, REDIRECT.replace(*change)) == [expected]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> RuleSet:
+    return load_knowledge(ROOT / "faq", ROOT / "rules").rules
+
+
+TODAY = date(2025, 5, 15)
+
+
+def test_a_month_whose_day_changes_the_verdict_is_asked_for(shipped: RuleSet) -> None:
+    # expired on 5/1-5/14: past the 2 years; on 5/15-5/31: still renewable. No day is invented.
+    decision = shipped.decide("renew-after-expiry", {"expiry": "2023-05"}, TODAY)
+    assert decision.rule == "renew-after-expiry-ask" and decision.ask == ("expiry",)
+    assert decision.say is None
+    assert (decision.follow_up or "").startswith("2023年5月の何日かによって、お答えが変わります。有効期限の日付")
+    assert decision.trace[0]["rules_by_day"] == ["renew-after-expiry-renewable", "renew-after-expiry-too-late"]
+
+
+def test_a_month_whose_day_does_not_change_the_verdict_is_answered_as_a_month(shipped: RuleSet) -> None:
+    decision = shipped.decide("renew-after-expiry", {"expiry": "2025-04"}, TODAY)  # 先月
+    assert decision.rule == "renew-after-expiry-renewable"
+    assert decision.say == "有効期限（2025年4月）から 2 年以内のため、2027年4月まで更新できます（あと686〜715日）。"
+    assert decision.notes[0].startswith("2025年4月と、月までのご指定でしたので")
+    assert decision.computed == {"renewal_deadline": "2027-04-01/2027-04-30", "days_left": "686/715",
+                                 "renewable": True, "expired": True}
+    late = shipped.decide("renew-after-expiry", {"expiry": "2023-01"}, TODAY)
+    assert late.rule == "renew-after-expiry-too-late"
+    assert late.say is not None and "（2025年1月まで、104〜134日超過）" in late.say
+
+
+def test_a_day_specific_note_is_dropped_for_a_month(shipped: RuleSet) -> None:
+    # only 2/29 + 2 years is clamped; saying so would name a day the customer never gave
+    decision = shipped.decide("renew-after-expiry", {"expiry": "2024-02"}, TODAY)
+    assert decision.rule == "renew-after-expiry-renewable"
+    assert len(decision.notes) == 1 and "29日" not in decision.notes[0]
+
+
+def test_exact_dates_rule_asks_rather_than_giving_a_range(shipped: RuleSet) -> None:
+    decision = shipped.decide("auto-renew-cancel", {"billing": "2025-06"}, TODAY)
+    assert decision.rule == "auto-renew-cancel-ask" and decision.ask == ("billing",)
+    assert decision.follow_up is not None and decision.follow_up.startswith("2025年6月の何日かによって、お答えする日付")
+    # a month wholly past: too late whatever the day, and no deadline to act by is printed as a range
+    late = shipped.decide("auto-renew-cancel", {"billing": "2025-03"}, TODAY)
+    assert late.rule == "auto-renew-cancel-late"
+
+
+def test_a_month_the_rule_does_not_read_changes_nothing(shipped: RuleSet) -> None:
+    exact = shipped.decide("proration", {"anniversary": date(2019, 2, 16), "added": date(2018, 10, 1)}, TODAY)
+    with_month = shipped.decide("proration", {"anniversary": date(2019, 2, 16), "added": date(2018, 10, 1),
+                                              "date": "2024-03"}, TODAY)
+    assert with_month.say == exact.say and with_month.notes == exact.notes
+
+
+def test_a_month_without_an_asking_rule_asks_in_general_words(shipped: RuleSet) -> None:
+    # 期限前の更新 with 「今月」's expiry: passed or not depends on the day, and the entry has no rule that asks
+    decision = shipped.decide("renew-before-expiry", {"expiry": "2025-05"}, TODAY)
+    assert decision.rule is None and decision.redirect is None and decision.ask == ("expiry",)
+    assert decision.follow_up == ("2025年5月の何日かによって、お答えが変わります。"
+                                  "日付まで教えていただければ、お調べします。")
+
+
+@pytest.mark.parametrize(
+    ("anniversary", "added", "rule", "months", "period", "free"),
+    [
+        # the seed
+        (date(2019, 2, 16), date(2018, 10, 1), "proration-computed", 4, "2018年10月16日から2019年2月15日まで",
+         "2018年10月1日から2018年10月15日までの15日間"),
+        # within the month before the anniversary: nothing to bill before it, the days until it are free
+        (date(2025, 2, 16), date(2025, 2, 1), "proration-at-anniversary", 0, None,
+         "2025年2月1日から2025年2月15日までの15日間"),
+        # on the anniversary's (clamped) day of the month: no 0-day free period
+        (date(2025, 3, 30), date(2025, 2, 28), "proration-computed-no-free-days", 1,
+         "2025年2月28日から2025年3月29日まで", None),
+        # more than a year before a stated anniversary: to the first anniversary after it
+        (date(2025, 3, 15), date(2023, 1, 10), "proration-computed", 2, "2023年1月15日から2023年3月14日まで",
+         "2023年1月10日から2023年1月14日までの5日間"),
+        # on the anniversary: a full year
+        (date(2025, 3, 15), date(2025, 3, 15), "proration-computed-no-free-days", 12,
+         "2025年3月15日から2026年3月14日まで", None),
+        # after the stated anniversary: to next year's
+        (date(2019, 2, 16), date(2019, 2, 20), "proration-computed", 11, "2019年3月16日から2020年2月15日まで",
+         "2019年2月20日から2019年3月15日までの24日間"),
+    ],
+)
+def test_proration_periods_are_possible(shipped: RuleSet, anniversary: date, added: date, rule: str, months: int,
+                                        period: str | None, free: str | None) -> None:
+    decision = shipped.decide("proration", {"anniversary": anniversary, "added": added}, TODAY)
+    assert decision.rule == rule and decision.computed["billed_months"] == months
+    assert 0 <= months <= 12
+    say = decision.say or ""
+    assert (period is None or period in say) and (free is None or free in say)
+    assert "0日間" not in say and "0か月分" not in say
+    if free is None:
+        assert "無料" not in say
+
+
+def test_a_recurring_anniversary_says_which_one_it_used(shipped: RuleSet) -> None:
+    decision = shipped.decide("proration", {"anniversary": date(2025, 3, 15), "added": date(2023, 1, 10)}, TODAY)
+    assert decision.say is not None and decision.say.startswith("契約応当日が2023年3月15日、")
+    assert decision.notes == ("契約応当日は毎年3月15日に巡ってくるため、2023年1月10日より後の最初の契約応当日の"
+                              "2023年3月15日で計算しています。",)
