@@ -14,7 +14,7 @@ from .confidence import Calibration, is_kana_only, margin_ok
 from .config import Settings
 from .dates import FIRST_YEAR, LAST_YEAR, parse_iso_day
 from .errors import InputError
-from .facts import Fact, extract_facts
+from .facts import Fact, as_role, extract_facts
 from .index import Document, Index, Match
 from .knowledge import Entry, Knowledge, load_knowledge
 from .logs import personal_spans
@@ -350,8 +350,8 @@ class Bot:
         # 「契約応当日は…、追加日は…です」 ranks anniversary first) and no other product
         if state and state.get("ask") and not unknown and not ev.off_topic:
             asked, pending = state["ask"], snap.entries.get(state["intent"])
-            bare = [f.value for f in found if f.name == "date" and isinstance(f.value, date)]
-            merged = _fill_asked(_restore(state.get("facts", {})), known, bare, asked, snap.roles)
+            bare = [f for f in found if f.name == "date"]
+            merged = _fill_asked(_restore(state.get("facts", {})), known, bare, asked, snap.roles, today)
             named = any(f.name in asked for f in found)
             elsewhere = detected is not None and pending is not None and detected != pending.product
             other = confident and ranked[0].id != state["intent"]
@@ -548,8 +548,8 @@ def _facts_dict(facts: Sequence[Fact]) -> dict[str, Any]:
     return out
 
 
-def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[date], asked: Sequence[str],
-                roles: Mapping[str, Sequence[str]]) -> dict[str, Any] | None:
+def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact], asked: Sequence[str],
+                roles: Mapping[str, Sequence[str]], today: date) -> dict[str, Any] | None:
     """Merge a reply into the facts of a pending question, or None if it gives nothing that was asked.
 
     `bare` are the reply's dates without a role, in order: they answer the dates the bot asked for and the
@@ -564,11 +564,11 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[date
         merged[name] = value
         gave = gave or name in asked
     targets = [a for a in asked if a in roles and a not in new]
-    for target, day in zip(targets, bare, strict=False):  # as many as both give
-        merged[target] = day
+    for target, fact in zip(targets, bare, strict=False):  # as many as both give
+        merged[target] = as_role(fact, target, today)  # 「3月1日です」 asked for the 課金日 in May: next year's
         gave = True
     if len(bare) > len(targets):
-        merged["date"] = bare[len(targets)]
+        merged["date"] = bare[len(targets)].value
     return merged if gave else None
 
 

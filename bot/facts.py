@@ -29,6 +29,7 @@ class Fact:
     end: int
     text: str
     note: str | None = None
+    inferred: Literal["year", "month"] | None = None  # a date's unit taken from today, not from the text
 
 
 def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]]) -> list[Fact]:
@@ -38,46 +39,57 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
     """
     norm = _normalize(text)
     work = norm.text
-    found: list[tuple[int, int, str, date | int | str, str | None]] = []
+    found: list[tuple[int, int, str, date | int | str, str | None, Literal["year", "month"] | None]] = []
 
     # Order numbers go first and are blanked out, so their 14 digits can never
     # be read as a date, a year or a quantity.
     for match in _ORDER.finditer(work):
         letters, digits, tail = match.group(1, 2, 3)
         number = f"{letters.upper()}-{digits}-{tail}"
-        found.append((match.start(), match.end(), "order_number", number, None))
+        found.append((match.start(), match.end(), "order_number", number, None, None))
         kind = _order_kind(digits)
         why = "the 14 digits start with neither a date (YYYYMMDD) nor 7" if kind == "invalid" else None
-        found.append((match.start(), match.end(), "order_kind", kind, why))
+        found.append((match.start(), match.end(), "order_kind", kind, why, None))
         work = _blank(work, match.start(), match.end())
     for match in _ORDER_LIKE.finditer(work):
         raw = text[norm.starts[match.start()] : norm.ends[match.end() - 1]]
         found.append(
-            (match.start(), match.end(), "order_number", raw, "not in the format: 2 letters - 14 digits - 9 digits")
+            (match.start(), match.end(), "order_number", raw, "not in the format: 2 letters - 14 digits - 9 digits",
+             None)
         )
-        found.append((match.start(), match.end(), "order_kind", "invalid", None))
+        found.append((match.start(), match.end(), "order_kind", "invalid", None, None))
         work = _blank(work, match.start(), match.end())
 
     hits = _find_dates(work, today) if _MAYBE_DATE.search(work) else []
     names = _assign_roles(work, [(hit.start, hit.end) for hit in hits], _cue_matcher(_freeze(roles)))
     for hit, name in zip(hits, names, strict=True):
-        if name in _RECURRING and hit.inferred:
+        if name in RECURRING and hit.inferred:
             hit = _next_occurrence(hit, today)
         read: date | str = hit.value
         if hit.month_only:
             read = f"{hit.value.year:04d}-{hit.value.month:02d}"  # the rules read YYYY-MM as "some day of that month"
-        found.append((hit.start, hit.end, name or "date", read, hit.note))
+        found.append((hit.start, hit.end, name or "date", read, hit.note, hit.inferred))
 
     taken = [(start, end) for start, end, *_ in found]
     for start, end, kind, amount in _numbers(work):
         if not any(start < t_end and t_start < end for t_start, t_end in taken):
-            found.append((start, end, kind, amount, None))
+            found.append((start, end, kind, amount, None, None))
 
     facts = []
-    for start, end, name, value, note in sorted(found, key=lambda item: (item[0], item[1])):
+    for start, end, name, value, note, inferred in sorted(found, key=lambda item: (item[0], item[1])):
         o_start, o_end = norm.starts[start], norm.ends[end - 1]
-        facts.append(Fact(name, value, o_start, o_end, text[o_start:o_end], note))
+        facts.append(Fact(name, value, o_start, o_end, text[o_start:o_end], note, inferred))
     return facts
+
+
+def as_role(fact: Fact, role: str, today: date) -> date | int | str:
+    """The value of a date read without a role once a conversation gives it one: a recurring date (課金日,
+    契約応当日) whose year came from today is its next occurrence, as if the role had been named with it.
+    """
+    if role not in RECURRING or fact.inferred is None or not isinstance(fact.value, date):
+        return fact.value
+    hit = _DateHit(fact.start, fact.end, fact.value, fact.note, inferred=fact.inferred)
+    return _next_occurrence(hit, today).value
 
 
 # --- normalisation ----------------------------------------------------------
@@ -582,7 +594,7 @@ def _inferred(item: _Timex, text: str, today: date, previous: _DateHit | None, *
 
 # Roles whose date comes round again (課金日 every term, 契約応当日 every year): named without a year (or month),
 # they mean the next time, whatever the tense: 「3月1日に課金されました」 in May is next year's billing.
-_RECURRING = frozenset({"billing", "anniversary"})
+RECURRING = frozenset({"billing", "anniversary"})  # roles whose date comes round again every year
 
 
 def _next_occurrence(hit: _DateHit, today: date) -> _DateHit:
