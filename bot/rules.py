@@ -441,13 +441,9 @@ class _Env:
         self.values: dict[str, Any] = {}
         self.notes: dict[str, str] = {}
         self.steps: list[dict[str, Any]] = []
-        self.read: set[str] = set()  # every name a decision looked up: first_of no further than the first known
-        self._deps: dict[str, set[str]] = {}  # what each computed value was computed from
-        self._reading: list[set[str]] = []  # the values being computed, innermost last, collect what they look up
-        self._tracing = 0  # > 0 while the trace lists a computation's inputs, which the decision may not read
+        self.read: set[str] = set()  # filled by _ReadingEnv only
 
     def get(self, name: str) -> Any:
-        self._note(name, *self._deps.get(name, ()))
         if name in self.facts:
             return self.facts[name]
         if name in self.values:
@@ -455,30 +451,14 @@ class _Env:
         comp = self.comps.get(name)
         if comp is None:
             return MISSING
-        self._reading.append(set())
-        try:
-            value = self._compute(comp)
-        finally:
-            self._deps[name] = self._reading.pop()
-        self._note(*self._deps[name])
+        value = self._compute(comp)
         self.values[name] = value
-        # the trace lists every input, also those first_of never needed: looked up apart from the decision
-        outer, self._reading = self._reading, []
-        self._tracing += 1
-        try:
-            inputs = {n: _jsonable(self.get(n)) for n in comp.inputs}
-        finally:
-            self._tracing -= 1
-            self._reading = outer
-        self.steps.append({"name": name, "op": comp.op, "inputs": inputs, "value": _jsonable(value)})
+        self.steps.append({"name": name, "op": comp.op, "inputs": self._inputs(comp), "value": _jsonable(value)})
         return value
 
-    def _note(self, *names: str) -> None:
-        """Record names as read by the values being computed and, outside the trace, by the decision."""
-        if not self._tracing:
-            self.read.update(names)
-        for reading in self._reading:
-            reading.update(names)
+    def _inputs(self, comp: Computation) -> dict[str, Any]:
+        """The trace's list of a computation's inputs, also those first_of never needed."""
+        return {n: _jsonable(self.get(n)) for n in comp.inputs}
 
     def _compute(self, comp: Computation) -> Any:
         a = comp.args
@@ -553,6 +533,49 @@ class _Env:
         return held
 
 
+class _ReadingEnv(_Env):
+    """An _Env that also records every name the decision looked up (first_of no further than the first known).
+
+    Used only when a date is known to its month (RuleSet._decide_months): a month-only date that the decision
+    never reads cannot change it. Every other decision runs on the plain _Env, so the hot path pays nothing.
+    """
+
+    def __init__(self, facts: Mapping[str, Any], comps: Mapping[str, Computation]) -> None:
+        super().__init__(facts, comps)
+        self._deps: dict[str, set[str]] = {}  # what each computed value was computed from
+        self._reading: list[set[str]] = []  # the values being computed, innermost last, collect what they look up
+        self._tracing = 0  # > 0 while the trace lists a computation's inputs, which the decision may not read
+
+    def get(self, name: str) -> Any:
+        self._note(name, *self._deps.get(name, ()))
+        if name in self.facts or name in self.values or name not in self.comps:
+            return super().get(name)
+        self._reading.append(set())
+        try:
+            value = super().get(name)
+        finally:
+            self._deps[name] = self._reading.pop()
+        self._note(*self._deps[name])
+        return value
+
+    def _inputs(self, comp: Computation) -> dict[str, Any]:
+        # looked up apart from the decision: what the trace lists is not what the decision read
+        outer, self._reading = self._reading, []
+        self._tracing += 1
+        try:
+            return super()._inputs(comp)
+        finally:
+            self._tracing -= 1
+            self._reading = outer
+
+    def _note(self, *names: str) -> None:
+        """Record names as read by the values being computed and, outside the trace, by the decision."""
+        if not self._tracing:
+            self.read.update(names)
+        for reading in self._reading:
+            reading.update(names)
+
+
 def _jsonable(value: Any) -> Any:
     if value is MISSING:
         return None
@@ -622,7 +645,7 @@ class RuleSet:
                    for n in names]
         if math.prod(len(days) for days in choices) > _MAX_DAY_TRIALS:
             choices = [list(months[n]) for n in names]  # several month-only dates: their first and last days
-        outcomes = [self._outcome(intent, {**facts, **dict(zip(names, days, strict=True))}, today)
+        outcomes = [self._outcome(intent, {**facts, **dict(zip(names, days, strict=True))}, today, reading=True)
                     for days in itertools.product(*choices)]
         shown = "、".join(dates.format_month_ja(months[n][0]) for n in names)
         verdicts = {(o.decision.rule, o.decision.redirect) for o in outcomes}
@@ -642,22 +665,22 @@ class RuleSet:
         return Decision(rule=None, ask=tuple(names), follow_up=why + "日付まで教えていただければ、お調べします。",
                         trace=(trace, *asked.trace))
 
-    def _outcome(self, intent: str, facts: Mapping[str, Any], today: date) -> _Outcome:
-        """The decision for exact facts, with a redirect followed."""
-        outcome = self._decide(intent, facts, today)
+    def _outcome(self, intent: str, facts: Mapping[str, Any], today: date, *, reading: bool = False) -> _Outcome:
+        """The decision for exact facts, with a redirect followed (and, `reading`, the names it read)."""
+        outcome = self._decide(intent, facts, today, reading)
         decision = outcome.decision
         if decision.redirect is None:
             return outcome
-        after = self._decide(decision.redirect, facts, today)  # validation allows no second redirect
+        after = self._decide(decision.redirect, facts, today, reading)  # validation allows no second redirect
         handed = {"redirect": decision.redirect, "by": decision.rule}
         return replace(after, decision=replace(after.decision, redirect=decision.redirect,
                                                trace=(*decision.trace, handed, *after.decision.trace)))
 
-    def _decide(self, intent: str, facts: Mapping[str, Any], today: date) -> _Outcome:
+    def _decide(self, intent: str, facts: Mapping[str, Any], today: date, reading: bool = False) -> _Outcome:
         rules = self.for_intent(intent)
         if not rules:
             return _Outcome(Decision(rule=None))
-        env = _Env({**facts, "today": today}, self.computations.get(rules[0].product, {}))
+        env = (_ReadingEnv if reading else _Env)({**facts, "today": today}, self.computations.get(rules[0].product, {}))
         trace: list[Mapping[str, Any]] = []
         for rule in rules:
             checks: list[dict[str, Any]] = []
