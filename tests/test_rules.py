@@ -313,3 +313,15 @@ def test_a_recurring_anniversary_says_which_one_it_used(shipped: RuleSet) -> Non
     assert decision.say is not None and decision.say.startswith("契約応当日が2023年3月15日、")
     assert decision.notes == ("契約応当日は毎年3月15日に巡ってくるため、2023年1月10日より後の最初の契約応当日の"
                               "2023年3月15日で計算しています。",)
+
+
+def test_the_computed_dates_are_the_ones_the_answer_names(shipped: RuleSet) -> None:
+    # the widget, Slack and the agents' page show `computed`: the stated anniversary two years on would contradict
+    # the answer's 契約応当日 and 支払い対象期間
+    decision = shipped.decide("proration", {"anniversary": date(2025, 3, 15), "added": date(2023, 1, 10)}, TODAY)
+    assert decision.say is not None
+    shown = {v for v in decision.computed.values() if isinstance(v, str)}
+    assert shown == {"2023-03-15", "2023-03-14", "2023-01-15", "2023-01-14"}
+    for day in shown:
+        y, m, d = (int(p) for p in day.split("-"))
+        assert f"{y}年{m}月{d}日" in decision.say

@@ -33,8 +33,10 @@
     ['reflect_by', '製品画面への反映の目安'],
     ['anniversary_from_order', '契約応当日'],
     ['anniv', '契約応当日'],
+    ['cycle_anniv', '契約応当日'],
     ['first_term_end', 'ライセンス期間の終了日'],
     ['term_end', 'ライセンス期間の終了日'],
+    ['cycle_term_end', '支払い対象期間の最終日'],
     ['prorate_start', '月割り開始日', 'billed_months', '{n}か月分'],
     ['free_until', '無料でご利用いただける最終日', 'free_days', '{n}日間'],
     ['sign_expiries', 'Sign 消耗品のリセット日']
