@@ -129,6 +129,19 @@ def test_enter_sends_and_the_answer_appears_in_the_log(chat: Page) -> None:
     expect(shown.locator("strong.faqbot-date", has_text=deadline).first).to_be_visible()
 
 
+def test_a_month_only_date_shows_the_month_and_the_range_of_days(chat: Page) -> None:
+    # 先月: the rules answer for every day of that month, and computed carries "low/high"; the date panel writes
+    # them as the answer does (the month, 686〜715), never as raw ISO
+    answer = ask(chat, "先月に有効期限が切れました。まだ更新できますか？")
+    low, high = answer["computed"]["renewal_deadline"].split("/")
+    first, last = date.fromisoformat(low), date.fromisoformat(high)
+    assert first.day == 1 and (first.year, first.month) == (last.year, last.month)
+    item = last_answer(chat).locator(".faqbot-dates-item").first
+    expect(item.locator("dd")).to_contain_text(f"{first.year}年{first.month}月")
+    expect(item.locator(".faqbot-dates-note")).to_have_text("あと{}〜{}日".format(*answer["computed"]["days_left"].split("/")))
+    expect(item).not_to_contain_text("/")
+
+
 def test_shift_enter_is_a_newline(chat: Page) -> None:
     sent = _asks(chat)
     box = chat.locator("#faqbot-input")
@@ -419,6 +432,18 @@ def test_agent_whatif_shows_the_dates_and_the_trace(page: Page, base: str) -> No
     later = info.value.json()
     assert later["rule"] != answer["rule"]
     expect(result.locator(".trace-rules .held")).to_contain_text(later["rule"])
+
+
+def test_agent_whatif_shows_a_range_for_a_month_only_date(page: Page, base: str) -> None:
+    page.goto(base + "/agent")
+    page.fill("#whatif-text", "2023年5月に有効期限が切れました。まだ更新できますか")
+    page.fill("#whatif-today", "2026-01-10")
+    with page.expect_response(lambda r: r.url.endswith("/api/agent/whatif")) as info:
+        page.get_by_role("button", name="計算する").click()
+    answer = info.value.json()
+    assert answer["computed"]["renewal_deadline"] == "2025-05-01/2025-05-31"
+    row = page.locator(".whatif-answer tr[data-name='renewal_deadline'] td")
+    expect(row).to_have_text("2025年5月1日〜2025年5月31日")
 
 
 def test_agent_whatif_shows_a_hand_over_to_another_entry(page: Page, base: str) -> None:

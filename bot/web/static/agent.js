@@ -62,6 +62,8 @@
     if (value === true) return 'はい';
     if (value === false) return 'いいえ';
     if (value === null || value === undefined) return '—';
+    var r = /^([^/]+)\/([^/]+)$/.exec(String(value));
+    if (r) return formatValue(r[1]) + '〜' + formatValue(r[2]);  // varies with a day not given (a month-only date)
     var m = ISO_DATE.exec(String(value));
     return m ? Number(m[1]) + '年' + Number(m[2]) + '月' + Number(m[3]) + '日' : String(value);
   }

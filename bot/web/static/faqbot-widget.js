@@ -52,6 +52,7 @@
   };
 
   var ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+  var RANGE = /^([^/]+)\/([^/]+)$/;
   var JA_DATE = /\d{4}年\d{1,2}月\d{1,2}日/g;
 
   function el(tag, className, text) {
@@ -62,8 +63,26 @@
   }
 
   function formatDate(iso) {
+    var r = RANGE.exec(String(iso));
+    if (r) return formatRange(r[1], r[2]);
     var m = ISO_DATE.exec(String(iso));
     return m ? Number(m[1]) + '年' + Number(m[2]) + '月' + Number(m[3]) + '日' : String(iso);
+  }
+
+  // A value that varies with a day the customer did not give comes as "low/high" (rules: a month-only date):
+  // a whole month is written as the month, as the answer writes it (2027年4月), else low〜high.
+  function formatRange(low, high) {
+    var a = ISO_DATE.exec(low), b = ISO_DATE.exec(high);
+    if (a && b && a[1] === b[1] && a[2] === b[2] && a[3] === '01' &&
+        Number(b[3]) === new Date(Number(b[1]), Number(b[2]), 0).getDate()) {
+      return Number(a[1]) + '年' + Number(a[2]) + '月';
+    }
+    return formatDate(low) + '〜' + formatDate(high);
+  }
+
+  function countRange(value) {
+    var r = RANGE.exec(String(value));
+    return r && /^\d+$/.test(r[1]) && /^\d+$/.test(r[2]) ? r[1] + '〜' + r[2] : null;
   }
 
   // Text with the dates in it set in bold, built from text nodes only.
@@ -437,7 +456,8 @@
       var notes = [];
       for (var k = 2; k + 1 < spec.length; k += 2) {
         var n = computed[spec[k]];
-        if (typeof n === 'number') notes.push(spec[k + 1].replace('{n}', String(n)));
+        var count = typeof n === 'number' ? String(n) : countRange(n);
+        if (count) notes.push(spec[k + 1].replace('{n}', count));
       }
       rows.push([spec[1], shown, notes.join('・')]);
     });
