@@ -594,7 +594,7 @@ def _inferred(item: _Timex, text: str, today: date, previous: _DateHit | None, *
 
 # Roles whose date comes round again (課金日 every term, 契約応当日 every year): named without a year (or month),
 # they mean the next time, whatever the tense: 「3月1日に課金されました」 in May is next year's billing.
-RECURRING = frozenset({"billing", "anniversary"})  # roles whose date comes round again every year
+RECURRING = frozenset({"billing", "anniversary"})
 
 
 def _next_occurrence(hit: _DateHit, today: date) -> _DateHit:
