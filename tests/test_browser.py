@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Request, Response, expect, sync_playwright
 
 from bot.dates import format_date_ja
 
@@ -108,6 +108,22 @@ def ask(page: Page, text: str) -> dict[str, Any]:
 
 def last_answer(page: Page) -> Any:
     return page.locator(".faqbot-answer").last
+
+
+def whatif(page: Page, base: str, text: str, today: str | None = None, intent: str | None = None,
+           **facts: str) -> Response:
+    """Fill the agents' what-if form on a fresh page and compute; the API's response."""
+    page.goto(base + "/agent")
+    page.fill("#whatif-text", text)
+    if today:
+        page.fill("#whatif-today", today)
+    if intent:
+        page.select_option("#whatif-intent", intent)
+    for name, value in facts.items():
+        page.fill(f"#fact-{name}", value)
+    with page.expect_response(lambda r: r.url.endswith("/api/agent/whatif")) as info:
+        page.get_by_role("button", name="計算する").click()
+    return info.value
 
 
 # --- the customers' widget -----------------------------------------------------------------------------------
@@ -435,26 +451,16 @@ def test_agent_whatif_shows_the_dates_and_the_trace(page: Page, base: str) -> No
 
 
 def test_agent_whatif_shows_a_range_for_a_month_only_date(page: Page, base: str) -> None:
-    page.goto(base + "/agent")
-    page.fill("#whatif-text", "2023年5月に有効期限が切れました。まだ更新できますか")
-    page.fill("#whatif-today", "2026-01-10")
-    with page.expect_response(lambda r: r.url.endswith("/api/agent/whatif")) as info:
-        page.get_by_role("button", name="計算する").click()
-    answer = info.value.json()
+    answer = whatif(page, base, "2023年5月に有効期限が切れました。まだ更新できますか", today="2026-01-10").json()
     assert answer["computed"]["renewal_deadline"] == "2025-05-01/2025-05-31"
     row = page.locator(".whatif-answer tr[data-name='renewal_deadline'] td")
     expect(row).to_have_text("2025年5月1日〜2025年5月31日")
 
 
 def test_agent_whatif_shows_a_hand_over_to_another_entry(page: Page, base: str) -> None:
-    page.goto(base + "/agent")
-    page.fill("#whatif-text", "期限前でも更新できますか")
-    page.fill("#whatif-today", "2025-05-15")
-    page.select_option("#whatif-intent", "renew-before-expiry")
-    page.fill("#fact-expiry", "2024-01-10")  # passed: rules/virusbuster.yaml hands it to renew-after-expiry
-    with page.expect_response(lambda r: r.url.endswith("/api/agent/whatif")) as info:
-        page.get_by_role("button", name="計算する").click()
-    answer = info.value.json()
+    # the expiry has passed: rules/virusbuster.yaml hands it to renew-after-expiry
+    answer = whatif(page, base, "期限前でも更新できますか", today="2025-05-15", intent="renew-before-expiry",
+                    expiry="2024-01-10").json()
     assert answer["intent"] == "renew-after-expiry"
     rules = page.locator(".whatif-answer .trace-rules")
     expect(rules.locator(".handover")).to_contain_text("renew-after-expiry")
@@ -463,13 +469,9 @@ def test_agent_whatif_shows_a_hand_over_to_another_entry(page: Page, base: str) 
 
 
 def test_agent_whatif_bad_fact_is_explained(page: Page, base: str) -> None:
-    page.goto(base + "/agent")
-    page.fill("#whatif-text", "インボイスを発行したい")
-    page.fill("#fact-order_number", "12345")
-    with page.expect_response(lambda r: r.url.endswith("/api/agent/whatif")) as info:
-        page.get_by_role("button", name="計算する").click()
-    assert info.value.status == 400
-    expect(page.locator("#whatif-result .error")).to_contain_text(info.value.json()["error"]["message"])
+    response = whatif(page, base, "インボイスを発行したい", order_number="12345")
+    assert response.status == 400
+    expect(page.locator("#whatif-result .error")).to_contain_text(response.json()["error"]["message"])
 
 
 def test_agent_token(browser: Browser, tmp_path: Path) -> None:
