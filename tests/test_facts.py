@@ -270,6 +270,15 @@ def test_year_zero_is_never_produced() -> None:
                 ("added", date(2021, 6, 1)),
             ],
         ),
+        # A later Sign order is an added one, not a second first order; AD日 is the anniversary.
+        (
+            "2020年5月15日にSignを初めて注文し、2021年6月1日にSignを追加注文しました。AD日は2023年2月1日です",
+            [
+                ("sign_order", date(2020, 5, 15)),
+                ("added", date(2021, 6, 1)),
+                ("anniversary", date(2023, 2, 1)),
+            ],
+        ),
         # 「期限前に」 places the renewal before the deadline; it names no date from the clause before it
         ("去年パソコンに入れたウイルスバスター、期限前に更新できる？", [("date", date(2024, 5, 15))]),
         ("2025年6月30日の期限前に更新できる？", [("expiry", date(2025, 6, 30))]),
