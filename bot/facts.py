@@ -16,6 +16,8 @@ from dateutil.relativedelta import relativedelta
 from ja_timex import TimexParser
 from ja_timex.number_normalizer import NumberNormalizer
 
+from bot.dates import FIRST_YEAR, LAST_YEAR
+
 __all__ = ["Fact", "extract_facts"]
 
 
@@ -163,6 +165,8 @@ _ORDER = re.compile(rf"(?<![A-Za-z0-9])([A-Za-z]{{2}}){_SEP}([0-9]{{14}}){_SEP}(
 _ORDER_LIKE = re.compile(
     rf"(?<![A-Za-z0-9])[A-Za-z]{{1,4}}(?:{_SEP}|\s*)[0-9]{{6,}}(?:(?:{_SEP}|\s+)[0-9]{{3,}})+(?![0-9])"
     rf"|(?<![A-Za-z0-9])[A-Za-z]{{2}}{_SEP}[0-9]{{12,}}(?![0-9])"
+    # 「AB-1234-5678」: too short, but written as an order number is, so the answer explains the format
+    rf"|(?<![A-Za-z0-9])[A-Za-z]{{2}}{_SEP}[0-9]{{3,}}(?:{_SEP}[0-9]{{3,}})+(?![0-9])"
     rf"|(?<![A-Za-z0-9])[A-Za-z]{{2}}[0-9]{{20,}}(?![0-9])"
 )
 
@@ -175,7 +179,7 @@ def _order_kind(digits: str) -> str:
         written = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
         return "invalid"
-    return "date" if 2000 <= written.year <= 2099 else "invalid"
+    return "date" if FIRST_YEAR <= written.year <= LAST_YEAR else "invalid"
 
 
 # --- ja-timex adapter -------------------------------------------------------------
