@@ -453,7 +453,11 @@ class _Env:
             return MISSING
         value = self._compute(comp)
         self.values[name] = value
-        self.steps.append({"name": name, "op": comp.op, "inputs": self._inputs(comp), "value": _jsonable(value)})
+        step = {"name": name, "op": comp.op, "inputs": self._inputs(comp), "value": _jsonable(value)}
+        constants = {k: v for k, v in comp.args.items() if isinstance(v, int)}  # add's years/months/days
+        if constants:
+            step["constants"] = constants
+        self.steps.append(step)
         return value
 
     def _inputs(self, comp: Computation) -> dict[str, Any]:

@@ -441,6 +441,8 @@ def test_agent_whatif_shows_the_dates_and_the_trace(page: Page, base: str) -> No
     expect(trace).to_have_attribute("open", "")
     expect(trace.locator(".trace-rules .held")).to_contain_text(answer["trace"]["rule"])
     expect(trace).to_contain_text("基準日 2025年5月15日")
+    # the computation shows the 2 years it adds, not only the date it starts from
+    expect(trace).to_contain_text("renewal_deadline = add(expiry=2023年6月30日, years=2) → 2025年6月30日")
     # an as-of date past the deadline turns the answer
     page.fill("#whatif-today", "2025-07-01")
     with page.expect_response(lambda r: r.url.endswith("/api/agent/whatif")) as info:

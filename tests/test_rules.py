@@ -173,6 +173,15 @@ rules:
     assert k.rules.decide("renew-early", {"years": 2}, date(2025, 1, 1)).rule == "high"
 
 
+def test_the_trace_shows_the_constants_a_computation_adds() -> None:
+    k = load_knowledge(ROOT / "faq", ROOT / "rules")
+    decision = k.rules.decide("renew-after-expiry", {"expiry": date(2023, 6, 30)}, date(2025, 5, 15))
+    steps = next(t["computations"] for t in decision.trace if "computations" in t)
+    deadline = next(s for s in steps if s["name"] == "renewal_deadline")
+    assert deadline == {"name": "renewal_deadline", "op": "add", "inputs": {"expiry": "2023-06-30"},
+                        "value": "2025-06-30", "constants": {"years": 2}}
+
+
 REDIRECT = GOOD + """\
   - id: hand-over
     intents: [renew-before-expiry]

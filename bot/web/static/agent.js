@@ -457,6 +457,7 @@
       var cl = el('ul', 'trace-list');
       computations.forEach(function (c) {
         var inputs = Object.keys(c.inputs || {}).map(function (k) { return k + '=' + formatValue(c.inputs[k]); });
+        Object.keys(c.constants || {}).forEach(function (k) { inputs.push(k + '=' + c.constants[k]); });
         cl.appendChild(el('li', null, c.name + ' = ' + c.op + '(' + inputs.join(', ') + ') → ' + formatValue(c.value)));
       });
       details.appendChild(cl);
