@@ -14,7 +14,7 @@ from .confidence import Calibration, is_kana_only, margin_ok
 from .config import Settings
 from .dates import FIRST_YEAR, LAST_YEAR, parse_iso_day
 from .errors import InputError
-from .facts import Fact, as_role, extract_facts
+from .facts import Fact, as_role, dont_know, extract_facts, reply_years
 from .index import Document, Index, Match
 from .knowledge import Entry, Knowledge, load_knowledge
 from .logs import personal_spans
@@ -343,20 +343,36 @@ class Bot:
         confident = (not ev.off_topic and not ev.name_only and bool(ranked) and confidence >= threshold
                      and self._lead(snap, ev, known, today)[1])
         state = self.sessions.get(sid) if session_id else None
+        pending = snap.entries.get(state["intent"]) if state and state.get("ask") else None
+        if state and pending is not None and chosen is None and not found and dont_know(text):
+            self.sessions.put(sid, state)  # still pending, from now: the date, once found, continues it
+            return self._not_known(snap, pending, sid, self._trace(snap, explain, today, found, ranked, None, True))
         intent = None
+        told = found
         # a reply continues the pending question when it gives an asked fact and is not about something else:
         # neither carrying words the knowledge base has never seen (明日の天気) nor confidently another intent,
         # unless it names the facts asked for (「課金日は7月1日です」 ranks Adobe's proration first on 日 alone,
         # 「契約応当日は…、追加日は…です」 ranks anniversary first) and no other product
         if state and state.get("ask") and not unknown and not ev.off_topic:
-            asked, pending = state["ask"], snap.entries.get(state["intent"])
-            bare = [f for f in found if f.name == "date"]
-            merged = _fill_asked(_restore(state.get("facts", {})), known, bare, asked, snap.roles, today)
-            named = any(f.name in asked for f in found)
+            asked, before = state["ask"], _restore(state.get("facts", {}))
+            given, reply, wanted = found, known, asked
+            if "years" not in before and ("years" in asked or "years" in snap.knowledge.rules.reads(state["intent"])):
+                # the bot asked for the years, or the rules of its question read them (its follow-up asks for
+                # 「現在の有効期限…と更新する年数」): a bare 「3年」 in the reply gives them (「2025年8月31日と3年」),
+                # though in a question of its own it says nothing about renewing
+                wanted = [*asked, "years"]
+                years = reply_years(text, found) if "years" not in known else None
+                if years is not None:
+                    given = sorted([*found, years], key=lambda f: f.start)
+                    reply = {**known, "years": years.value}
+            bare = [f for f in given if f.name in ("date", "invalid_date")]
+            filled = _fill_asked(before, reply, bare, wanted, snap.roles, today)
+            named = any(f.name in asked for f in found) or given is not found  # the asked facts, or the bare years
             elsewhere = detected is not None and pending is not None and detected != pending.product
             other = confident and ranked[0].id != state["intent"]
-            if merged is not None and (not other or (named and not elsewhere)):  # it gives what the bot asked
-                intent, known = state["intent"], merged
+            if filled is not None and (not other or (named and not elsewhere)):  # it gives what the bot asked
+                intent, known = state["intent"], filled[0]
+                told = [filled[1].get(f, f) for f in given]
         continued = intent is not None
         if chosen is not None:
             intent, confidence = chosen, 1.0
@@ -377,9 +393,9 @@ class Bot:
             self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known)})
         elif session_id or state:
             self.sessions.delete(sid)
-        trace = self._trace(snap, explain, today, found, ranked, decision, continued)
+        trace = self._trace(snap, explain, today, told, ranked, decision, continued)
         return Answer(
-            answer=_compose(entry, decision),
+            answer=_compose(entry, decision, [f.notice for f in told if f.notice]),
             intent=entry.id,
             confidence=round(1.0 if continued else confidence, 4),
             product=entry.product,
@@ -440,7 +456,8 @@ class Bot:
             "today": today.isoformat(),
             "knowledge_version": snap.knowledge.version,
             "facts": [{"name": f.name, "value": _plain(f.value), "span": [f.start, f.end], "text": f.text,
-                       **({"note": f.note} if f.note else {})} for f in facts],
+                       **({"note": f.note} if f.note else {}), **({"notice": f.notice} if f.notice else {})}
+                      for f in facts],
             "ranking": [m.to_dict() for m in ranked],
             "continued_session": continued,
             "rules": list(decision.trace) if decision else [],
@@ -498,6 +515,28 @@ class Bot:
             trace=trace,
         )
 
+    def _not_known(self, snap: _Snapshot, entry: Entry, sid: str, trace: dict[str, Any] | None) -> Answer:
+        """The reply to a follow-up that says the customer does not know or remember the fact asked for.
+
+        The entry's own answer, which says how that date is set, without the dates it would compute, and its
+        product's contact, where the documents send the customer who needs more. The question stays pending:
+        the date, once found, still continues it.
+        """
+        parts = [entry.answer]
+        if entry.links:
+            parts.append("\n".join(f"・{title}" for title in entry.links))
+        parts.append(snap.contact_text(entry.product))
+        return Answer(
+            answer="\n\n".join(parts),
+            intent=entry.id,
+            confidence=1.0,
+            product=entry.product,
+            session_id=sid,
+            version=snap.knowledge.version,
+            links=entry.links,
+            trace=trace,
+        )
+
     def search(self, query: str, *, product: str | None = None, limit: int = 10) -> list[Hit]:
         """The agents' look-up: ranked entries with full answers."""
         query = self._check_text(query)
@@ -541,20 +580,25 @@ def _mask(text: str, facts: Sequence[Fact]) -> str:
 
 
 def _facts_dict(facts: Sequence[Fact]) -> dict[str, Any]:
-    """The first value of each fact name (questions rarely give two of one role)."""
+    """The first value of each fact name (questions rarely give two of one role); a date that does not exist is
+    told to the customer (see _compose), never decided on.
+    """
     out: dict[str, Any] = {}
     for f in facts:
-        out.setdefault(f.name, f.value)
+        if f.name != "invalid_date":
+            out.setdefault(f.name, f.value)
     return out
 
 
 def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact], asked: Sequence[str],
-                roles: Mapping[str, Sequence[str]], today: date) -> dict[str, Any] | None:
+                roles: Mapping[str, Sequence[str]], today: date) -> tuple[dict[str, Any], dict[Fact, Fact]] | None:
     """Merge a reply into the facts of a pending question, or None if it gives nothing that was asked.
 
     `bare` are the reply's dates without a role, in order: they answer the dates the bot asked for and the
     reply did not name, in the order it asked (「2023年6月30日です」; 「2020年5月15日と2023年2月1日」 for the
-    Sign order and the anniversary, as its follow-up's example writes them).
+    Sign order and the anniversary, as its follow-up's example writes them). A date that does not exist
+    (2023年2月30日) answers too, and fills nothing: the bot asks again, saying why. Also returned: each bare
+    date as the role it answered (its value and notice may change: 「2月29日」 as 契約応当日 in 2025).
     """
     merged = {**before}
     gave = False
@@ -564,12 +608,16 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact
         merged[name] = value
         gave = gave or name in asked
     targets = [a for a in asked if a in roles and a not in new]
+    answered: dict[Fact, Fact] = {}
     for target, fact in zip(targets, bare, strict=False):  # as many as both give
-        merged[target] = as_role(fact, target, today)  # 「3月1日です」 asked for the 課金日 in May: next year's
+        answered[fact] = given = as_role(fact, target, today)  # 「3月1日です」 asked for the 課金日 in May: next year's
+        if given.name == target:  # not a date that does not exist
+            merged[target] = given.value
         gave = True
-    if len(bare) > len(targets):
-        merged["date"] = bare[len(targets)].value
-    return merged if gave else None
+    extra = [f for f in bare[len(targets):] if f.name == "date"]
+    if extra:
+        merged["date"] = extra[0].value
+    return (merged, answered) if gave else None
 
 
 def _plain(value: Any) -> Any:
@@ -586,17 +634,23 @@ def _restore(stored: Mapping[str, Any]) -> dict[str, Any]:
             for k, v in stored.items()}
 
 
-def _compose(entry: Entry, decision: Decision) -> str:
-    """Verdict first (what this customer wants to know), then the official text, then the follow-up."""
+def _compose(entry: Entry, decision: Decision, told: Sequence[str] = ()) -> str:
+    """Verdict first (what this customer wants to know), then the official text, then the follow-up.
+
+    `told` are what the answer says about the question's own dates (clamped to a month's end, or not existing):
+    notes to the verdict; without one, said with the follow-up that asks for the date again, or first.
+    """
     parts = []
     if decision.say:
         parts.append(decision.say)
-        parts += [f"※ {note}" for note in decision.notes]
+        parts += [f"※ {note}" for note in (*told, *decision.notes)]
+    elif told and not decision.follow_up:
+        parts += [f"※ {note}" for note in told]
     parts.append(entry.answer)
     if entry.links:
         parts.append("\n".join(f"・{title}" for title in entry.links))
     if decision.follow_up:
-        parts.append(decision.follow_up)
+        parts.append("".join(told) + decision.follow_up if not decision.say else decision.follow_up)
     return "\n\n".join(parts)
 
 

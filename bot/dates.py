@@ -22,6 +22,7 @@ __all__ = [
     "next_anniversary",
     "next_day_of_month",
     "sign_reset_schedule",
+    "sign_reset_tranches",
     "whole_months_between",
 ]
 
@@ -97,19 +98,24 @@ def days_between(start: date, end: date) -> int:
 
 def sign_reset_schedule(first_sign_order: date, anniversary: date, order: date | None = None) -> list[date]:
     """Expiry dates of the Sign tranches of an order under an extended prepaid term."""
+    return [reset.date for reset in sign_reset_tranches(first_sign_order, anniversary, order)]
+
+
+def sign_reset_tranches(first_sign_order: date, anniversary: date, order: date | None = None) -> list[Shifted]:
+    """The dates of `sign_reset_schedule`, each with whether it was clamped to its month's end."""
     placed = first_sign_order if order is None else order
-    resets: list[date] = []
+    resets: list[Shifted] = []
     step = 1
     while True:
         # Each reset is counted from the first Sign order, never from the
         # previous reset, so a 1/31 anchor stays on month ends.
-        reset = add_months(first_sign_order, 12 * step).date
-        if reset >= anniversary:
+        reset = add_months(first_sign_order, 12 * step)
+        if reset.date >= anniversary:
             break
         resets.append(reset)
         step += 1
-    resets.append(anniversary)
-    return [reset for reset in resets if reset > placed]
+    resets.append(Shifted(anniversary, False))
+    return [reset for reset in resets if reset.date > placed]
 
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

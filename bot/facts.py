@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import calendar
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,9 +17,9 @@ from dateutil.relativedelta import relativedelta
 from ja_timex import TimexParser
 from ja_timex.number_normalizer import NumberNormalizer
 
-from bot.dates import FIRST_YEAR, LAST_YEAR
+from bot.dates import FIRST_YEAR, LAST_YEAR, format_date_ja
 
-__all__ = ["Fact", "extract_facts"]
+__all__ = ["Fact", "as_role", "dont_know", "extract_facts", "reply_years"]
 
 
 @dataclass(frozen=True)
@@ -32,66 +33,88 @@ class Fact:
     text: str
     note: str | None = None
     inferred: Literal["year", "month"] | None = None  # a date's unit taken from today, not from the text
+    notice: str | None = None  # what the answer tells the customer about it: a day clamped, a date that does not exist
 
 
 def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]]) -> list[Fact]:
     """Read dates (with roles), order numbers, renewal years and quantities from `text`.
 
     A date given only to the month (2023年5月, 先月, 去年の12月) has the value "YYYY-MM", never an invented day.
+    A date that does not exist (2023年2月30日, 13月1日) is the fact `invalid_date`, written as far as it was given
+    ("2023-02-30", "--02-30"), with a notice saying so: no rule reads it, the answer tells it.
     """
     norm = _normalize(text)
     work = norm.text
-    found: list[tuple[int, int, str, date | int | str, str | None, Literal["year", "month"] | None]] = []
+    found: list[tuple[int, int, str, date | int | str, str | None, Literal["year", "month"] | None, str | None]] = []
 
     # Order numbers go first and are blanked out, so their 14 digits can never
     # be read as a date, a year or a quantity.
     for match in _ORDER.finditer(work):
         letters, digits, tail = match.group(1, 2, 3)
         number = f"{letters.upper()}-{digits}-{tail}"
-        found.append((match.start(), match.end(), "order_number", number, None, None))
+        found.append((match.start(), match.end(), "order_number", number, None, None, None))
         kind = _order_kind(digits)
         why = "the 14 digits start with neither a date (YYYYMMDD) nor 7" if kind == "invalid" else None
-        found.append((match.start(), match.end(), "order_kind", kind, why, None))
+        found.append((match.start(), match.end(), "order_kind", kind, why, None, None))
         work = _blank(work, match.start(), match.end())
     for match in _ORDER_LIKE.finditer(work):
         raw = text[norm.starts[match.start()] : norm.ends[match.end() - 1]]
         found.append(
             (match.start(), match.end(), "order_number", raw, "not in the format: 2 letters - 14 digits - 9 digits",
-             None)
+             None, None)
         )
-        found.append((match.start(), match.end(), "order_kind", "invalid", None, None))
+        found.append((match.start(), match.end(), "order_kind", "invalid", None, None, None))
         work = _blank(work, match.start(), match.end())
 
-    hits = _find_dates(work, today) if _MAYBE_DATE.search(work) else []
-    names = _assign_roles(work, [(hit.start, hit.end) for hit in hits], _cue_matcher(_freeze(roles)))
-    for hit, name in zip(hits, names, strict=True):
-        if name in RECURRING and hit.inferred:
-            hit = _next_occurrence(hit, today)
-        read: date | str = hit.value
-        if hit.month_only:
-            read = f"{hit.value.year:04d}-{hit.value.month:02d}"  # the rules read YYYY-MM as "some day of that month"
-        found.append((hit.start, hit.end, name or "date", read, hit.note, hit.inferred))
+    items: list[_DateHit | _Impossible] = []
+    if _MAYBE_DATE.search(work):
+        items = _out_of_range(work, _find_dates(work, today))  # 13月1日, 2月32日: ja-timex reads no day in them
+    names = _assign_roles(work, [(item.start, item.end) for item in items], _cue_matcher(_freeze(roles)))
+    for item, name in zip(items, names, strict=True):
+        if isinstance(item, _Impossible):
+            hit = _recur(item, today) if name in RECURRING else None
+            if hit is None:
+                found.append((item.start, item.end, "invalid_date", item.value, "no such date", item.inferred,
+                              item.notice))
+                continue
+            item = hit
+        elif name in RECURRING and item.inferred:
+            item = _next_occurrence(item, today)
+        read: date | str = item.value
+        if item.month_only:
+            read = f"{item.value.year:04d}-{item.value.month:02d}"  # the rules read YYYY-MM as "some day of that month"
+        found.append((item.start, item.end, name or "date", read, item.note, item.inferred, item.notice))
 
     taken = [(start, end) for start, end, *_ in found]
     for start, end, kind, amount in _numbers(work):
         if not any(start < t_end and t_start < end for t_start, t_end in taken):
-            found.append((start, end, kind, amount, None, None))
+            found.append((start, end, kind, amount, None, None, None))
 
     facts = []
-    for start, end, name, value, note, inferred in sorted(found, key=lambda item: (item[0], item[1])):
+    for start, end, name, value, note, inferred, notice in sorted(found, key=lambda item: (item[0], item[1])):
         o_start, o_end = norm.starts[start], norm.ends[end - 1]
-        facts.append(Fact(name, value, o_start, o_end, text[o_start:o_end], note, inferred))
+        facts.append(Fact(name, value, o_start, o_end, text[o_start:o_end], note, inferred, notice))
     return facts
 
 
-def as_role(fact: Fact, role: str, today: date) -> date | int | str:
-    """The value of a date read without a role once a conversation gives it one: a recurring date (課金日,
-    契約応当日) whose year came from today is its next occurrence, as if the role had been named with it.
+def as_role(fact: Fact, role: str, today: date) -> Fact:
+    """A date read without a role, once a conversation gives it one: a recurring date (課金日, 契約応当日) whose
+    year came from today is its next occurrence, as if the role had been named with it. So is a 2月29日 read in
+    a common year (an `invalid_date` until then), clamped to the month's end where the year has no 29th.
+    Any other date keeps its value; a date that does not exist stays one.
     """
+    if fact.name == "invalid_date":
+        parts = _ISO_PARTS.fullmatch(str(fact.value))
+        if role not in RECURRING or fact.inferred is None or parts is None:
+            return fact
+        year, month, day = (int(p) if p else None for p in parts.groups())
+        bad = _Impossible(fact.start, fact.end, year, month, day or 0, fact.inferred)
+        hit = _recur(bad, today)
+        return fact if hit is None else replace(fact, name=role, value=hit.value, note=hit.note, notice=hit.notice)
     if role not in RECURRING or fact.inferred is None or not isinstance(fact.value, date):
-        return fact.value
-    hit = _DateHit(fact.start, fact.end, fact.value, fact.note, inferred=fact.inferred)
-    return _next_occurrence(hit, today).value
+        return replace(fact, name=role)
+    hit = _next_occurrence(_DateHit(fact.start, fact.end, fact.value, fact.note, inferred=fact.inferred), today)
+    return replace(fact, name=role, value=hit.value, note=hit.note, notice=hit.notice)
 
 
 # --- normalisation ----------------------------------------------------------
@@ -321,6 +344,49 @@ class _DateHit:
     note: str | None
     month_only: bool = False
     inferred: Literal["year", "month"] | None = None  # the unit taken from today, not from the text
+    notice: str | None = None  # for the customer: the day was clamped to the month's end
+
+
+@dataclass(frozen=True)
+class _Impossible:
+    """A date whose day its month does not have (2023年2月30日, 13月1日), or not in the year or month it was read
+    in (2月29日 in a common year): told to the customer, never decided on.
+    """
+
+    start: int
+    end: int
+    year: int | None  # None when not written
+    month: int | None  # None when not written
+    day: int
+    inferred: Literal["year", "month"] | None = None  # the year (or month) it was read in came from today
+    tried: date | None = None  # the first of the month it was read in, when `inferred`
+
+    @property
+    def value(self) -> str:
+        """As far as it was given, ISO 8601 style: 2023-02-30, --02-30 (no year), ---31 (a day alone)."""
+        year = f"{self.year:04d}" if self.year is not None else "-"
+        month = f"{self.month:02d}-" if self.month is not None else "-"
+        return f"{year}-{month}{self.day:02d}"
+
+    @property
+    def notice(self) -> str:
+        """What the answer says: the date does not exist, or not in the year (or month) it was read in."""
+        if self.tried is not None and _exists_ever(self.month, self.day):
+            if self.month is None:
+                return f"{self.tried.year}年{self.tried.month}月には{self.day}日がありません。"
+            return f"{self.tried.year}年には{self.month}月{self.day}日がありません。"
+        written = "".join(f"{n}{unit}" for n, unit in ((self.year, "年"), (self.month, "月")) if n is not None)
+        return f"{written}{self.day}日という日付はありません。"
+
+
+def _exists_ever(month: int | None, day: int) -> bool:
+    """Whether some year (and month, when `month` is None) has this day: 2月29日 yes, 2月30日 and 13月1日 no."""
+    if month is None:
+        return 1 <= day <= 31
+    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(2000, month)[1]  # 2000: a leap year
+
+
+_ISO_PARTS = re.compile(r"(?:([0-9]{4})|-)-(?:([0-9]{2})-|-)([0-9]{2})")  # _Impossible.value read back
 
 
 # ja-timex knows 一昨日 and 明々後日 but not their everyday kana spellings; each is given to it as the kanji word,
@@ -341,13 +407,14 @@ def _kana_days(text: str) -> tuple[str, dict[int, int]]:
     return _KANA_DAY.sub(swap, text), spans
 
 
-def _find_dates(text: str, today: date) -> list[_DateHit]:
-    """Resolve ja-timex expressions to dates, composing the pairs ja-timex splits."""
+def _find_dates(text: str, today: date) -> list[_DateHit | _Impossible]:
+    """Resolve ja-timex expressions to dates, composing the pairs ja-timex splits; also the dates that do not exist."""
     swapped, spans = _kana_days(text)
     items = _run_timex(swapped, today)
     if spans:
         items = [replace(item, end=max(item.end, spans.get(item.start, 0))) for item in items]
     hits: list[_DateHit] = []
+    impossible: list[_Impossible] = []
     i = 0
     while i < len(items):
         item = items[i]
@@ -367,11 +434,42 @@ def _find_dates(text: str, today: date) -> list[_DateHit]:
             if hit is not None:
                 hits.append(hit)
         elif item.kind == "date":
-            hit = _absolute(item, text, today, hits[-1] if hits else None)
-            if hit is not None:
-                hits.append(hit)
+            read = _absolute(item, text, today, hits[-1] if hits else None)
+            if isinstance(read, _Impossible):
+                impossible.append(read)
+            elif read is not None:
+                hits.append(read)
         i += 1
-    return [hit for hit in hits if _FIRST_YEAR <= hit.value.year <= _LAST_YEAR]
+    return [hit for hit in hits if _FIRST_YEAR <= hit.value.year <= _LAST_YEAR] + impossible
+
+
+# 「2023年13月1日」「13月1日」「2023-13-01」: ja-timex reads no date in them, or only the year and the day
+_WRITTEN_DATE = re.compile(
+    r"(?<![0-9])(?:([0-9]{4})\s*年\s*)?([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日"
+    r"|(?<![0-9])([0-9]{4})\s*([/.\-])\s*([0-9]{1,2})\s*\5\s*([0-9]{1,2})(?![0-9])"
+)
+
+
+def _out_of_range(text: str, read: list[_DateHit | _Impossible]) -> list[_DateHit | _Impossible]:
+    """`read` with the dates written with a month or day no calendar has, in text order.
+
+    ja-timex reads no date in 「2023年13月1日」 or 「2023-13-01」, and only the month in 「2023年2月32日」: such a month
+    gives way to the date that does not exist.
+    """
+    for match in _WRITTEN_DATE.finditer(text):
+        over = [item for item in read if match.start() < item.end and item.start < match.end()]
+        if not all(isinstance(item, _DateHit) and item.month_only for item in over):
+            continue
+        year_text, month_text, day_text = match.group(1, 2, 3) if match.group(2) else match.group(4, 6, 7)
+        year, month, day = int(year_text) if year_text else None, int(month_text), int(day_text)
+        if year is not None and not _FIRST_YEAR <= year <= _LAST_YEAR:
+            continue  # a code or a count, not a year someone means
+        try:
+            date(year or 2000, month, day)  # 2000: any day some year has is a date, whoever reads it
+        except ValueError:
+            read = [item for item in read if item not in over]
+            read.append(_Impossible(match.start(), match.end(), year, month, day))
+    return sorted(read, key=lambda item: item.start)
 
 
 def _whole(value: float) -> int | None:
@@ -403,6 +501,7 @@ def _compose(shift: _Timex, part: _Timex, today: date) -> tuple[bool, _DateHit |
     if base is None:
         return False, None
     note: str | None = None
+    notice: str | None = None
     month_only = False
     try:
         if part.kind == "shift" and part.sign == 0 and _only(part, "day"):
@@ -410,6 +509,11 @@ def _compose(shift: _Timex, part: _Timex, today: date) -> tuple[bool, _DateHit |
             value = base
             if value.day != today.day:
                 note = f"no day {today.day} in that month: its last day"
+                years, months = int(shift.years), int(shift.months)
+                span = f"{years}年" if years and not months else f"{12 * years + months}か月"
+                way = "前" if shift.sign < 0 else "後"
+                notice = (f"{format_date_ja(today)}の{span}{way}に同じ日付がないため、"
+                          f"その月の末日の{format_date_ja(value)}としています。")
         elif part.kind == "weekday" and _only(shift, "week"):
             # Weeks start on Monday in Japanese business usage.
             value = base - timedelta(days=base.weekday()) + timedelta(days=part.weekday)
@@ -428,7 +532,7 @@ def _compose(shift: _Timex, part: _Timex, today: date) -> tuple[bool, _DateHit |
             return False, None
     except ValueError:
         return True, None
-    return True, _DateHit(shift.start, part.end, value, note, month_only)
+    return True, _DateHit(shift.start, part.end, value, note, month_only, notice=notice)
 
 
 def _edge_of_period(shift: _Timex, edge: re.Match[str], today: date) -> _DateHit | None:
@@ -513,7 +617,7 @@ def _tense(text: str, start: int, end: int) -> int:
     return 0
 
 
-def _absolute(item: _Timex, text: str, today: date, previous: _DateHit | None) -> _DateHit | None:
+def _absolute(item: _Timex, text: str, today: date, previous: _DateHit | None) -> _DateHit | _Impossible | None:
     """A calendar date from ja-timex, with the sanity checks it lacks."""
     notes: list[str] = []
     year, month, day = item.year, item.month, item.day
@@ -542,8 +646,8 @@ def _absolute(item: _Timex, text: str, today: date, previous: _DateHit | None) -
         return _inferred(item, text, today, previous if ranged else None, month_too=False)
     try:
         value, note = _fill_day(year, month, day, item.mod)
-    except ValueError:
-        return None  # 2月30日 and the like
+    except ValueError:  # 2月30日 and the like: the answer says so
+        return _Impossible(item.start, item.end, year, month, day) if day is not None else None
     if note:
         notes.append(note)
     return _DateHit(item.start, item.end, value, "; ".join(notes) or None, _month_only(day, item.mod))
@@ -560,21 +664,30 @@ def _not_a_day_before(text: str, start: int) -> bool:
     return text.startswith("一日", start) and not before.endswith("月")
 
 
-def _inferred(item: _Timex, text: str, today: date, previous: _DateHit | None, *, month_too: bool) -> _DateHit | None:
+def _inferred(
+    item: _Timex, text: str, today: date, previous: _DateHit | None, *, month_too: bool
+) -> _DateHit | _Impossible | None:
     """Fill the missing year (and month) from a preceding range start or from today and the tense."""
-    try:
-        month = item.month or today.month
-        if previous is not None:
-            anchor = previous.value
-            month = anchor.month if month_too else month
-            value, note = _fill_day(anchor.year, month, item.day, item.mod)
-            if value < anchor:
-                value = value + relativedelta(months=1) if month_too else value + relativedelta(years=1)
-            return _DateHit(item.start, item.end, value, note, _month_only(item.day, item.mod))
-        value, note = _fill_day(today.year, month, item.day, item.mod)
-    except ValueError:
-        return None
     unit: Literal["year", "month"] = "month" if month_too else "year"
+    month = item.month or today.month
+    if previous is not None:
+        anchor = previous.value
+        month = anchor.month if month_too else month
+        try:
+            value, note = _fill_day(anchor.year, month, item.day, item.mod)
+        except ValueError:
+            return _missing_day(item, anchor.year, month, unit)
+        if value < anchor:
+            value = value + relativedelta(months=1) if month_too else value + relativedelta(years=1)
+        return _DateHit(item.start, item.end, value, note, _month_only(item.day, item.mod))
+    try:
+        value, note = _fill_day(today.year, month, item.day, item.mod)
+        missing = False
+    except ValueError:
+        if not 1 <= month <= 12:
+            return None
+        # 2月29日 in 2025, 31日 in April: the tense may still move it to a year or month that has the day
+        value, note, missing = date(today.year, month, 1) + relativedelta(day=item.day or 1), None, True
     step = relativedelta(months=1) if month_too else relativedelta(years=1)
     notes = [f"{unit} inferred from today"]
     tense = _tense(text, item.start, item.end)
@@ -588,12 +701,22 @@ def _inferred(item: _Timex, text: str, today: date, previous: _DateHit | None, *
             # Re-build from parts so 2/29 or the 31st is re-checked in the new year or month.
             value, _ = _fill_day(moved.year, moved.month, item.day, item.mod)
         except ValueError:
-            return None
+            return _missing_day(item, moved.year, moved.month, unit)
         direction = "previous" if why == "past" else "next"
         notes[0] = f"{unit} inferred from today, moved to the {direction} {unit} ({why} context)"
+    elif missing:
+        return _missing_day(item, today.year, month, unit)
     if note:
         notes.append(note)
     return _DateHit(item.start, item.end, value, "; ".join(notes), _month_only(item.day, item.mod), unit)
+
+
+def _missing_day(item: _Timex, year: int, month: int, unit: Literal["year", "month"]) -> _Impossible | None:
+    """A day the year or month it was read in does not have (2月29日 in 2025, 31日 in April)."""
+    if item.day is None or not 1 <= month <= 12:
+        return None
+    return _Impossible(item.start, item.end, None, None if unit == "month" else month, item.day, unit,
+                       date(year, month, 1))
 
 
 # Roles whose date comes round again (課金日 every term, 契約応当日 every year): named without a year (or month),
@@ -612,7 +735,29 @@ def _next_occurrence(hit: _DateHit, today: date) -> _DateHit:
     if times == 0:
         return hit
     note = f"{hit.inferred} inferred from today, moved to its next occurrence (a recurring date)"
-    return replace(hit, value=value, note=note)
+    notice = None if hit.month_only or value.day == hit.value.day else _clamped(value, hit.value.day)
+    return replace(hit, value=value, note=note, notice=notice)
+
+
+def _recur(bad: _Impossible, today: date) -> _DateHit | None:
+    """A recurring date read in a year (or month) without its day: its next occurrence on or after today, on the
+    month's last day where the day is missing (2月29日 → 2026年2月28日), or None for a day no year has (2月30日).
+    """
+    if bad.inferred is None or not _exists_ever(bad.month, bad.day):
+        return None
+    first = date(today.year, bad.month or today.month, 1)
+    step = relativedelta(years=1) if bad.inferred == "year" else relativedelta(months=1)
+    value = first + relativedelta(day=bad.day)  # relativedelta's day= stops at the month's last day
+    if value < today:
+        value = first + step + relativedelta(day=bad.day)
+    note = f"{bad.inferred} inferred from today, moved to its next occurrence (a recurring date)"
+    return _DateHit(bad.start, bad.end, value, note, inferred=bad.inferred,
+                    notice=_clamped(value, bad.day) if value.day != bad.day else None)
+
+
+def _clamped(value: date, day: int) -> str:
+    """The notice for a recurring date on a day its month does not have, worded as the rules' clamping notes."""
+    return f"{value.year}年{value.month}月には{day}日がないため、月末の{format_date_ja(value)}としています。"
 
 
 # --- roles ----------------------------------------------------------------------------
@@ -777,3 +922,48 @@ def _numbers(text: str) -> Iterable[tuple[int, int, str, int]]:
         value *= {"万": 10000, "千": 1000}.get(match.group(2) or "", 1)
         if value > 0:
             yield match.start(), match.end(), "quantity", value
+
+
+# A number of years anywhere in a reply to a question that asked for it: 「2025年8月31日と3年」「3年、2025年8月31日」.
+# Never a date's year (2025年, 令和3年), nor a span placed in time or measured (2年前, 2年以内, 3年ぶり, 1年半).
+_YEARS_BARE = re.compile(
+    r"(?<![0-9.,/〇一二三四五六七八九十])(?<![A-Za-z])(?<!令和)(?<!平成)(?<!昭和)(?<!大正)"
+    + _NUM
+    + r"\s*年(?:間)?(?![0-9〇一二三四五六七八九十]|\s*(?:以内|以上|以下|未満|前|後|度|月|目|半|ぶり|振り|経|たっ"
+    r"|過ぎ|すぎ|ほど|程度|くらい|ぐらい|位|近く|余り|あまり|超|弱|強))"
+)
+
+
+def reply_years(text: str, facts: Sequence[Fact]) -> Fact | None:
+    """The renewal years in a reply to a question asking for them, written with no word around them; None if none.
+
+    Only for such a reply: in a question, 「3年」 alone says nothing about renewing (契約して3年になります).
+    """
+    norm = _normalize(text)
+    for match in _YEARS_BARE.finditer(norm.text):
+        value = _kanji_number(match.group(1))
+        start, end = norm.starts[match.start(1)], norm.ends[match.end() - 1]
+        if value is None or not 1 <= value <= 10 or any(start < f.end and f.start < end for f in facts):
+            continue
+        return Fact("years", value, start, end, text[start:end])
+    return None
+
+
+# 「わからない」「覚えていません」「すみません、ちょっとわかりません」: a reply saying the customer does not know (or no
+# longer remembers, or cannot check) what the bot asked, and nothing else.
+_FILLER = (r"(?:すみません|すいません|ごめんなさい|申し訳(?:ありません|ございません)|ちょっと|えっと|えーと|うーん"
+           r"|ん+ー*|あー|いや|いえ|正直|今は|いまは|今|まだ|残念ながら|それが|それは|それも|どちらも|両方とも?"
+           r"|(?:その)?(?:日付|日にち|年数|期限|有効期限|日)(?:は|が|も)|いつ(?:だった)?か(?:は|が|も)?)")
+_NOT_KNOWN = (r"(?:(?:わから|分から|判ら|解ら|わかん|知ら|しら|覚えて(?:い)?|おぼえて(?:い)?|確認でき|確認して(?:い)?"
+              r"|把握して(?:い)?|調べられ)(?:ない|なかった|なくて|ず)"
+              r"|(?:わかり|分かり|判り|解り|知り|しり|覚えて(?:い)?|おぼえて(?:い)?|確認でき|確認して(?:い)?"
+              r"|把握して(?:い)?|調べられ)ません(?:でした)?"
+              r"|(?:忘れ|わすれ)(?:た|ました|て(?:しまい|しまっ|ちゃい|ちゃっ)?(?:た|ました))|不明|分からん|わからん)")
+_DONT_KNOW = re.compile(
+    rf"(?:{_FILLER}[、,。.…!?\s]*)*{_NOT_KNOWN}(?:です|んです|のです)?(?:が|けど|けれど(?:も)?|ね|よ|な)?[、,。.…!?\s]*"
+)
+
+
+def dont_know(text: str) -> bool:
+    """Whether a reply says only that the customer does not know or remember (わからない, 覚えていません)."""
+    return _DONT_KNOW.fullmatch(unicodedata.normalize("NFKC", text).strip()) is not None

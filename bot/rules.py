@@ -508,7 +508,16 @@ class _Env:
         if op == "days_between":
             return dates.days_between(args["from"], args["to"])
         if op == "sign_schedule":
-            return dates.sign_reset_schedule(args["first"], args["anniversary"], args.get("order"))
+            first: date = args["first"]
+            # the note is about the reset cycle, which a later order shares (同じリセット日と同じ更新周期): both
+            # schedules of one answer say it in the same words, and it is said once
+            cycle = dates.sign_reset_tranches(first, args["anniversary"])
+            clamped = [t.date for t in cycle if t.clamped]
+            if clamped:  # each reset is 12k months after the first order, in its month: k is the years between
+                after = "、".join(f"{12 * (d.year - first.year)}か月後" for d in clamped)
+                self.notes[comp.name] = (f"{dates.format_date_ja(first)}の{after}に同じ日付がないため、その月の末日の"
+                                         f"{'、'.join(dates.format_date_ja(d) for d in clamped)}としています。")
+            return dates.sign_reset_schedule(first, args["anniversary"], args.get("order"))
         raise RuleError(f"unknown operator {op}")
 
     def test(self, cond: Condition, trace: list[dict[str, Any]]) -> bool:
@@ -611,6 +620,7 @@ class RuleSet:
         self.examples = tuple(examples)
         self._by_intent: dict[str, list[Rule]] = {}
         self._redirecting = _redirecting(rules)
+        self._reads: dict[str, frozenset[str]] = {}
         for rule in sorted(rules, key=lambda r: -r.priority):
             for intent in rule.intents:
                 self._by_intent.setdefault(intent, []).append(rule)
@@ -618,6 +628,23 @@ class RuleSet:
     def for_intent(self, intent: str) -> list[Rule]:
         """The rules that apply to an intent, in the order they are tried."""
         return self._by_intent.get(intent, [])
+
+    def reads(self, intent: str) -> frozenset[str]:
+        """Every fact the intent's rules read, in their conditions and texts, directly or through computations."""
+        found = self._reads.get(intent)
+        if found is None:
+            rules = self.for_intent(intent)
+            comps = self.computations.get(rules[0].product, {}) if rules else {}
+            names = set().union(*(r.template_names() | (r.when.names() if r.when else set()) for r in rules))
+            facts: set[str] = set()
+            while names:
+                name = names.pop()
+                if name in comps:
+                    names.update(n for n in comps[name].inputs if n not in facts)
+                else:
+                    facts.add(name)
+            found = self._reads[intent] = frozenset(facts)
+        return found
 
     def answered_by(self, intent: str, facts: Mapping[str, Any], today: date) -> str:
         """The entry that answers a question matched to `intent`: itself, unless a redirect rule hands it over."""
@@ -699,7 +726,7 @@ class RuleSet:
             computed.update(rule.sets)
             raw = {n: env.get(n) for n in rule.template_names()}
             values = {n: render_value(v) for n, v in raw.items()}
-            notes = tuple(env.notes[n] for n in used if n in env.notes)
+            notes = tuple(dict.fromkeys(env.notes[n] for n in used if n in env.notes))  # each said once
             decision = Decision(
                 rule=rule.id,
                 say=rule.say.format(**values) if rule.say else None,

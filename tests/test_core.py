@@ -103,6 +103,58 @@ def test_follow_up_expires(bot: Bot) -> None:
         bot.sessions = original
 
 
+@pytest.mark.parametrize("reply", ["2025年8月31日と3年", "2025年8月31日 3年", "3年、2025年8月31日",
+                                   "2025年8月31日で3年", "2025年8月31日、3年です", "2025年8月31日、3年更新です"])
+def test_a_reply_to_expiry_and_years_gives_both(bot: Bot, reply: str) -> None:
+    sid = f"years-{reply}"
+    asked = bot.ask("残りの期間は無駄になりますか", today=TODAY, session_id=sid)
+    assert (asked.intent, asked.rule) == ("renew-early", "renew-early-ask-expiry")
+    answer = bot.ask(reply, today=TODAY, session_id=sid, explain=True)
+    assert answer.intent == "renew-early" and answer.computed.get("new_expiry") == "2028-08-31", answer.answer
+    assert answer.trace is not None and [f["value"] for f in answer.trace["facts"] if f["name"] == "years"] == [3]
+
+
+def test_bare_years_are_read_only_in_a_reply_that_wants_them(bot: Bot) -> None:
+    # on its own, 「3年」 says nothing about renewing; and a new question during the follow-up stays itself
+    alone = bot.ask("2025年8月31日、3年です", today=TODAY, explain=True)
+    assert alone.trace is not None and "years" not in {f["name"] for f in alone.trace["facts"]}
+    bot.ask("残りの期間は無駄になりますか", today=TODAY, session_id="years-new-question")
+    fee = bot.ask("3年版の更新料金はいくら？", today=TODAY, session_id="years-new-question")
+    assert fee.intent == "renewal-fee"
+
+
+def test_a_later_sign_order_says_the_clamped_reset_cycle_once(bot: Bot) -> None:
+    facts = {"sign_order": date(2024, 2, 29), "anniversary": date(2028, 3, 1), "added": date(2026, 6, 1)}
+    decision = bot.knowledge.rules.decide("sign-reset", facts, TODAY)
+    assert decision.computed["later_sign_expiries"] == ["2027-02-28", "2028-02-29", "2028-03-01"]
+    assert decision.notes == ("2024年2月29日の12か月後、24か月後、36か月後に同じ日付がないため、その月の末日の"
+                              "2025年2月28日、2026年2月28日、2027年2月28日としています。",)
+
+
+ADOBE_CONTACT, VB_CONTACT = "アカウントマネージャーに問い合わせる", "サポート窓口へお問い合わせください"
+
+
+@pytest.mark.parametrize(("question", "reply", "intent", "contact", "other"), [
+    ("Sign消耗品のリセット日はいつですか", "わからない", "sign-reset", ADOBE_CONTACT, VB_CONTACT),
+    ("契約応当日はいつ決まりますか", "わかりません", "anniversary", ADOBE_CONTACT, VB_CONTACT),
+    ("ライセンス期間はいつ終わりますか", "覚えていません", "license-term", ADOBE_CONTACT, VB_CONTACT),
+    ("期限切れたけど更新できますか", "すみません、わかりません", "renew-after-expiry", VB_CONTACT, ADOBE_CONTACT),
+])
+def test_not_knowing_the_fact_asked_keeps_the_entry_and_gives_its_products_contact(
+        bot: Bot, question: str, reply: str, intent: str, contact: str, other: str) -> None:
+    sid = f"dont-know-{intent}"
+    asked = bot.ask(question, today=TODAY, session_id=sid)
+    assert asked.intent == intent and asked.follow_up
+    answer = bot.ask(reply, today=TODAY, session_id=sid)
+    entry = bot.knowledge.entry(intent)
+    assert entry is not None
+    assert (answer.intent, answer.product, answer.rule, answer.follow_up) == (intent, entry.product, None, None)
+    assert answer.answer.startswith(entry.answer) and contact in answer.answer and other not in answer.answer
+    assert answer.computed == {}  # the entry's general answer: no date is computed from nothing
+    assert bot.sessions.get(sid) is not None  # still pending: the date, once found, continues the question
+    assert bot.ask("2023年6月30日です", today=TODAY, session_id=sid).intent == intent
+
+
 def test_until_when_asks_for_the_deadline_and_since_when_for_the_start(bot: Bot) -> None:
     # renewing is possible up to two years after expiry (the deadline) and at any time before it (the start)
     until = bot.ask("期限が2025年6月30日なんだけど、いつまで更新できる？", today=TODAY)

@@ -23,6 +23,7 @@ from bot.dates import (
     next_anniversary,
     next_day_of_month,
     sign_reset_schedule,
+    sign_reset_tranches,
     whole_months_between,
 )
 
@@ -180,6 +181,17 @@ def test_adobe_seed_examples() -> None:
 )
 def test_sign_reset_schedule(first: date, anniversary: date, order: date | None, expected: list[date]) -> None:
     assert sign_reset_schedule(first, anniversary, order) == expected
+
+
+def test_sign_reset_tranches_say_which_days_were_clamped() -> None:
+    assert sign_reset_tranches(date(2024, 2, 29), date(2028, 3, 1)) == [
+        Shifted(date(2025, 2, 28), True), Shifted(date(2026, 2, 28), True), Shifted(date(2027, 2, 28), True),
+        Shifted(date(2028, 2, 29), False), Shifted(date(2028, 3, 1), False),
+    ]
+    assert sign_reset_tranches(date(2024, 2, 29), date(2028, 3, 1), date(2026, 6, 1)) == [
+        Shifted(date(2027, 2, 28), True), Shifted(date(2028, 2, 29), False), Shifted(date(2028, 3, 1), False),
+    ]
+    assert not any(t.clamped for t in sign_reset_tranches(date(2020, 5, 15), date(2023, 2, 1)))
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot import facts as facts_module
 from bot.errors import ConfigError
-from bot.facts import Fact, extract_facts
+from bot.facts import Fact, as_role, dont_know, extract_facts, reply_years
 from bot.knowledge import load_date_roles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -525,3 +525,123 @@ def test_any_text_gives_consistent_spans(text: str) -> None:
     for fact in facts(text):
         assert 0 <= fact.start < fact.end <= len(text)
         assert text[fact.start : fact.end] == fact.text
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "expected", "notice"),
+    [
+        # A recurring date named without a year on a day its year lacks: the next occurrence, on the month's end.
+        ("契約応当日が2月29日です", TODAY, ("anniversary", date(2026, 2, 28)),
+         "2026年2月には29日がないため、月末の2026年2月28日としています。"),
+        ("課金日は2月29日です", TODAY, ("billing", date(2026, 2, 28)), "月末の2026年2月28日"),
+        ("課金日は2月29日です", date(2027, 5, 1), ("billing", date(2028, 2, 29)), None),  # a leap year has it
+        ("2月29日に課金される予定です", date(2024, 5, 15), ("billing", date(2025, 2, 28)), "月末の2025年2月28日"),
+        # a leap year's 2/29 that moves on to a common year says so too
+        ("契約応当日は2月29日です", date(2024, 5, 15), ("anniversary", date(2025, 2, 28)), "月末の2025年2月28日"),
+        ("31日に課金されます", date(2025, 4, 15), ("billing", date(2025, 4, 30)), "2025年4月には31日がないため"),
+        # 「去年の今日」 on a leap day: its last day, said the way the rules' clamping notes say it
+        ("去年の今日に有効期限が切れました", date(2024, 2, 29), ("expiry", date(2023, 2, 28)),
+         "2024年2月29日の1年前に同じ日付がないため、その月の末日の2023年2月28日としています。"),
+        ("3か月前の今日", date(2025, 5, 31), ("date", date(2025, 2, 28)), "3か月前に同じ日付がないため"),
+        ("去年の今日", TODAY, ("date", date(2024, 5, 15)), None),
+    ],
+)
+def test_clamped_dates_carry_a_notice(text: str, today: date, expected: tuple[str, date], notice: str | None) -> None:
+    (fact,) = [f for f in facts(text, today) if f.name in DATE_NAMES]
+    assert (fact.name, fact.value) == expected
+    if notice is None:
+        assert fact.notice is None
+    else:
+        assert fact.notice is not None and notice in fact.notice
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "notice"),
+    [
+        ("2023年2月30日に有効期限が切れました", "2023-02-30", "2023年2月30日という日付はありません。"),
+        ("2023/2/30", "2023-02-30", "2023年2月30日という日付はありません。"),
+        ("令和5年2月29日", "2023-02-29", "2023年2月29日という日付はありません。"),
+        ("2023年4月31日", "2023-04-31", "2023年4月31日という日付はありません。"),
+        ("2023年13月1日に有効期限が切れました", "2023-13-01", "2023年13月1日という日付はありません。"),
+        ("２０２３年１３月１日", "2023-13-01", "2023年13月1日という日付はありません。"),
+        ("2023-13-01", "2023-13-01", "2023年13月1日という日付はありません。"),
+        ("2024年0月1日", "2024-00-01", "2024年0月1日という日付はありません。"),
+        ("2023年2月32日に切れました", "2023-02-32", "2023年2月32日という日付はありません。"),  # not 2023年2月
+        ("13月5日", "--13-05", "13月5日という日付はありません。"),
+        ("2月30日に期限が切れます", "--02-30", "2月30日という日付はありません。"),
+        # no year given, and the one it was read in has no such day: only that is said, the rest is asked
+        ("2月29日に有効期限が切れました", "--02-29", "2025年には2月29日がありません。"),
+        ("契約応当日は2月30日です", "--02-30", "2月30日という日付はありません。"),  # recurring, but no year has it
+    ],
+)
+def test_a_date_that_does_not_exist_is_told(text: str, value: str, notice: str) -> None:
+    found = facts(text)
+    assert [f.name for f in found if f.name in DATE_NAMES] == []  # never decided on
+    (bad,) = [f for f in found if f.name == "invalid_date"]
+    assert (bad.value, bad.notice) == (value, notice)
+    assert text[bad.start : bad.end] == bad.text
+
+
+@pytest.mark.parametrize("text", ["電話は03-1234-5678です", "0120-123-456", "1234-56-78", "2024年1月16日", "3年15日"])
+def test_no_invalid_date_where_none_is_written(text: str) -> None:
+    assert [f for f in facts(text) if f.name == "invalid_date"] == []
+
+
+def test_a_date_read_without_a_role_takes_the_one_asked() -> None:
+    (leap,) = facts("2月29日です")
+    assert leap.name == "invalid_date"
+    as_anniversary = as_role(leap, "anniversary", TODAY)
+    assert (as_anniversary.name, as_anniversary.value) == ("anniversary", date(2026, 2, 28))
+    assert as_anniversary.notice is not None and "月末の2026年2月28日" in as_anniversary.notice
+    assert as_role(leap, "expiry", TODAY) == leap  # an expiry does not recur: 2025 has no 2/29, and that is said
+    (plain,) = facts("3月1日です")
+    assert (as_role(plain, "billing", TODAY).value, as_role(plain, "expiry", TODAY).value) == (
+        date(2026, 3, 1), date(2025, 3, 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025年8月31日と3年", 3),
+        ("2025年8月31日 3年", 3),
+        ("3年、2025年8月31日", 3),
+        ("2025年8月31日で3年", 3),
+        ("2025年8月31日、3年です", 3),
+        ("有効期限は令和7年8月31日、三年で", 3),
+        ("2年間", 2),
+        ("2年前に買った", None),
+        ("2年以内です", None),
+        ("2025年8月31日", None),
+        ("令和3年", None),
+        ("1年半", None),
+        ("11年", None),
+    ],
+)
+def test_years_in_a_reply_that_was_asked_for_them(text: str, expected: int | None) -> None:
+    found = facts(text)
+    years = [f for f in found if f.name == "years"] or [f for f in [reply_years(text, found)] if f is not None]
+    assert [f.value for f in years] == ([expected] if expected is not None else [])
+    assert all(text[f.start : f.end] == f.text for f in years)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("わからない", True),
+        ("わかりません", True),
+        ("分かりません。", True),
+        ("覚えていません", True),
+        ("覚えてない", True),
+        ("すみません、ちょっとわからないです", True),
+        ("忘れてしまいました", True),
+        ("日付はわからないです…", True),
+        ("不明です", True),
+        ("確認できません", True),
+        ("更新方法がわからない", False),  # a question of its own
+        ("わからないので教えてください", False),
+        ("2024年1月16日です", False),
+        ("わかりました", False),
+    ],
+)
+def test_a_reply_saying_it_is_not_known(text: str, expected: bool) -> None:
+    assert dont_know(text) is expected
