@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,8 +15,9 @@ from flask.testing import FlaskClient
 
 from bot import Bot
 from bot.web import create_app
+from bot.web.slack import LABELS as SLACK_LABELS
 
-from .conftest import TODAY
+from .conftest import ROOT, TODAY
 
 TOKEN = "agent-s3cret-token"
 
@@ -302,3 +304,23 @@ def test_no_token_configured_means_open(pc: FlaskClient) -> None:
     assert pc.get("/api/faq?q=インボイス").status_code == 200
     assert pc.get("/api/agent/facts").status_code == 200
 
+
+
+# Computations whose value is a date (or a list of dates) that the answer computed, not one the customer stated.
+_DATE_OPS = {"add", "day_before", "next_day_of_month", "next_anniversary", "sign_schedule"}
+
+
+def test_every_computed_date_has_a_label_on_each_channel(bot: Bot) -> None:
+    # a date without a label is dropped from the widget's panel and shown by its rule name on Slack and the
+    # agents' page (later_sign_expiries was, when the later Sign order came in)
+    static = ROOT / "bot" / "web" / "static"
+    agent = (static / "agent.js").read_text(encoding="utf-8")
+    agent_labels = set(re.findall(r"(\w+): '", agent.split("var COMPUTED_LABELS = {")[1].split("};")[0]))
+    widget = (static / "faqbot-widget.js").read_text(encoding="utf-8")
+    widget_dates = set(re.findall(r"\['(\w+)'", widget.split("var DATE_FACTS = [")[1].split("];")[0]))
+    names = {name for comps in bot.knowledge.rules.computations.values()
+             for name, comp in comps.items() if comp.op in _DATE_OPS}
+    assert "later_sign_expiries" in names
+    assert names - agent_labels == set()
+    assert names - widget_dates == set()
+    assert names - set(SLACK_LABELS) == set()

@@ -73,6 +73,7 @@ LABELS = {
     "free_until": "月割り開始日の前日",
     "first_sign": "最初の Sign 注文日",
     "sign_expiries": "Sign 消耗品の失効日",
+    "later_sign_expiries": "追加注文分の Sign 消耗品の失効日",
 }
 
 HELP = (

@@ -33,7 +33,8 @@
     first_term_end: '最初のライセンス期間の終了日', term_end: 'ライセンス期間の終了日',
     cycle_term_end: '支払い対象期間の最終日',
     prorate_start: '月割り開始日', billed_months: '請求月数', free_days: '無料の日数', free_until: '無料期間の最終日',
-    first_sign: '最初の Sign 注文日', sign_expiries: 'Sign 消耗品のリセット日', renewable: '更新できる',
+    first_sign: '最初の Sign 注文日', sign_expiries: 'Sign 消耗品のリセット日',
+    later_sign_expiries: '追加注文分の Sign 消耗品のリセット日', renewable: '更新できる',
     expired: '期限切れ', cancel_in_time: '期限内に解約できる', contact_support: 'サポートへの連絡が必要',
     order_kind: '注文番号の種類'
   };

@@ -39,7 +39,8 @@
     ['cycle_term_end', '支払い対象期間の最終日'],
     ['prorate_start', '月割り開始日', 'billed_months', '{n}か月分'],
     ['free_until', '無料でご利用いただける最終日', 'free_days', '{n}日間'],
-    ['sign_expiries', 'Sign 消耗品のリセット日']
+    ['sign_expiries', 'Sign 消耗品のリセット日'],
+    ['later_sign_expiries', '追加注文分の Sign 消耗品のリセット日']
   ];
 
   var MESSAGES = {
