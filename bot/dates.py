@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,11 +19,14 @@ __all__ = [
     "days_between",
     "format_date_ja",
     "format_month_ja",
+    "month_end_note",
     "month_span",
     "next_anniversary",
     "next_day_of_month",
     "sign_reset_schedule",
+    "shifted_to_month_end_note",
     "sign_reset_tranches",
+    "span_ja",
     "whole_months_between",
 ]
 
@@ -141,6 +145,25 @@ def format_date_ja(d: date) -> str:
 def format_month_ja(d: date) -> str:
     """Write the month of a date the Japanese way, e.g. 2025年1月."""
     return f"{d.year}年{d.month}月"
+
+
+# The answer says when a date was moved to its month's last day (relativedelta's rule); one wording for the
+# rules' computations and the dates read from a question.
+def span_ja(years: int, months: int) -> str:
+    """A shift as it was written: 2年, or in months when months are part of it (12か月, 18か月)."""
+    return f"{years}年" if years and not months else f"{12 * years + months}か月"
+
+
+def shifted_to_month_end_note(start: date, spans: Sequence[str], moved: Sequence[date]) -> str:
+    """「2024年2月29日の12か月後に同じ日付がないため、その月の末日の2025年2月28日としています。」"""
+    return (f"{format_date_ja(start)}の{'、'.join(spans)}に同じ日付がないため、"
+            f"その月の末日の{'、'.join(format_date_ja(d) for d in moved)}としています。")
+
+
+def month_end_note(day: int, moved: date, *, with_year: bool) -> str:
+    """「2月には29日がないため、月末の2025年2月28日としています。」 (the month's year too, with_year)."""
+    month = format_month_ja(moved) if with_year else f"{moved.month}月"
+    return f"{month}には{day}日がないため、月末の{format_date_ja(moved)}としています。"
 
 
 _ISO_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")

@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 from ja_timex import TimexParser
 from ja_timex.number_normalizer import NumberNormalizer
 
-from bot.dates import FIRST_YEAR, LAST_YEAR, format_date_ja
+from bot.dates import FIRST_YEAR, LAST_YEAR, month_end_note, shifted_to_month_end_note, span_ja
 
 __all__ = ["Fact", "as_role", "dont_know", "extract_facts", "reply_years"]
 
@@ -509,11 +509,8 @@ def _compose(shift: _Timex, part: _Timex, today: date) -> tuple[bool, _DateHit |
             value = base
             if value.day != today.day:
                 note = f"no day {today.day} in that month: its last day"
-                years, months = int(shift.years), int(shift.months)
-                span = f"{years}年" if years and not months else f"{12 * years + months}か月"
-                way = "前" if shift.sign < 0 else "後"
-                notice = (f"{format_date_ja(today)}の{span}{way}に同じ日付がないため、"
-                          f"その月の末日の{format_date_ja(value)}としています。")
+                span = span_ja(int(shift.years), int(shift.months)) + ("前" if shift.sign < 0 else "後")
+                notice = shifted_to_month_end_note(today, [span], [value])
         elif part.kind == "weekday" and _only(shift, "week"):
             # Weeks start on Monday in Japanese business usage.
             value = base - timedelta(days=base.weekday()) + timedelta(days=part.weekday)
@@ -757,7 +754,7 @@ def _recur(bad: _Impossible, today: date) -> _DateHit | None:
 
 def _clamped(value: date, day: int) -> str:
     """The notice for a recurring date on a day its month does not have, worded as the rules' clamping notes."""
-    return f"{value.year}年{value.month}月には{day}日がないため、月末の{format_date_ja(value)}としています。"
+    return month_end_note(day, value, with_year=True)
 
 
 # --- roles ----------------------------------------------------------------------------

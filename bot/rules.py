@@ -483,17 +483,15 @@ class _Env:
             years, months, days = (int(args.get(u, 0)) for u in _ADD_UNITS)
             shifted = dates.add_months(start, 12 * years + months)
             if shifted.clamped:
-                span = f"{years}年" if years and not months else f"{12 * years + months}か月"
-                self.notes[comp.name] = (f"{dates.format_date_ja(start)}の{span}後に同じ日付がないため、"
-                                         f"その月の末日の{dates.format_date_ja(shifted.date)}としています。")
+                span = dates.span_ja(years, months) + "後"
+                self.notes[comp.name] = dates.shifted_to_month_end_note(start, [span], [shifted.date])
             return dates.add_days(shifted.date, days)
         if op == "day_before":
             return dates.day_before(args["date"])
         if op == "next_day_of_month":
             result = dates.next_day_of_month(args["date"], args["day_of"].day)
             if result.clamped:
-                self.notes[comp.name] = (f"{result.date.month}月には{args['day_of'].day}日がないため、"
-                                         f"月末の{dates.format_date_ja(result.date)}としています。")
+                self.notes[comp.name] = dates.month_end_note(args["day_of"].day, result.date, with_year=False)
             return result.date
         if op == "next_anniversary":
             stated: date = args["date"]
@@ -514,9 +512,8 @@ class _Env:
             cycle = dates.sign_reset_tranches(first, args["anniversary"])
             clamped = [t.date for t in cycle if t.clamped]
             if clamped:  # each reset is 12k months after the first order, in its month: k is the years between
-                after = "、".join(f"{12 * (d.year - first.year)}か月後" for d in clamped)
-                self.notes[comp.name] = (f"{dates.format_date_ja(first)}の{after}に同じ日付がないため、その月の末日の"
-                                         f"{'、'.join(dates.format_date_ja(d) for d in clamped)}としています。")
+                spans = [f"{12 * (d.year - first.year)}か月後" for d in clamped]
+                self.notes[comp.name] = dates.shifted_to_month_end_note(first, spans, clamped)
             return dates.sign_reset_schedule(first, args["anniversary"], args.get("order"))
         raise RuleError(f"unknown operator {op}")
 
