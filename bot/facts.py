@@ -865,9 +865,11 @@ def _assign_roles(text: str, spans: Sequence[tuple[int, int]], matcher: _CueMatc
 
 _KANJI_DIGITS = {ch: i for i, ch in enumerate("〇一二三四五六七八九")}
 _NUM = r"([0-9]{1,2}|[一二三四五六七八九十]{1,3})"
+# A number of years standing alone: not the end of a longer number, a code (Win10年) or an era's year (令和3年).
+_ALONE = r"(?<![0-9.,/〇一二三四五六七八九十])(?<![A-Za-z])(?<!令和)(?<!平成)(?<!昭和)(?<!大正)"
 # 「3年更新」「2年分」「1年版」「3年で更新」; never 「2年以内」「2年前」 or a date's 「2024年」.
 _YEARS_AFTER = re.compile(
-    r"(?<![0-9.,/〇一二三四五六七八九十])(?<![A-Za-z])(?<!令和)(?<!平成)(?<!昭和)(?<!大正)"
+    _ALONE
     + _NUM
     + r"\s*年(?:間)?(?=\s*(?:更新|分|版|契約|ライセンス|プラン|パック|延長|コース|用|継続|ごと|毎"
     r"|で(?:更新|契約|延長|申し込|購入)|の(?:更新|契約|延長|ライセンス|プラン|パック)))"
@@ -924,7 +926,7 @@ def _numbers(text: str) -> Iterable[tuple[int, int, str, int]]:
 # A number of years anywhere in a reply to a question that asked for it: 「2025年8月31日と3年」「3年、2025年8月31日」.
 # Never a date's year (2025年, 令和3年), nor a span placed in time or measured (2年前, 2年以内, 3年ぶり, 1年半).
 _YEARS_BARE = re.compile(
-    r"(?<![0-9.,/〇一二三四五六七八九十])(?<![A-Za-z])(?<!令和)(?<!平成)(?<!昭和)(?<!大正)"
+    _ALONE
     + _NUM
     + r"\s*年(?:間)?(?![0-9〇一二三四五六七八九十]|\s*(?:以内|以上|以下|未満|前|後|度|月|目|半|ぶり|振り|経|たっ"
     r"|過ぎ|すぎ|ほど|程度|くらい|ぐらい|位|近く|余り|あまり|超|弱|強))"
