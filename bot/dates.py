@@ -15,18 +15,20 @@ __all__ = [
     "add_days",
     "add_months",
     "add_years",
+    "date_span",
     "day_before",
     "days_between",
     "format_date_ja",
     "format_month_ja",
+    "format_span_ja",
     "month_end_note",
-    "month_span",
     "next_anniversary",
     "next_day_of_month",
     "sign_reset_schedule",
     "shifted_to_month_end_note",
     "sign_reset_tranches",
     "span_ja",
+    "span_unit",
     "whole_months_between",
 ]
 
@@ -169,11 +171,40 @@ def month_end_note(day: int, moved: date, *, with_year: bool) -> str:
 _ISO_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
-def month_span(value: object) -> tuple[date, date] | None:
-    """The first and last day of a month written YYYY-MM (a date whose day was not given), else None."""
-    if not isinstance(value, str) or not (match := _ISO_MONTH.fullmatch(value)):
+def date_span(value: object) -> tuple[date, date] | None:
+    """The first and last day a date known only roughly can be, else None.
+
+    Two forms: a month written YYYY-MM (2023年5月, 先月), and an interval written YYYY-MM-DD/YYYY-MM-DD, ISO 8601
+    style (5月中旬, 先週, 去年), whose first day is not after its last.
+    """
+    if not isinstance(value, str):
         return None
-    year, month = int(match.group(1)), int(match.group(2))
-    if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
+    if match := _ISO_MONTH.fullmatch(value):
+        year, month = int(match.group(1)), int(match.group(2))
+        if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
+            return None
+        return date(year, month, 1), date(year, month, _month_length(year, month))
+    low_text, slash, high_text = value.partition("/")
+    low, high = parse_iso_day(low_text), parse_iso_day(high_text)
+    if not slash or low is None or high is None or low > high:
         return None
-    return date(year, month, 1), date(year, month, _month_length(year, month))
+    return low, high
+
+
+def span_unit(low: date, high: date) -> str:
+    """What a span covers: 年 (one whole year), 月 (one whole month), or "" (a stretch of days)."""
+    if low.day != 1 or high != high + relativedelta(day=31):
+        return ""
+    if low.year == high.year and (low.month, high.month) == (1, 12):
+        return "年"
+    return "月" if (low.year, low.month) == (high.year, high.month) else ""
+
+
+def format_span_ja(low: date, high: date) -> str:
+    """A span the way it was likely given: 2024年 (a whole year), 2025年5月 (a whole month), else its two ends."""
+    unit = span_unit(low, high)
+    if unit == "年":
+        return f"{low.year}年"
+    if unit == "月":
+        return format_month_ja(low)
+    return f"{format_date_ja(low)}〜{format_date_ja(high)}"

@@ -39,7 +39,8 @@ class Fact:
 def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]]) -> list[Fact]:
     """Read dates (with roles), order numbers, renewal years and quantities from `text`.
 
-    A date given only to the month (2023年5月, 先月, 去年の12月) has the value "YYYY-MM", never an invented day.
+    A date given only to the month (2023年5月, 先月, 去年の12月) has the value "YYYY-MM", never an invented day;
+    one given as part of a month, a week or a year (5月中旬, 先週, 去年) is the span "YYYY-MM-DD/YYYY-MM-DD".
     A date that does not exist (2023年2月30日, 13月1日) is the fact `invalid_date`, written as far as it was given
     ("2023-02-30", "--02-30"), with a notice saying so: no rule reads it, the answer tells it.
     """
@@ -81,7 +82,9 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
         elif name in RECURRING and item.inferred:
             item = _next_occurrence(item, today)
         read: date | str = item.value
-        if item.month_only:
+        if item.span is not None:
+            read = f"{item.span[0].isoformat()}/{item.span[1].isoformat()}"  # the rules try every day of it
+        elif item.month_only:
             read = f"{item.value.year:04d}-{item.value.month:02d}"  # the rules read YYYY-MM as "some day of that month"
         found.append((item.start, item.end, name or "date", read, item.note, item.inferred, item.notice))
 
@@ -315,6 +318,11 @@ _MAYBE_DATE = re.compile(
 )
 _JOIN = re.compile(r"\s*の?\s*")
 _MONTH_EDGE = re.compile(r"\s*の?\s*(末|初め|初旬|頭)")
+# The part of a month a date names, as the days it can be: 5月中旬 is the 11th to the 20th.
+_PART_OF_MONTH = re.compile(r"月\s*の?\s*(上旬|初旬|初め|はじめ|始め|頭|中旬|半ば|なかば|下旬|終わり|おわり)")
+_PARTS = {"上旬": (1, 10), "初旬": (1, 10), "初め": (1, 10), "はじめ": (1, 10), "始め": (1, 10), "頭": (1, 10),
+          "中旬": (11, 20), "半ば": (11, 20), "なかば": (11, 20),
+          "下旬": (21, 31), "終わり": (21, 31), "おわり": (21, 31)}
 _RANGE_GAP = re.compile(r"\s*(?:から|〜|~|" + _DASH + r")\s*")
 # 「3日以内」「10日分」: ja-timex reads a day of the month, but these are durations.
 _NOT_A_DAY = re.compile(
@@ -340,11 +348,12 @@ class _DateHit:
 
     start: int
     end: int
-    value: date  # the first of the month when `month_only`
+    value: date  # the first of the month when `month_only`, the first day of `span` when there is one
     note: str | None
     month_only: bool = False
     inferred: Literal["year", "month"] | None = None  # the unit taken from today, not from the text
     notice: str | None = None  # for the customer: the day was clamped to the month's end
+    span: tuple[date, date] | None = None  # known only to lie in these days (5月中旬, 先週, 去年), both included
 
 
 @dataclass(frozen=True)
@@ -440,7 +449,19 @@ def _find_dates(text: str, today: date) -> list[_DateHit | _Impossible]:
             elif read is not None:
                 hits.append(read)
         i += 1
+    hits = [_part_of_month(hit, text) if hit.month_only else hit for hit in hits]
     return [hit for hit in hits if _FIRST_YEAR <= hit.value.year <= _LAST_YEAR] + impossible
+
+
+def _part_of_month(hit: _DateHit, text: str) -> _DateHit:
+    """A month named with its part (5月中旬, 先月の初め, 4月下旬) as the days that part can be."""
+    match = _PART_OF_MONTH.search(text, hit.start, min(len(text), hit.end + 6))
+    if match is None or match.start() >= hit.end or not _JOIN.fullmatch(text, hit.end, max(hit.end, match.start(1))):
+        return hit
+    first, last = _PARTS[match.group(1)]
+    low, high = hit.value.replace(day=first), hit.value + relativedelta(day=last)
+    note = "; ".join(n for n in (hit.note, f"part of the month ({match.group(1)})") if n and n != "day not given")
+    return replace(hit, end=max(hit.end, match.end()), value=low, note=note, month_only=False, span=(low, high))
 
 
 # 「2023年13月1日」「13月1日」「2023-13-01」: ja-timex reads no date in them, or only the year and the day
@@ -533,7 +554,7 @@ def _compose(shift: _Timex, part: _Timex, today: date) -> tuple[bool, _DateHit |
 
 
 def _edge_of_period(shift: _Timex, edge: re.Match[str], today: date) -> _DateHit | None:
-    """「先月末」「今月末」「来年初め」: ja-timex drops the 末 after a relative month or year."""
+    """「先月末」「今月末」「来年初め」: ja-timex drops the 末 or 初め after a relative month or year."""
     base = _base(shift, today)
     if base is None:
         return None
@@ -541,11 +562,12 @@ def _edge_of_period(shift: _Timex, edge: re.Match[str], today: date) -> _DateHit
     if _only(shift, "month"):
         if word == "末":
             return _DateHit(shift.start, edge.end(), base + relativedelta(day=31), None)
-        return _DateHit(shift.start, edge.end(), base.replace(day=1), f"approximate ({word})")
+        return _DateHit(shift.start, shift.end, base.replace(day=1), "day not given", True)  # then _part_of_month
     if _only(shift, "year"):
         if word == "末":
             return _DateHit(shift.start, edge.end(), date(base.year, 12, 31), None)
-        return _DateHit(shift.start, edge.end(), date(base.year, 1, 1), f"approximate ({word})")
+        january = (date(base.year, 1, 1), date(base.year, 1, 31))
+        return _DateHit(shift.start, edge.end(), january[0], f"part of the year ({word}): January", span=january)
     return None
 
 
@@ -568,16 +590,30 @@ def _shift_today(shift: _Timex, today: date) -> _DateHit | None:
     if _CALENDAR_MONTH.fullmatch(shift.text):
         # 先月 names a calendar month, not 「1か月前」's day about a month ago
         return _DateHit(shift.start, shift.end, value.replace(day=1), f"day not given ({shift.text})", True)
+    if _CALENDAR_WEEK.fullmatch(shift.text):
+        # 先週 names a week, Monday to Sunday in Japanese business usage, not the day 7 days ago
+        monday = value - timedelta(days=value.weekday())
+        week = (monday, monday + timedelta(days=6))
+        return _DateHit(shift.start, shift.end, monday, f"day not given ({shift.text})", span=week)
+    if _CALENDAR_YEAR.fullmatch(shift.text):
+        # 去年 names a calendar year, not the day a year ago
+        year = (date(value.year, 1, 1), date(value.year, 12, 31))
+        return _DateHit(shift.start, shift.end, year[0], f"day not given ({shift.text})", span=year)
     exact = total_months == 0 and shift.weeks == 0
     return _DateHit(shift.start, shift.end, value, None if exact else f"approximate ({shift.text})")
 
 
 _CALENDAR_MONTH = re.compile(r"先々?月|再?来月|前月|翌月")
+_CALENDAR_WEEK = re.compile(r"先々?週|再?来週|前週|翌週")
+_CALENDAR_YEAR = re.compile(r"去年|昨年|一昨年|おととし|再?来年|前年|翌年")
 
 
 def _month_only(day: int | None, mod: str | None) -> bool:
-    """Whether a date with these parts names a whole month (2023年5月, 5月頃), not a day or part of one (5月末)."""
-    return day is None and mod not in ("END", "MID", "START")
+    """Whether a date with these parts names a month (2023年5月, 5月頃, 5月中旬), not a day (5月末).
+
+    A part of the month (中旬, 初め) is made a span of days by `_part_of_month`.
+    """
+    return day is None and mod != "END"
 
 
 def _fill_day(year: int, month: int, day: int | None, mod: str | None) -> tuple[date, str | None]:
@@ -586,10 +622,6 @@ def _fill_day(year: int, month: int, day: int | None, mod: str | None) -> tuple[
         return date(year, month, day), ("approximate (頃)" if mod == "APPROX" else None)
     if mod == "END":
         return date(year, month, 1) + relativedelta(day=31), None
-    if mod == "MID":
-        return date(year, month, 15), "approximate (中旬)"
-    if mod == "START":
-        return date(year, month, 1), "approximate (初め)"
     return date(year, month, 1), "day not given"
 
 
@@ -725,13 +757,16 @@ def _next_occurrence(hit: _DateHit, today: date) -> _DateHit:
     """A recurring date whose year (or month) came from today, moved on to its next occurrence on or after today."""
     step = relativedelta(years=1) if hit.inferred == "year" else relativedelta(months=1)
     # counted from the original each time, so a 31st stays the 31st where the month has one
+    last = hit.span[1] if hit.span else hit.value + relativedelta(day=31) if hit.month_only else hit.value
     for times in range(3):
-        value = hit.value + step * times
-        if (value + relativedelta(day=31) if hit.month_only else value) >= today:
+        if last + step * times >= today:
             break
     if times == 0:
         return hit
+    value = hit.value + step * times
     note = f"{hit.inferred} inferred from today, moved to its next occurrence (a recurring date)"
+    if hit.span:
+        return replace(hit, value=value, note=note, span=(value, hit.span[1] + step * times))
     notice = None if hit.month_only or value.day == hit.value.day else _clamped(value, hit.value.day)
     return replace(hit, value=value, note=note, notice=notice)
 

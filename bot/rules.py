@@ -653,16 +653,17 @@ class RuleSet:
         """Try the intent's rules by priority; the first whose conditions hold (and whose text can be filled) wins.
 
         A `redirect` rule that wins hands the question to another entry, whose rules then decide. A date fact
-        given only to the month ("YYYY-MM") is tried on every day of it: see `_decide_months`.
+        given only to the month ("YYYY-MM"), or known only to lie in a span ("YYYY-MM-DD/YYYY-MM-DD": 5月中旬, 先週,
+        去年), is tried on every day of it: see `_decide_months`.
         """
-        months = {name: span for name, value in facts.items() if (span := dates.month_span(value)) is not None}
+        months = {name: span for name, value in facts.items() if (span := dates.date_span(value)) is not None}
         if months:
             return self._decide_months(intent, facts, today, months)
         return self._outcome(intent, facts, today).decision
 
     def _decide_months(self, intent: str, facts: Mapping[str, Any], today: date,
                        months: Mapping[str, tuple[date, date]]) -> Decision:
-        """Decide for a date known only to its month without inventing its day.
+        """Decide for a date known only to its month (or to a span of days) without inventing its day.
 
         When every day of the month gives the same rule, that rule answers: the month is written as a month,
         values that depend on the day as ranges (「2027年4月」, 「686〜715日」), with a note saying so. When the
@@ -675,7 +676,7 @@ class RuleSet:
             choices = [list(months[n]) for n in names]  # several month-only dates: their first and last days
         outcomes = [self._outcome(intent, {**facts, **dict(zip(names, days, strict=True))}, today, reading=True)
                     for days in itertools.product(*choices)]
-        shown = "、".join(dates.format_month_ja(months[n][0]) for n in names)
+        shown = "、".join(dates.format_span_ja(*months[n]) for n in names)
         verdicts = {(o.decision.rule, o.decision.redirect) for o in outcomes}
         trace = {"month_only": {n: facts[n] for n in names}, "rules_by_day": sorted(str(r) for r, _ in verdicts)}
         first = outcomes[0]
@@ -762,7 +763,7 @@ def _merge_days(outcomes: Sequence[_Outcome], months: Mapping[str, tuple[date, d
     for name in sorted(rule.template_names()):
         seen = [o.values[name] for o in outcomes]
         if name in months:
-            rendered[name] = dates.format_month_ja(months[name][0])
+            rendered[name] = dates.format_span_ja(*months[name])
         elif all(v == seen[0] for v in seen):
             rendered[name] = render_value(seen[0])
         elif (text := _render_range(seen)) is not None:
@@ -778,7 +779,7 @@ def _merge_days(outcomes: Sequence[_Outcome], months: Mapping[str, tuple[date, d
             computed[name] = span
         else:
             return None
-    note = f"{shown}と、月までのご指定でしたので、その月のどの日でも当てはまる内容でお答えしています。"
+    note = _span_note(shown, [months[n] for n in sorted(months)])
     if ranged and rule.exact_dates:
         return None
     if ranged:
@@ -793,14 +794,18 @@ def _merge_days(outcomes: Sequence[_Outcome], months: Mapping[str, tuple[date, d
     )
 
 
+def _span_note(shown: str, spans: Sequence[tuple[date, date]]) -> str:
+    """Why the answer holds for any day: 「2025年4月と、月までのご指定でしたので、その月のどの日でも…」."""
+    units = {dates.span_unit(*span) for span in spans}
+    if len(units) == 1 and (unit := units.pop()):
+        return f"{shown}と、{unit}までのご指定でしたので、その{unit}のどの日でも当てはまる内容でお答えしています。"
+    return f"日付までのご指定ではありませんでしたので、{shown}のどの日でも当てはまる内容でお答えしています。"
+
+
 def _render_range(values: Sequence[Any]) -> str | None:
     """Dates or whole numbers that vary with an unknown day, as text: 2027年4月, 2025年4月15日〜2025年5月14日, 9〜38."""
     if all(isinstance(v, date) for v in values):
-        low, high = min(values), max(values)
-        if (low.day == 1 and (high.year, high.month) == (low.year, low.month)
-                and dates.add_days(high, 1).day == 1):
-            return dates.format_month_ja(low)  # every day of one month: the month
-        return f"{dates.format_date_ja(low)}〜{dates.format_date_ja(high)}"
+        return dates.format_span_ja(min(values), max(values))  # every day of one month: the month
     if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return f"{render_value(min(values))}〜{render_value(max(values))}"
     return None

@@ -15,11 +15,12 @@ from bot.dates import (
     add_days,
     add_months,
     add_years,
+    date_span,
     day_before,
     days_between,
     format_date_ja,
     format_month_ja,
-    month_span,
+    format_span_ja,
     next_anniversary,
     next_day_of_month,
     sign_reset_schedule,
@@ -292,10 +293,33 @@ def test_next_anniversary_is_within_the_year_after(anniversary: date, after: dat
         ("AB-2023-05", None),
         (date(2023, 5, 1), None),
         (202305, None),
+        # An interval, ISO 8601 style: 5月中旬, 先週, 去年.
+        ("2025-05-11/2025-05-20", (date(2025, 5, 11), date(2025, 5, 20))),
+        ("2024-01-01/2024-12-31", (date(2024, 1, 1), date(2024, 12, 31))),
+        ("2025-05-11/2025-05-11", (date(2025, 5, 11), date(2025, 5, 11))),
+        ("2025-05-20/2025-05-11", None),  # backwards
+        ("2025-05-11/", None),
+        ("2025-05-11/2025-02-30", None),
+        ("2025-05/2025-06", None),
+        ("1800-01-01/1800-12-31", None),
     ],
 )
-def test_month_span(value: object, expected: tuple[date, date] | None) -> None:
-    assert month_span(value) == expected
+def test_date_span(value: object, expected: tuple[date, date] | None) -> None:
+    assert date_span(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (date(2024, 1, 1), date(2024, 12, 31), "2024年"),
+        (date(2024, 2, 1), date(2024, 2, 29), "2024年2月"),
+        (date(2025, 5, 11), date(2025, 5, 20), "2025年5月11日〜2025年5月20日"),
+        (date(2024, 1, 1), date(2025, 12, 31), "2024年1月1日〜2025年12月31日"),  # two years are no one year
+        (date(2025, 4, 1), date(2025, 5, 31), "2025年4月1日〜2025年5月31日"),
+    ],
+)
+def test_format_span_ja(low: date, high: date, expected: str) -> None:
+    assert format_span_ja(low, high) == expected
 
 
 def test_format_month_ja() -> None:

@@ -251,6 +251,24 @@ def test_a_month_whose_day_does_not_change_the_verdict_is_answered_as_a_month(sh
     assert late.say is not None and "（2025年1月まで、104〜134日超過）" in late.say
 
 
+def test_a_span_of_days_is_decided_like_a_month(shipped: RuleSet) -> None:
+    # 「2023年5月下旬」: every day of it is still within the 2 years, so the answer holds for the span
+    decision = shipped.decide("renew-after-expiry", {"expiry": "2023-05-21/2023-05-31"}, TODAY)
+    assert decision.rule == "renew-after-expiry-renewable"
+    assert decision.say == ("有効期限（2023年5月21日〜2023年5月31日）から 2 年以内のため、"
+                            "2025年5月21日〜2025年5月31日まで更新できます（あと6〜16日）。")
+    assert decision.notes[0].startswith("日付までのご指定ではありませんでしたので、2023年5月21日〜2023年5月31日の")
+    assert decision.computed["renewal_deadline"] == "2025-05-21/2025-05-31"
+    # 「5月中旬」 this year: expired on some of its days, not on others: asked, the span named
+    asked = shipped.decide("renew-after-expiry", {"expiry": "2025-05-11/2025-05-20"}, TODAY)
+    assert asked.rule == "renew-after-expiry-ask" and asked.ask == ("expiry",)
+    assert (asked.follow_up or "").startswith("2025年5月11日〜2025年5月20日の何日かによって、お答えが変わります。")
+    # 「去年」: a whole year, named as the year
+    year = shipped.decide("renew-after-expiry", {"expiry": "2024-01-01/2024-12-31"}, TODAY)
+    assert year.say is not None and year.say.startswith("有効期限（2024年）から 2 年以内のため、2026年まで更新できます")
+    assert year.notes[0].startswith("2024年と、年までのご指定でしたので、その年のどの日でも")
+
+
 def test_a_day_specific_note_is_dropped_for_a_month(shipped: RuleSet) -> None:
     # only 2/29 + 2 years is clamped; saying so would name a day the customer never gave
     decision = shipped.decide("renew-after-expiry", {"expiry": "2024-02"}, TODAY)
