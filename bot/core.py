@@ -25,6 +25,8 @@ from .yamlsrc import close_match
 
 FALLBACK = "申し訳ありません。このご質問に確実にお答えできる回答が見つかりませんでした。"
 OFF_TOPIC = "~off-topic"  # the index group of faq/'s off-topics: no product id can be spelled like this
+# A reply hedged with 「たぶん」「確か」 still gives the date it names: these words are not about another topic
+_HEDGES = frozenset({"多分", "確か", "恐らく", "大体", "凡そ"})
 _CLAIM_NEAR = 5  # off-topics ranked below this many claim only names in Latin letters (ESET, Zoom)
 _RANK_DEPTH = 12  # every question is ranked this deep, the index's shortlist (Weights.shortlist), scored in full anyway
 _OFF_TOPIC_CLAIM = 0.35  # an off-topic scoring under this share of the best entry's score claims no word
@@ -353,7 +355,7 @@ class Bot:
         # neither carrying words the knowledge base has never seen (明日の天気) nor confidently another intent,
         # unless it names the facts asked for (「課金日は7月1日です」 ranks Adobe's proration first on 日 alone,
         # 「契約応当日は…、追加日は…です」 ranks anniversary first) and no other product
-        if state and state.get("ask") and not unknown and not ev.off_topic:
+        if state and state.get("ask") and not [w for w in unknown if w not in _HEDGES] and not ev.off_topic:
             asked, before = state["ask"], _restore(state.get("facts", {}))
             given, reply, wanted = found, known, asked
             if "years" not in before and ("years" in asked or "years" in snap.knowledge.rules.reads(state["intent"])):

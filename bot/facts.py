@@ -313,13 +313,16 @@ def _run_timex(text: str, today: date) -> list[_Timex]:
 # A cheap gate: ja-timex costs ~0.3 ms, and most questions hold no date at all.
 _MAYBE_DATE = re.compile(
     r"[0-9]\s*[年月日/.\-週ヶヵかカケ箇]|[〇一二三四五六七八九十]\s*[年月日ヶヵか週]|令和|平成|昭和|大正|元年"
-    r"|昨日|一昨日|今日|本日|明日|明後日|昨年|去年|今年|来年|再来年|一昨年|おととい|おとつい|しあさって|あさって"
+    r"|昨日|一昨日|今日|本日|明日|明後日|昨年|去年|今年|来年|再来年|一昨年|おととい|おとつい|おととし|しあさって|あさって"
     r"|先月|今月|来月|再来月|先々月|先週|今週|来週|再来週|半年"
 )
 _JOIN = re.compile(r"\s*の?\s*")
-_MONTH_EDGE = re.compile(r"\s*の?\s*(末|初め|初旬|頭)")
+_MONTH_EDGE = re.compile(r"\s*の?\s*(年末|末|初め|初旬|頭|終わり|おわり)")
 # The part of a month a date names, as the days it can be: 5月中旬 is the 11th to the 20th.
 _PART_OF_MONTH = re.compile(r"月\s*の?\s*(上旬|初旬|初め|はじめ|始め|頭|中旬|半ば|なかば|下旬|終わり|おわり)")
+_PART_AFTER = re.compile(r"\s*の?\s*(上旬|初旬|中旬|半ば|なかば|下旬|終わり|おわり)")
+_PART_OF_WEEK = re.compile(r"\s*の?\s*(?:初め|はじめ|半ば|なかば|終わり|おわり)")
+_ABOUT = re.compile(r"\s*(頃|ごろ|ころ|くらい|ぐらい|前後)")
 _PARTS = {"上旬": (1, 10), "初旬": (1, 10), "初め": (1, 10), "はじめ": (1, 10), "始め": (1, 10), "頭": (1, 10),
           "中旬": (11, 20), "半ば": (11, 20), "なかば": (11, 20),
           "下旬": (21, 31), "終わり": (21, 31), "おわり": (21, 31)}
@@ -401,7 +404,7 @@ _ISO_PARTS = re.compile(r"(?:([0-9]{4})|-)-(?:([0-9]{2})-|-)([0-9]{2})")  # _Imp
 # ja-timex knows 一昨日 and 明々後日 but not their everyday kana spellings; each is given to it as the kanji word,
 # padded with spaces to the kana's length so offsets hold, and the expression then covers the whole kana word.
 _KANA_DAYS = {"さきおととい": "一昨々日", "おととい": "一昨日", "おとつい": "一昨日", "しあさって": "明々後日",
-              "あさって": "明後日"}
+              "あさって": "明後日", "おととし": "一昨年"}
 _KANA_DAY = re.compile("|".join(sorted(_KANA_DAYS, key=len, reverse=True)))
 
 
@@ -438,6 +441,9 @@ def _find_dates(text: str, today: date) -> list[_DateHit | _Impossible]:
                     continue
             edge = _MONTH_EDGE.match(text, item.end)
             hit = _edge_of_period(item, edge, today) if edge else None
+            if hit is None and _only(item, "month") and _PART_AFTER.match(text, item.end):
+                base = _base(item, today)  # 「今月中旬」: ja-timex reads 今月 alone, which names no day
+                hit = _DateHit(item.start, item.end, base.replace(day=1), "day not given", True) if base else None
             if hit is None:
                 hit = _shift_today(item, today)
             if hit is not None:
@@ -449,18 +455,35 @@ def _find_dates(text: str, today: date) -> list[_DateHit | _Impossible]:
             elif read is not None:
                 hits.append(read)
         i += 1
-    hits = [_part_of_month(hit, text) if hit.month_only else hit for hit in hits]
+    hits = [_part_of_month(hit, text, today) if hit.month_only else hit for hit in hits]
+    # 「5月15日頃」「3月の終わり頃」: the hedge belongs to the date, not to the words of the question; so does the
+    # part of a week (先週の半ば), which the week's seven days already hold
+    hits = [replace(hit, end=part.end()) if hit.span and (part := _PART_OF_WEEK.match(text, hit.end)) else hit
+            for hit in hits]
+    hits = [replace(hit, end=about.end()) if (about := _ABOUT.match(text, hit.end)) else hit for hit in hits]
     return [hit for hit in hits if _FIRST_YEAR <= hit.value.year <= _LAST_YEAR] + impossible
 
 
-def _part_of_month(hit: _DateHit, text: str) -> _DateHit:
-    """A month named with its part (5月中旬, 先月の初め, 4月下旬) as the days that part can be."""
+def _part_of_month(hit: _DateHit, text: str, today: date) -> _DateHit:
+    """A month named with its part (5月中旬, 先月の初め, 4月下旬) as the days that part can be.
+
+    A year taken from today is checked again against the tense with the part known: on 5月15日,
+    「5月上旬に切れます」 is next year's, though 「5月に切れます」 is this year's.
+    """
     match = _PART_OF_MONTH.search(text, hit.start, min(len(text), hit.end + 6))
     if match is None or match.start() >= hit.end or not _JOIN.fullmatch(text, hit.end, max(hit.end, match.start(1))):
         return hit
     first, last = _PARTS[match.group(1)]
-    low, high = hit.value.replace(day=first), hit.value + relativedelta(day=last)
-    note = "; ".join(n for n in (hit.note, f"part of the month ({match.group(1)})") if n and n != "day not given")
+    month = hit.value
+    notes = [n for n in (hit.note or "").split("; ") if n and n != "day not given"]
+    if hit.inferred == "year":
+        tense = _tense(text, hit.start, match.end())
+        if tense < 0 and month.replace(day=first) > today:
+            month, notes[0] = month - relativedelta(years=1), "year inferred from today, moved to the previous year"
+        elif tense > 0 and month + relativedelta(day=last) < today:
+            month, notes[0] = month + relativedelta(years=1), "year inferred from today, moved to the next year"
+    low, high = month.replace(day=first), month + relativedelta(day=last)
+    note = "; ".join([*notes, f"part of the month ({match.group(1)})"])
     return replace(hit, end=max(hit.end, match.end()), value=low, note=note, month_only=False, span=(low, high))
 
 
@@ -559,16 +582,22 @@ def _edge_of_period(shift: _Timex, edge: re.Match[str], today: date) -> _DateHit
     if base is None:
         return None
     word = edge.group(1)
-    if _only(shift, "month"):
-        if word == "末":
+    if _only(shift, "month") and word != "年末":
+        if word == "末":  # 月末 is the month's last day, as in 月末締め
             return _DateHit(shift.start, edge.end(), base + relativedelta(day=31), None)
         return _DateHit(shift.start, shift.end, base.replace(day=1), "day not given", True)  # then _part_of_month
     if _only(shift, "year"):
-        if word == "末":
-            return _DateHit(shift.start, edge.end(), date(base.year, 12, 31), None)
-        january = (date(base.year, 1, 1), date(base.year, 1, 31))
-        return _DateHit(shift.start, edge.end(), january[0], f"part of the year ({word}): January", span=january)
+        return _part_of_year(shift.start, edge.end(), base.year, word)
     return None
+
+
+def _part_of_year(start: int, end: int, year: int, word: str) -> _DateHit:
+    """「去年の年末」「昨年末」「去年の終わり」「来年初め」: a year's last ten days, or its first ten."""
+    if word in ("末", "年末", "終わり", "おわり"):
+        days = (date(year, 12, 21), date(year, 12, 31))
+        return _DateHit(start, end, days[0], f"part of the year ({word}): 12月下旬", span=days)
+    days = (date(year, 1, 1), date(year, 1, 10))
+    return _DateHit(start, end, days[0], f"part of the year ({word}): 1月上旬", span=days)
 
 
 def _shift_today(shift: _Timex, today: date) -> _DateHit | None:
@@ -660,6 +689,10 @@ def _absolute(item: _Timex, text: str, today: date, previous: _DateHit | None) -
     if year is not None and not _FIRST_YEAR <= year <= _LAST_YEAR:
         return None
     if month is None and day is None:
+        if year is not None and item.mod == "END":
+            return _part_of_year(item.start, item.end, year, "年末")  # 「2024年末」
+        if year is not None and (edge := _YEAR_END.match(text, item.end)):
+            return _part_of_year(item.start, edge.end(), year, "年末")  # 「2024年の年末」
         return None  # a bare year is not a date
     ranged = previous is not None and bool(_RANGE_GAP.fullmatch(text, previous.end, item.start))
     if month is None:
@@ -683,6 +716,7 @@ def _absolute(item: _Timex, text: str, today: date, previous: _DateHit | None) -
 
 
 _DAYS_LEFT = re.compile(r"(?:あと|残り|のこり)\s*$")
+_YEAR_END = re.compile(r"\s*(?:の\s*年)?\s*末")
 
 
 def _not_a_day_before(text: str, start: int) -> bool:
@@ -723,8 +757,8 @@ def _inferred(
     moved: date | None = None
     if tense < 0 and value > today:
         moved, why = value - step, "past"
-    elif tense > 0 and value < today:
-        moved, why = value + step, "future"
+    elif tense > 0 and (value + relativedelta(day=31) if _month_only(item.day, item.mod) else value) < today:
+        moved, why = value + step, "future"  # a month goes to the next year only once all of it has passed
     if moved is not None:
         try:
             # Re-build from parts so 2/29 or the 31st is re-checked in the new year or month.
