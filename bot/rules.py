@@ -670,19 +670,20 @@ class RuleSet:
         day changes the outcome, the month fact counts as missing: the rule that asks for it asks, saying why.
         """
         names = sorted(months)
+        first = self._outcome(intent, {**facts, **{n: months[n][0] for n in names}}, today, reading=True)
+        if not first.reads & set(names):
+            return first.decision  # the rules never read the rough date (a how-to question): its day changes nothing
         choices = [[months[n][0] + timedelta(days=i) for i in range((months[n][1] - months[n][0]).days + 1)]
                    for n in names]
         if math.prod(len(days) for days in choices) > _MAX_DAY_TRIALS:
             choices = [list(months[n]) for n in names]  # several month-only dates: their first and last days
-        outcomes = [self._outcome(intent, {**facts, **dict(zip(names, days, strict=True))}, today, reading=True)
-                    for days in itertools.product(*choices)]
+        later = itertools.islice(itertools.product(*choices), 1, None)  # the first days are `first`
+        outcomes = [first, *(self._outcome(intent, {**facts, **dict(zip(names, days, strict=True))}, today,
+                                           reading=True) for days in later)]
         shown = "、".join(dates.format_span_ja(*months[n]) for n in names)
         verdicts = {(o.decision.rule, o.decision.redirect) for o in outcomes}
         trace = {"month_only": {n: facts[n] for n in names}, "rules_by_day": sorted(str(r) for r, _ in verdicts)}
-        first = outcomes[0]
         if len(verdicts) == 1:
-            if not first.reads & set(names):
-                return first.decision  # the rule never reads the month-only date: its day changes nothing
             merged = _merge_days(outcomes, months, shown)
             if merged is not None:
                 return replace(merged, trace=(trace, *merged.trace))
@@ -805,7 +806,7 @@ def _span_note(shown: str, spans: Sequence[tuple[date, date]]) -> str:
 def _render_range(values: Sequence[Any]) -> str | None:
     """Dates or whole numbers that vary with an unknown day, as text: 2027年4月, 2025年4月15日〜2025年5月14日, 9〜38."""
     if all(isinstance(v, date) for v in values):
-        return dates.format_span_ja(min(values), max(values))  # every day of one month: the month
+        return dates.format_span_ja(min(values), max(values))  # a whole month or year is written as one
     if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return f"{render_value(min(values))}〜{render_value(max(values))}"
     return None
