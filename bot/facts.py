@@ -319,13 +319,13 @@ _MAYBE_DATE = re.compile(
 _JOIN = re.compile(r"\s*の?\s*")
 _MONTH_EDGE = re.compile(r"\s*の?\s*(年末|末|初め|初旬|頭|終わり|おわり)")
 # The part of a month a date names, as the days it can be: 5月中旬 is the 11th to the 20th.
-_PART_OF_MONTH = re.compile(r"月\s*の?\s*(上旬|初旬|初め|はじめ|始め|頭|中旬|半ば|なかば|下旬|終わり|おわり)")
-_PART_AFTER = re.compile(r"\s*の?\s*(上旬|初旬|中旬|半ば|なかば|下旬|終わり|おわり)")
-_PART_OF_WEEK = re.compile(r"\s*の?\s*(?:初め|はじめ|半ば|なかば|終わり|おわり)")
-_ABOUT = re.compile(r"\s*(頃|ごろ|ころ|くらい|ぐらい|前後)")
 _PARTS = {"上旬": (1, 10), "初旬": (1, 10), "初め": (1, 10), "はじめ": (1, 10), "始め": (1, 10), "頭": (1, 10),
           "中旬": (11, 20), "半ば": (11, 20), "なかば": (11, 20),
           "下旬": (21, 31), "終わり": (21, 31), "おわり": (21, 31)}
+_PART_AFTER = re.compile(r"\s*の?\s*(" + "|".join(_PARTS) + ")")  # after 今月, which ja-timex reads alone
+_PART_OF_MONTH = re.compile("月" + _PART_AFTER.pattern)  # within or after a month's expression
+_PART_OF_WEEK = re.compile(r"\s*の?\s*(?:初め|はじめ|半ば|なかば|終わり|おわり)")
+_ABOUT = re.compile(r"\s*(頃|ごろ|ころ|くらい|ぐらい|前後)")
 _RANGE_GAP = re.compile(r"\s*(?:から|〜|~|" + _DASH + r")\s*")
 # 「3日以内」「10日分」: ja-timex reads a day of the month, but these are durations.
 _NOT_A_DAY = re.compile(
@@ -478,10 +478,15 @@ def _part_of_month(hit: _DateHit, text: str, today: date) -> _DateHit:
     notes = [n for n in (hit.note or "").split("; ") if n and n != "day not given"]
     if hit.inferred == "year":
         tense = _tense(text, hit.start, match.end())
+        step = 0
         if tense < 0 and month.replace(day=first) > today:
-            month, notes[0] = month - relativedelta(years=1), "year inferred from today, moved to the previous year"
+            step = -1
         elif tense > 0 and month + relativedelta(day=last) < today:
-            month, notes[0] = month + relativedelta(years=1), "year inferred from today, moved to the next year"
+            step = 1
+        if step:
+            month += relativedelta(years=step)
+            moved = f"year inferred from today, moved to the {'previous' if step < 0 else 'next'} year"
+            notes = [moved, *(n for n in notes if not n.startswith("year inferred"))]
     low, high = month.replace(day=first), month + relativedelta(day=last)
     note = "; ".join([*notes, f"part of the month ({match.group(1)})"])
     return replace(hit, end=max(hit.end, match.end()), value=low, note=note, month_only=False, span=(low, high))
