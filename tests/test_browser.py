@@ -158,6 +158,19 @@ def test_a_month_only_date_shows_the_month_and_the_range_of_days(chat: Page) -> 
     expect(item).not_to_contain_text("/")
 
 
+def test_a_whole_year_is_shown_as_the_year_as_the_answer_writes_it(chat: Page) -> None:
+    # 去年: every day of 2024 gives the same rule, and the deadline varies over the whole of 2026
+    answer = ask(chat, "去年有効期限が切れました。まだ更新できますか？")
+    low, high = answer["computed"]["renewal_deadline"].split("/")
+    first, last = date.fromisoformat(low), date.fromisoformat(high)
+    assert (first.month, first.day, last.month, last.day) == (1, 1, 12, 31) and first.year == last.year
+    assert f"{first.year}年まで更新できます" in answer["answer"]
+    item = last_answer(chat).locator(".faqbot-dates-item").first
+    expect(item.locator("dd")).to_contain_text(f"{first.year}年")
+    expect(item.locator("dd")).not_to_contain_text("12月31日")  # not 1月1日〜12月31日
+    expect(item).not_to_contain_text("/")
+
+
 def test_shift_enter_is_a_newline(chat: Page) -> None:
     sent = _asks(chat)
     box = chat.locator("#faqbot-input")

@@ -70,14 +70,15 @@
     return m ? Number(m[1]) + '年' + Number(m[2]) + '月' + Number(m[3]) + '日' : String(iso);
   }
 
-  // A value that varies with a day the customer did not give comes as "low/high" (rules: a month-only date):
-  // a whole month is written as the month, as the answer writes it (2027年4月), else low〜high.
+  // A value that varies with a day the customer did not give comes as "low/high" (rules: a date known to its
+  // month, or to a span such as 5月中旬 or 去年): a whole month or year is written as the answer writes it
+  // (2027年4月, 2026年; bot/dates.py format_span_ja), else low〜high.
   function formatRange(low, high) {
     var a = ISO_DATE.exec(low), b = ISO_DATE.exec(high);
-    if (a && b && a[1] === b[1] && a[2] === b[2] && a[3] === '01' &&
-        Number(b[3]) === new Date(Number(b[1]), Number(b[2]), 0).getDate()) {
-      return Number(a[1]) + '年' + Number(a[2]) + '月';
-    }
+    var wholeMonths = a && b && a[3] === '01' &&
+        Number(b[3]) === new Date(Number(b[1]), Number(b[2]), 0).getDate();
+    if (wholeMonths && a[1] === b[1] && a[2] === '01' && b[2] === '12') return Number(a[1]) + '年';
+    if (wholeMonths && a[1] === b[1] && a[2] === b[2]) return Number(a[1]) + '年' + Number(a[2]) + '月';
     return formatDate(low) + '〜' + formatDate(high);
   }
 
