@@ -41,6 +41,7 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
 
     A date given only to the month (2023年5月, 先月, 去年の12月) has the value "YYYY-MM", never an invented day;
     one given as part of a month, a week or a year (5月中旬, 先週, 去年) is the span "YYYY-MM-DD/YYYY-MM-DD".
+    Where today falls within such a date, the tense cuts it to the days before or after today.
     A date that does not exist (2023年2月30日, 13月1日) is the fact `invalid_date`, written as far as it was given
     ("2023-02-30", "--02-30"), with a notice saying so: no rule reads it, the answer tells it.
     """
@@ -81,6 +82,8 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
             item = hit
         elif name in RECURRING and item.inferred:
             item = _next_occurrence(item, today)
+        elif name not in RECURRING:
+            item = _cut_by_tense(item, work, today)
         read: date | str = item.value
         if item.span is not None:
             read = f"{item.span[0].isoformat()}/{item.span[1].isoformat()}"  # the rules try every day of it
@@ -324,6 +327,7 @@ _PARTS = {"上旬": (1, 10), "初旬": (1, 10), "初め": (1, 10), "はじめ": 
           "下旬": (21, 31), "終わり": (21, 31), "おわり": (21, 31)}
 _PART_AFTER = re.compile(r"\s*の?\s*(" + "|".join(_PARTS) + ")")  # after 今月, which ja-timex reads alone
 _PART_OF_MONTH = re.compile("月" + _PART_AFTER.pattern)  # within or after a month's expression
+_WITHIN = re.compile(r"\s*(?:中|いっぱい)(?!旬)")  # 「今月中に」「今月いっぱいで」: some day of the month
 _PART_OF_WEEK = re.compile(r"\s*の?\s*(?:初め|はじめ|半ば|なかば|終わり|おわり)")
 _ABOUT = re.compile(r"\s*(頃|ごろ|ころ|くらい|ぐらい|前後)")
 _RANGE_GAP = re.compile(r"\s*(?:から|〜|~|" + _DASH + r")\s*")
@@ -441,9 +445,11 @@ def _find_dates(text: str, today: date) -> list[_DateHit | _Impossible]:
                     continue
             edge = _MONTH_EDGE.match(text, item.end)
             hit = _edge_of_period(item, edge, today) if edge else None
-            if hit is None and _only(item, "month") and _PART_AFTER.match(text, item.end):
-                base = _base(item, today)  # 「今月中旬」: ja-timex reads 今月 alone, which names no day
-                hit = _DateHit(item.start, item.end, base.replace(day=1), "day not given", True) if base else None
+            within = _WITHIN.match(text, item.end)
+            if hit is None and _only(item, "month") and (within or _PART_AFTER.match(text, item.end)):
+                base = _base(item, today)  # 「今月中旬」「今月中」: ja-timex reads 今月 alone, which names no day
+                end = within.end() if within else item.end
+                hit = _DateHit(item.start, end, base.replace(day=1), "day not given", True) if base else None
             if hit is None:
                 hit = _shift_today(item, today)
             if hit is not None:
@@ -808,6 +814,31 @@ def _next_occurrence(hit: _DateHit, today: date) -> _DateHit:
         return replace(hit, value=value, note=note, span=(value, hit.span[1] + step * times))
     notice = None if hit.month_only or value.day == hit.value.day else _clamped(value, hit.value.day)
     return replace(hit, value=value, note=note, notice=notice)
+
+
+def _cut_by_tense(hit: _DateHit, text: str, today: date) -> _DateHit:
+    """A rough date that holds today, cut by the tense to the days it can be: on 5月15日, 「今月中旬に切れました」
+    is 5月11日〜15日, 「今月中に切れます」 5月15日〜31日. A date that comes round again (課金日) is not cut: its tense
+    speaks of the last time, and the rules want the next.
+    """
+    if hit.span is not None:
+        low, high = hit.span
+    elif hit.month_only:
+        low, high = hit.value, hit.value + relativedelta(day=31)
+    else:
+        return hit
+    if not low <= today <= high:
+        return hit
+    tense = _tense(text, hit.start, hit.end)
+    if tense < 0 and today < high:
+        high, why = today, "up to today (past tense)"
+    elif tense > 0 and low < today:
+        low, why = today, "from today on (future tense)"
+    else:
+        return hit
+    notes = [n for n in (hit.note or "").split("; ") if n and (low != high or not n.startswith("day not given"))]
+    note = "; ".join([*notes, f"only the days {why}"])
+    return replace(hit, value=low, note=note, month_only=False, span=None if low == high else (low, high))
 
 
 def _recur(bad: _Impossible, today: date) -> _DateHit | None:

@@ -105,7 +105,7 @@ def only_date(text: str) -> Fact:
         ("2023年6月", "2023-06"),
         ("5月頃", "2025-05"),
         # A part of a month, a week or a year is the days it can be, never one invented day.
-        ("5月中旬に切れました", "2025-05-11/2025-05-20"),
+        ("5月中旬", "2025-05-11/2025-05-20"),
         ("5月の半ば", "2025-05-11/2025-05-20"),
         ("2024年5月上旬", "2024-05-01/2024-05-10"),
         ("5月初め", "2025-05-01/2025-05-10"),
@@ -125,16 +125,20 @@ def only_date(text: str) -> Fact:
         ("2024年末", "2024-12-21/2024-12-31"),
         ("2024年の年末", "2024-12-21/2024-12-31"),
         ("おととしに切れました", "2023-01-01/2023-12-31"),
-        ("今月中旬に入金しました", "2025-05-11/2025-05-20"),
+        ("今月中旬に入金しました", "2025-05-11/2025-05-15"),  # past tense: not the days still to come
         ("今月の終わりに入金予定です", "2025-05-21/2025-05-31"),
         ("先月の終わり", "2025-04-21/2025-04-30"),
         ("先週の半ばです", "2025-05-05/2025-05-11"),  # the week's seven days already hold its middle
         # The tense moves a year taken from today only when the whole month, or the part of it, is on the wrong side.
-        ("5月に切れます", "2025-05"),  # 5月16日-31日 are still ahead on 5月15日
+        ("5月に切れます", "2025-05-15/2025-05-31"),  # this year's: 5月15日-31日 are still ahead
         ("5月下旬に切れます", "2025-05-21/2025-05-31"),
         ("5月上旬に切れます", "2026-05-01/2026-05-10"),
         ("5月下旬に切れました", "2024-05-21/2024-05-31"),
-        ("5月中旬に切れました", "2025-05-11/2025-05-20"),  # partly past: this year's
+        ("5月中旬に切れました", "2025-05-11/2025-05-15"),  # partly past: this year's, up to today
+        ("5月中旬に切れます", "2025-05-15/2025-05-20"),
+        ("5月中旬です", "2025-05-11/2025-05-20"),  # no tense: every day of it
+        ("今月中に切れます", "2025-05-15/2025-05-31"),
+        ("5月上旬に切れました", "2025-05-01/2025-05-10"),  # wholly past already: nothing to cut
         ("12月下旬に注文しました", "2024-12-21/2024-12-31"),  # past tense: last year's December
         # Two-digit years are this century.
         ("24年3月31日", date(2024, 3, 31)),
@@ -143,6 +147,12 @@ def only_date(text: str) -> Fact:
 )
 def test_date_forms(text: str, expected: date | str) -> None:
     assert only_date(text).value == expected
+
+
+def test_a_rough_date_the_tense_cuts_to_today_is_today() -> None:
+    # On 5月20日, 「5月中旬に切れます」 can only be today: one date, not a span of one day.
+    found = dates("5月中旬に有効期限が切れます", today=date(2025, 5, 20))
+    assert found == [("expiry", date(2025, 5, 20))]
 
 
 @pytest.mark.parametrize(
@@ -154,7 +164,7 @@ def test_date_forms(text: str, expected: date | str) -> None:
         ("昨日", date(2025, 5, 14), None),
         ("2023年6月", "2023-06", "day not given"),
         ("去年の4月", "2024-04", "day not given"),
-        ("5月に切れました", "2025-05", "year inferred from today; day not given"),
+        ("5月に切れました", "2025-05-01/2025-05-15", "day not given; only the days up to today"),
         ("6月に切れました", "2024-06", "moved to the previous year"),
         ("24年3月31日", date(2024, 3, 31), "two-digit year read as 2024"),
         ("1月16日", date(2025, 1, 16), "year inferred from today"),
@@ -320,6 +330,7 @@ def test_year_zero_is_never_produced() -> None:
         ("2023年5月に有効期限が切れました。更新できますか", [("expiry", "2023-05")]),
         ("先月に有効期限が切れました", [("expiry", "2025-04")]),
         ("有効期限が去年の12月に切れてます", [("expiry", "2024-12")]),
+        ("今月中旬に有効期限が切れました", [("expiry", "2025-05-11/2025-05-15")]),  # past: up to today
         # A billing date or an anniversary named without a year is its next occurrence, whatever the tense...
         ("課金日は3月1日です", [("billing", date(2026, 3, 1))]),
         ("3月1日に課金されました", [("billing", date(2026, 3, 1))]),
@@ -327,6 +338,7 @@ def test_year_zero_is_never_produced() -> None:
         ("課金日は3月です", [("billing", "2026-03")]),
         ("課金日は3月上旬です", [("billing", "2026-03-01/2026-03-10")]),
         ("課金日は5月中旬です", [("billing", "2025-05-11/2025-05-20")]),  # today is in it: this year's
+        ("5月中旬に課金されました", [("billing", "2025-05-11/2025-05-20")]),  # not cut by the tense: it recurs
         ("1日に引き落としされました", [("billing", date(2025, 6, 1))]),
         (
             "契約応当日は3月15日です。明日ライセンスを追加したら何か月分請求されますか",
