@@ -437,8 +437,10 @@ class Bot:
             elif kind == "number":
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)  # JSON has one number type: 3.0 is 3
-                if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 10**9:
-                    raise InputError("bad_fact", f"fact '{name}' must be a positive whole number")
+                # a number of years, as a question can give it (「3年更新」: one or two digits); dates move by it
+                top = 100 if name == "years" else 10**9
+                if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < top:
+                    raise InputError("bad_fact", f"fact '{name}' must be a whole number from 1 to {top - 1:,}")
                 out[name] = value
             else:
                 read = extract_facts(value, today=date.today(), roles={}) if isinstance(value, str) else []

@@ -249,6 +249,8 @@ def test_whatif_adobe_dates(pc: FlaskClient) -> None:
     ({"text": "更新", "facts": {"expiry": "2023-02-30"}}, "bad_fact"),
     ({"text": "更新", "facts": {"expirey": "2023-06-30"}}, "bad_fact"),
     ({"text": "更新", "facts": {"years": "3"}}, "bad_fact"),
+    # was a 500: 100,000 years moved the expiry out of the calendar; a question can give 1 to 99
+    ({"text": "更新", "intent": "renew-early", "facts": {"expiry": "2025-08-01", "years": 100000}}, "bad_fact"),
     ({"text": "更新", "facts": {"order_number": "12345"}}, "bad_fact"),
     ({"text": "更新", "intent": "renew-after-expiri"}, "bad_intent"),
     ({"text": "更新", "intent": 7}, "bad_intent"),
