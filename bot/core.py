@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,12 @@ FALLBACK = "申し訳ありません。このご質問に確実にお答えで�
 OFF_TOPIC = "~off-topic"  # the index group of faq/'s off-topics: no product id can be spelled like this
 # A reply hedged with 「たぶん」「確か」 still gives the date it names: these words are not about another topic
 _HEDGES = frozenset({"多分", "確か", "恐らく", "大体", "凡そ"})
+# What a reply to the bot's question may say around the fact it gives, and still be only that reply:
+# 「2024年4月10日だったと思います」「7月1日です。よろしくお願いします」「…でした、すみません」「…気がします」
+_REPLY_WORDS = _HEDGES | {"宜しく", "願う", "有り難い", "済む", "気", "助かる", "嫌"}
+# 「2024年4月10日、いや4月11日でした」: the date after the correction is the one meant
+_CORRECTION = re.compile(r"いや|じゃなく|ではなく|でなく|訂正|間違え|まちがえ")
+_CORRECTION_WORDS = frozenset({"無い", "訂正", "間違える"})  # 「…じゃなくて…」 alone is no negation
 _CLAIM_NEAR = 5  # off-topics ranked below this many claim only names in Latin letters (ESET, Zoom)
 _RANK_DEPTH = 12  # every question is ranked this deep, the index's shortlist (Weights.shortlist), scored in full anyway
 _OFF_TOPIC_CLAIM = 0.35  # an off-topic scoring under this share of the best entry's score claims no word
@@ -195,6 +201,15 @@ class _Snapshot:
         return Evidence(facts, ranked, detected, unknown, is_kana_only(norm), len(set(analysis.terms)), off_topic,
                         name_only, analysis.predicate)
 
+    def only_facts(self, text: str, facts: Sequence[Fact]) -> bool:
+        """Whether `text` says nothing but its facts, with a hedge, thanks or a correction around them: a bare
+        reply to the bot's question (「2024年4月10日だったと思います」「7月1日です。よろしくお願いします」), which the
+        chit-chat off-topics (思う, ありがとう) must not take for a message of its own.
+        """
+        rest = _COURTESY.sub(" ", normalize(_mask("".join(_blank_personal(text)), facts)))
+        allowed = _REPLY_WORDS | _CORRECTION_WORDS if _CORRECTION.search(text) else _REPLY_WORDS
+        return set(self.index.analyse(rest).terms) <= allowed
+
     def _without_courtesy(self, norm: str) -> str:
         """The question without its set phrases of courtesy, when something is left to rank.
 
@@ -355,8 +370,13 @@ class Bot:
         # neither carrying words the knowledge base has never seen (明日の天気) nor confidently another intent,
         # unless it names the facts asked for (「課金日は7月1日です」 ranks Adobe's proration first on 日 alone,
         # 「契約応当日は…、追加日は…です」 ranks anniversary first) and no other product
-        if state and state.get("ask") and not [w for w in unknown if w not in _HEDGES] and not ev.off_topic:
+        bare_reply = bool(state and state.get("ask") and found and snap.only_facts(text, found))
+        if state and state.get("ask") and (bare_reply or (not [w for w in unknown if w not in _HEDGES]
+                                                           and not ev.off_topic)):
             asked, before = state["ask"], _restore(state.get("facts", {}))
+            if bare_reply:
+                found = _corrected(text, found)
+                known = {**_facts_dict(found), **(facts or {})}
             given, reply, wanted = found, known, asked
             if "years" not in before and ("years" in asked or "years" in snap.knowledge.rules.reads(state["intent"])):
                 # the bot asked for the years, or the rules of its question read them (its follow-up asks for
@@ -591,6 +611,26 @@ def _facts_dict(facts: Sequence[Fact]) -> dict[str, Any]:
     for f in facts:
         if f.name != "invalid_date":
             out.setdefault(f.name, f.value)
+    return out
+
+
+def _corrected(text: str, facts: Sequence[Fact]) -> list[Fact]:
+    """The facts of a reply without the dates it took back: 「2024年4月10日、いや4月11日でした」 is 2024年4月11日,
+    the year said once for both.
+    """
+    dates = [f for f in facts if f.name == "date"]
+    out = list(facts)
+    for taken_back, meant in zip(dates, dates[1:], strict=False):
+        if not _CORRECTION.search(text, taken_back.end, meant.start):
+            continue
+        out.remove(taken_back)
+        if meant.inferred == "year" and isinstance(meant.value, date) and isinstance(taken_back.value, date):
+            try:
+                said = replace(meant, value=meant.value.replace(year=taken_back.value.year), inferred=None,
+                               note=f"year of the date it corrects ({taken_back.text})")
+            except ValueError:
+                continue  # 2月29日 in a common year: keep the reading from today
+            out[out.index(meant)] = said
     return out
 
 
