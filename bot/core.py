@@ -15,6 +15,7 @@ from .config import Settings
 from .dates import FIRST_YEAR, LAST_YEAR, parse_iso_day
 from .errors import InputError
 from .facts import Fact, as_role, dont_know, extract_facts, reply_years
+from .facts import tense as facts_tense
 from .index import Document, Index, Match
 from .knowledge import Entry, Knowledge, load_knowledge
 from .logs import personal_spans
@@ -388,7 +389,8 @@ class Bot:
                     given = sorted([*found, years], key=lambda f: f.start)
                     reply = {**known, "years": years.value}
             bare = [f for f in given if f.name in ("date", "invalid_date")]
-            filled = _fill_asked(before, reply, bare, wanted, snap.roles, today)
+            said = state.get("tense", 0) if facts_tense(text) == 0 else 0  # the reply's own tense has placed it
+            filled = _fill_asked(before, reply, bare, wanted, snap.roles, today, said)
             named = any(f.name in asked for f in found) or given is not found  # the asked facts, or the bare years
             elsewhere = detected is not None and pending is not None and detected != pending.product
             other = confident and ranked[0].id != state["intent"]
@@ -412,7 +414,9 @@ class Bot:
         if decision.redirect is not None:  # the facts make it another entry's question (the expiry has passed)
             intent, entry = decision.redirect, snap.entries[decision.redirect]
         if decision.ask:
-            self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known)})
+            # the tense of the question places a reply's bare 「12月です」: before today if the expiry has passed
+            said = state.get("tense", 0) if continued and state else facts_tense(text)
+            self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known), "tense": said})
         elif session_id or state:
             self.sessions.delete(sid)
         trace = self._trace(snap, explain, today, told, ranked, decision, continued)
@@ -635,7 +639,8 @@ def _corrected(text: str, facts: Sequence[Fact]) -> list[Fact]:
 
 
 def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact], asked: Sequence[str],
-                roles: Mapping[str, Sequence[str]], today: date) -> tuple[dict[str, Any], dict[Fact, Fact]] | None:
+                roles: Mapping[str, Sequence[str]], today: date,
+                said: int = 0) -> tuple[dict[str, Any], dict[Fact, Fact]] | None:
     """Merge a reply into the facts of a pending question, or None if it gives nothing that was asked.
 
     `bare` are the reply's dates without a role, in order: they answer the dates the bot asked for and the
@@ -654,7 +659,8 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact
     targets = [a for a in asked if a in roles and a not in new]
     answered: dict[Fact, Fact] = {}
     for target, fact in zip(targets, bare, strict=False):  # as many as both give
-        answered[fact] = given = as_role(fact, target, today)  # 「3月1日です」 asked for the 課金日 in May: next year's
+        # 「3月1日です」 for the 課金日 in May: next year's; 「12月です」 after 「切れた…」 in February: last year's
+        answered[fact] = given = as_role(fact, target, today, said)
         if given.name == target:  # not a date that does not exist
             merged[target] = given.value
         gave = True

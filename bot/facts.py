@@ -17,9 +17,9 @@ from dateutil.relativedelta import relativedelta
 from ja_timex import TimexParser
 from ja_timex.number_normalizer import NumberNormalizer
 
-from bot.dates import FIRST_YEAR, LAST_YEAR, month_end_note, shifted_to_month_end_note, span_ja
+from bot.dates import FIRST_YEAR, LAST_YEAR, date_span, month_end_note, shifted_to_month_end_note, span_ja
 
-__all__ = ["Fact", "as_role", "dont_know", "extract_facts", "reply_years"]
+__all__ = ["Fact", "as_role", "dont_know", "extract_facts", "reply_years", "tense"]
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,8 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
             item = _next_occurrence(item, today)
         elif name not in RECURRING:
             item = _cut_by_tense(item, work, today)
-        read: date | str = item.value
-        if item.span is not None:
-            read = f"{item.span[0].isoformat()}/{item.span[1].isoformat()}"  # the rules try every day of it
-        elif item.month_only:
-            read = f"{item.value.year:04d}-{item.value.month:02d}"  # the rules read YYYY-MM as "some day of that month"
-        found.append((item.start, item.end, name or "date", read, item.note, item.inferred, item.notice))
+        found.append((item.start, item.end, name or "date", _rough_value(item), item.note, item.inferred,
+                      item.notice))
 
     taken = [(start, end) for start, end, *_ in found]
     for start, end, kind, amount in _numbers(work):
@@ -103,7 +99,17 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
     return facts
 
 
-def as_role(fact: Fact, role: str, today: date) -> Fact:
+def tense(text: str) -> int:
+    """The tense of a message: its last sentence that has one; -1 past (切れました), +1 future, 0 neither."""
+    norm = _normalize(text).text
+    ends = [i for i, ch in enumerate(norm) if ch in _SENTENCE_BREAK] + [len(norm)]
+    for end in reversed(ends):
+        if (found := _tense(norm, end, end)) != 0:
+            return found
+    return 0
+
+
+def as_role(fact: Fact, role: str, today: date, question_tense: int = 0) -> Fact:
     """A date read without a role, once a conversation gives it one: a recurring date (課金日, 契約応当日) whose
     year came from today is its next occurrence, as if the role had been named with it. So is a 2月29日 read in
     a common year (an `invalid_date` until then), clamped to the month's end where the year has no 29th.
@@ -117,10 +123,61 @@ def as_role(fact: Fact, role: str, today: date) -> Fact:
         bad = _Impossible(fact.start, fact.end, year, month, day or 0, fact.inferred)
         hit = _recur(bad, today)
         return fact if hit is None else replace(fact, name=role, value=hit.value, note=hit.note, notice=hit.notice)
-    if role not in RECURRING or fact.inferred is None or not isinstance(fact.value, date):
+    if fact.inferred is None:
         return replace(fact, name=role)
-    hit = _next_occurrence(_DateHit(fact.start, fact.end, fact.value, fact.note, inferred=fact.inferred), today)
-    return replace(fact, name=role, value=hit.value, note=hit.note, notice=hit.notice)
+    if role not in RECURRING:
+        # 「12月です」 after 「有効期限が切れたライセンスは…」 in February: the question's tense places it
+        return _placed_by_tense(replace(fact, name=role), today, question_tense)
+    if isinstance(fact.value, date):
+        hit = _next_occurrence(_DateHit(fact.start, fact.end, fact.value, fact.note, inferred=fact.inferred), today)
+        return replace(fact, name=role, value=hit.value, note=hit.note, notice=hit.notice)
+    # 「3月です」 asked for the 課金日 in May: next year's March, as 「課金日は3月です」 is
+    span = date_span(fact.value)
+    if span is None:
+        return replace(fact, name=role)
+    month_only = _ISO_MONTH.fullmatch(str(fact.value)) is not None
+    rough = _DateHit(fact.start, fact.end, span[0], fact.note, month_only=month_only, inferred=fact.inferred,
+                     span=None if month_only else span)
+    hit = _next_occurrence(rough, today)
+    return replace(fact, name=role, value=_rough_value(hit), note=hit.note)
+
+
+_ISO_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+
+
+def _placed_by_tense(fact: Fact, today: date, said: int) -> Fact:
+    """A date whose year came from today, moved a year when all of it is on the wrong side of the tense said."""
+    if fact.inferred != "year" or not said:
+        return fact
+    span = (fact.value, fact.value) if isinstance(fact.value, date) else date_span(fact.value)
+    if span is None:
+        return fact
+    step = -1 if said < 0 and span[0] > today else 1 if said > 0 and span[1] < today else 0
+    if not step:
+        return fact
+    shift = relativedelta(years=step)
+    value: date | str
+    if isinstance(fact.value, date):
+        value = fact.value + shift
+    elif _ISO_MONTH.fullmatch(str(fact.value)):
+        value = f"{span[0].year + step:04d}-{span[0].month:02d}"
+    else:
+        end = span[1] + shift
+        if span[1] == span[1] + relativedelta(day=31):
+            end += relativedelta(day=31)  # a month's last day stays its last: 2025年2月28日 → 2024年2月29日
+        value = f"{(span[0] + shift).isoformat()}/{end.isoformat()}"
+    direction = "previous" if step < 0 else "next"
+    note = f"year inferred from today, moved to the {direction} year (the question's tense)"
+    return replace(fact, value=value, note=note)
+
+
+def _rough_value(hit: _DateHit) -> date | str:
+    """A date as a fact's value: a span as "YYYY-MM-DD/YYYY-MM-DD", a month as "YYYY-MM", else the date."""
+    if hit.span is not None:
+        return f"{hit.span[0].isoformat()}/{hit.span[1].isoformat()}"  # the rules try every day of it
+    if hit.month_only:
+        return f"{hit.value.year:04d}-{hit.value.month:02d}"  # the rules read YYYY-MM as "some day of that month"
+    return hit.value
 
 
 # --- normalisation ----------------------------------------------------------

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot import facts as facts_module
 from bot.errors import ConfigError
-from bot.facts import Fact, as_role, dont_know, extract_facts, reply_years
+from bot.facts import Fact, as_role, dont_know, extract_facts, reply_years, tense
 from bot.knowledge import load_date_roles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -691,3 +691,13 @@ def test_years_in_a_reply_that_was_asked_for_them(text: str, expected: int | Non
 )
 def test_a_reply_saying_it_is_not_known(text: str, expected: bool) -> None:
     assert dont_know(text) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("有効期限が切れたライセンスは更新できますか", -1),
+    ("有効期限が切れました。更新できますか", -1),  # the last sentence with a tense
+    ("来月有効期限が切れます。更新できますか", 1),
+    ("更新できますか", 0),
+])
+def test_the_tense_of_a_message(text: str, expected: int) -> None:
+    assert tense(text) == expected
