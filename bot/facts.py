@@ -697,7 +697,12 @@ def _shift_today(shift: _Timex, today: date) -> _DateHit | None:
         year = (date(value.year, 1, 1), date(value.year, 12, 31))
         return _DateHit(shift.start, shift.end, year[0], f"day not given ({shift.text})", span=year)
     exact = total_months == 0 and shift.weeks == 0
-    return _DateHit(shift.start, shift.end, value, None if exact else f"approximate ({shift.text})")
+    notice = None
+    if whole_months and not days and value.day != today.day and total_months == whole_months:
+        # 「1年前」 on 2024年2月29日: no 29th that February, so its last day, said as 「2年前の今日」 says it
+        span = span_ja(int(shift.years), int(shift.months)) + ("前" if shift.sign < 0 else "後")
+        notice = shifted_to_month_end_note(today, [span], [value])
+    return _DateHit(shift.start, shift.end, value, None if exact else f"approximate ({shift.text})", notice=notice)
 
 
 _CALENDAR_MONTH = re.compile(r"先々?月|再?来月|前月|翌月")

@@ -590,6 +590,11 @@ def test_any_text_gives_consistent_spans(text: str) -> None:
          "2024年2月29日の1年前に同じ日付がないため、その月の末日の2023年2月28日としています。"),
         ("3か月前の今日", date(2025, 5, 31), ("date", date(2025, 2, 28)), "3か月前に同じ日付がないため"),
         ("去年の今日", TODAY, ("date", date(2024, 5, 15)), None),
+        # and so do 「1年前」「1か月前」, counted from today the same way
+        ("1年前に期限が切れました", date(2024, 2, 29), ("expiry", date(2023, 2, 28)),
+         "2024年2月29日の1年前に同じ日付がないため、その月の末日の2023年2月28日としています。"),
+        ("1か月前に期限が切れました", date(2025, 3, 31), ("expiry", date(2025, 2, 28)), "1か月前に同じ日付がないため"),
+        ("1か月前に期限が切れました", date(2025, 3, 15), ("expiry", date(2025, 2, 15)), None),
     ],
 )
 def test_clamped_dates_carry_a_notice(text: str, today: date, expected: tuple[str, date], notice: str | None) -> None:
