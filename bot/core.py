@@ -630,11 +630,11 @@ def _corrected(text: str, facts: Sequence[Fact]) -> list[Fact]:
         out.remove(taken_back)
         if meant.inferred == "year" and isinstance(meant.value, date) and isinstance(taken_back.value, date):
             try:
-                said = replace(meant, value=meant.value.replace(year=taken_back.value.year), inferred=None,
-                               note=f"year of the date it corrects ({taken_back.text})")
+                restated = replace(meant, value=meant.value.replace(year=taken_back.value.year), inferred=None,
+                                   note=f"year of the date it corrects ({taken_back.text})")
             except ValueError:
                 continue  # 2月29日 in a common year: keep the reading from today
-            out[out.index(meant)] = said
+            out[out.index(meant)] = restated
     return out
 
 

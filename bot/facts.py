@@ -135,14 +135,11 @@ def as_role(fact: Fact, role: str, today: date, question_tense: int = 0) -> Fact
     span = date_span(fact.value)
     if span is None:
         return replace(fact, name=role)
-    month_only = _ISO_MONTH.fullmatch(str(fact.value)) is not None
+    month_only = "/" not in str(fact.value)  # date_span reads "YYYY-MM" or "low/high"
     rough = _DateHit(fact.start, fact.end, span[0], fact.note, month_only=month_only, inferred=fact.inferred,
                      span=None if month_only else span)
     hit = _next_occurrence(rough, today)
     return replace(fact, name=role, value=_rough_value(hit), note=hit.note)
-
-
-_ISO_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 
 
 def _placed_by_tense(fact: Fact, today: date, said: int) -> Fact:
@@ -159,7 +156,7 @@ def _placed_by_tense(fact: Fact, today: date, said: int) -> Fact:
     value: date | str
     if isinstance(fact.value, date):
         value = fact.value + shift
-    elif _ISO_MONTH.fullmatch(str(fact.value)):
+    elif "/" not in str(fact.value):  # a month, "YYYY-MM"
         value = f"{span[0].year + step:04d}-{span[0].month:02d}"
     else:
         end = span[1] + shift
