@@ -30,7 +30,8 @@ OFF_TOPIC = "~off-topic"  # the index group of faq/'s off-topics: no product id 
 _HEDGES = frozenset({"多分", "確か", "恐らく", "大体", "凡そ"})
 # What a reply to the bot's question may say around the fact it gives, and still be only that reply:
 # 「2024年4月10日だったと思います」「7月1日です。よろしくお願いします」「…でした、すみません」「…気がします」
-_REPLY_WORDS = _HEDGES | {"宜しく", "願う", "有り難い", "済む", "気", "助かる", "嫌"}
+_REPLY_WORDS = _HEDGES | {"宜しく", "願う", "有り難い", "済む", "気", "助かる", "嫌",
+                          "どうぞ", "何とぞ", "申し上げる", "世話", "疲れ"}  # and the courtesy the ranking keeps alone
 # 「2024年4月10日、いや4月11日でした」: the date after the correction is the one meant
 _CORRECTION = re.compile(r"いや|じゃなく|ではなく|でなく|訂正|間違え|まちがえ")
 _CORRECTION_WORDS = frozenset({"無い", "訂正", "間違える"})  # 「…じゃなくて…」 alone is no negation
@@ -105,6 +106,7 @@ class Evidence:
     off_topic: bool = False  # the best match is one of faq/'s off-topics: the question is not for this bot
     name_only: bool = False  # nothing but a product's name (ウイルスバスター): which of its entries is unknowable
     predicate: bool = False  # a verb or adjective: the question asks something (更新したい), not only names a topic
+    words: frozenset[str] = frozenset()  # those content words themselves
 
 
 @dataclass(frozen=True)
@@ -199,17 +201,9 @@ class _Snapshot:
         if not off_topic:
             ranked = [m for m in ranked if m.id not in self.off_topics]
         ranked = ranked[: max(5, self.settings.suggestions + 1)]
-        return Evidence(facts, ranked, detected, unknown, is_kana_only(norm), len(set(analysis.terms)), off_topic,
-                        name_only, analysis.predicate)
-
-    def only_facts(self, text: str, facts: Sequence[Fact]) -> bool:
-        """Whether `text` says nothing but its facts, with a hedge, thanks or a correction around them: a bare
-        reply to the bot's question (「2024年4月10日だったと思います」「7月1日です。よろしくお願いします」), which the
-        chit-chat off-topics (思う, ありがとう) must not take for a message of its own.
-        """
-        rest = _COURTESY.sub(" ", normalize(_mask("".join(_blank_personal(text)), facts)))
-        allowed = _REPLY_WORDS | _CORRECTION_WORDS if _CORRECTION.search(text) else _REPLY_WORDS
-        return set(self.index.analyse(rest).terms) <= allowed
+        words = frozenset(analysis.terms)
+        return Evidence(facts, ranked, detected, unknown, is_kana_only(norm), len(words), off_topic, name_only,
+                        analysis.predicate, words)
 
     def _without_courtesy(self, norm: str) -> str:
         """The question without its set phrases of courtesy, when something is left to rank.
@@ -371,7 +365,7 @@ class Bot:
         # neither carrying words the knowledge base has never seen (明日の天気) nor confidently another intent,
         # unless it names the facts asked for (「課金日は7月1日です」 ranks Adobe's proration first on 日 alone,
         # 「契約応当日は…、追加日は…です」 ranks anniversary first) and no other product
-        bare_reply = bool(state and state.get("ask") and found and snap.only_facts(text, found))
+        bare_reply = bool(state and state.get("ask") and found and _only_facts(text, ev.words))
         if state and state.get("ask") and (bare_reply or (not [w for w in unknown if w not in _HEDGES]
                                                            and not ev.off_topic)):
             asked, before = state["ask"], _restore(state.get("facts", {}))
@@ -616,6 +610,14 @@ def _facts_dict(facts: Sequence[Fact]) -> dict[str, Any]:
         if f.name != "invalid_date":
             out.setdefault(f.name, f.value)
     return out
+
+
+def _only_facts(text: str, words: frozenset[str]) -> bool:
+    """Whether a message with facts says nothing else (its content `words`, the facts left out) but a hedge, thanks
+    or a correction: a bare reply to the bot's question (「2024年4月10日だったと思います」「7月1日です。よろしくお願い
+    します」), which the chit-chat off-topics (思う, ありがとう) must not take for a message of its own.
+    """
+    return words <= (_REPLY_WORDS | _CORRECTION_WORDS if _CORRECTION.search(text) else _REPLY_WORDS)
 
 
 def _corrected(text: str, facts: Sequence[Fact]) -> list[Fact]:
