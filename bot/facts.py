@@ -56,7 +56,7 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
         number = f"{letters.upper()}-{digits}-{tail}"
         found.append((match.start(), match.end(), "order_number", number, None, None, None))
         kind = _order_kind(digits)
-        why = "the 14 digits start with neither a date (YYYYMMDD) nor 7" if kind == "invalid" else None
+        why = "the 14 digits start with neither a date (YYYYMMDD) nor 7" if kind == "other" else None
         found.append((match.start(), match.end(), "order_kind", kind, why, None, None))
         work = _blank(work, match.start(), match.end())
     for match in _ORDER_LIKE.finditer(work):
@@ -255,14 +255,14 @@ _ORDER_LIKE = re.compile(
 
 
 def _order_kind(digits: str) -> str:
-    """Which invoice route the 14 digits of a well-formed order number take."""
+    """Which invoice route the 14 digits of a well-formed order number take: "other" when the document names none."""
     if digits.startswith("7"):
         return "seven"
     try:
         written = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
-        return "invalid"
-    return "date" if FIRST_YEAR <= written.year <= LAST_YEAR else "invalid"
+        return "other"
+    return "date" if FIRST_YEAR <= written.year <= LAST_YEAR else "other"
 
 
 # --- ja-timex adapter -------------------------------------------------------------
