@@ -195,6 +195,11 @@ _DIGITS = frozenset("0123456789")
 _DATE_UNITS = frozenset("年月日")
 _YEAR_MONTH = frozenset("年月")
 _SPACES = re.compile(r"\s+")
+# 「2024年の4月10日」「4月の10日」: ja-timex reads only the month (or guesses the year) across the の, so it is dropped
+# where a month or a day follows it; 「4月の10日間」 is a duration and keeps it.
+_DATE_NO = re.compile(
+    r"(?<=[0-9]年)の(?=[0-9]{1,2}月)|(?<=[0-9]月)の(?=[0-9]{1,2}日(?!間|前|後|以内|ほど|くらい|ぐらい))"
+)
 
 
 def _normalize(text: str) -> _Normalized:
@@ -224,6 +229,7 @@ def _normalize(text: str) -> _Normalized:
         after = joined[gap.end()] if gap.end() < len(joined) else ""
         if (before in _DIGITS and after in _DATE_UNITS) or (before in _YEAR_MONTH and after in _DIGITS):
             drop.update(range(gap.start(), gap.end()))
+    drop.update(m.start() for m in _DATE_NO.finditer(joined))
     if drop:
         kept = [k for k in range(len(chars)) if k not in drop]
         chars = [chars[k] for k in kept]

@@ -140,6 +140,11 @@ def only_date(text: str) -> Fact:
         ("今月中に切れます", "2025-05-15/2025-05-31"),
         ("5月上旬に切れました", "2025-05-01/2025-05-10"),  # wholly past already: nothing to cut
         ("12月下旬に注文しました", "2024-12-21/2024-12-31"),  # past tense: last year's December
+        # A の between the year and the month, or the month and the day, is one date.
+        ("2024年4月の10日に切れました", date(2024, 4, 10)),
+        ("2024年の4月10日に切れました", date(2024, 4, 10)),
+        ("去年の4月の10日", date(2024, 4, 10)),
+        ("4月の10日間", "2025-04"),  # a duration, not a day
         # Two-digit years are this century.
         ("24年3月31日", date(2024, 3, 31)),
         ("99年3月1日", date(1999, 3, 1)),
