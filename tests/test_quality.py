@@ -18,7 +18,8 @@ unseen-k.yaml an eleventh, the first to arrive after the threshold was chosen on
 unseen-n.yaml a fourteenth, the same way (in scope 0.918, out of scope 0.959); unseen-o.yaml a fifteenth, the same way
 (in scope 0.939, out of scope 0.899); unseen-p.yaml a sixteenth, the same way (in scope 0.947, out of scope 0.949);
 unseen-q.yaml a seventeenth, customers stating a situation, the same way (in scope 0.838, out of scope 0.951);
-unseen-r.yaml an eighteenth, writers of Japanese as a second language, the same way (in scope 0.915, out of scope 0.964).
+unseen-r.yaml an eighteenth, writers of Japanese as a second language, the same way (in scope 0.915, out of scope
+0.964).
 """
 
 from __future__ import annotations
