@@ -32,6 +32,9 @@ _HEDGES = frozenset({"多分", "確か", "恐らく", "大体", "凡そ"})
 # 「2024年4月10日だったと思います」「7月1日です。よろしくお願いします」「…でした、すみません」「…気がします」
 _REPLY_WORDS = _HEDGES | {"宜しく", "願う", "有り難い", "済む", "気", "助かる", "嫌",
                           "どうぞ", "何とぞ", "申し上げる", "世話", "疲れ"}  # and the courtesy the ranking keeps alone
+# what a what-if reply says around its date: 「もし2023年1月1日の場合は？」
+_WHAT_IF_WORDS = frozenset({"若し", "場合", "仮"})
+_SUPPOSE = re.compile(r"なら|だったら|でしたら|の場合|としたら|とすると|だと[？?]|では[？?]")
 # 「2024年4月10日、いや4月11日でした」: the date after the correction is the one meant
 _CORRECTION = re.compile(r"いや|じゃなく|ではなく|でなく|訂正|間違え|まちがえ")
 _CORRECTION_WORDS = frozenset({"無い", "訂正", "間違える"})  # 「…じゃなくて…」 alone is no negation
@@ -391,6 +394,18 @@ class Bot:
             if filled is not None and (not other or (named and not elsewhere)):  # it gives what the bot asked
                 intent, known = state["intent"], filled[0]
                 told = [filled[1].get(f, f) for f in given]
+        elif state and state.get("answered") and chosen is None and found:
+            # after an answer worked out from a date, 「じゃあ2023年1月1日だったら？」 asks the same question again
+            other = confident and ranked[0].id != state["intent"]
+            what_if = _what_if(state, found, snap.roles, today, facts_tense(text))
+            plain = ev.words <= _REPLY_WORDS | _WHAT_IF_WORDS
+            # 「追加日が12月1日ならどうなる？」 ranks add-license-timing first, but its 「なら」 asks the answer again
+            supposed = bool(_SUPPOSE.search(text)) and detected in (None, snap.entries[state["intent"]].product) \
+                if state["intent"] in snap.entries else False
+            if what_if is not None and (plain or supposed or (not other and not ev.off_topic
+                                                              and not [w for w in unknown if w not in _HEDGES])):
+                intent, told = state["intent"], what_if[1]
+                known = {**_restore(state["facts"]), **what_if[0], **(facts or {})}
         continued = intent is not None
         if chosen is not None:
             intent, confidence = chosen, 1.0
@@ -407,10 +422,13 @@ class Bot:
         decision = snap.knowledge.rules.decide(intent, known, today)
         if decision.redirect is not None:  # the facts make it another entry's question (the expiry has passed)
             intent, entry = decision.redirect, snap.entries[decision.redirect]
+        said = state.get("tense", 0) if continued and state else facts_tense(text)
         if decision.ask:
             # the tense of the question places a reply's bare 「12月です」: before today if the expiry has passed
-            said = state.get("tense", 0) if continued and state else facts_tense(text)
             self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known), "tense": said})
+        elif any(name in snap.roles for name in known) and decision.computed:
+            # an answer worked out from a date: a what-if reply may change that date (see _what_if)
+            self.sessions.put(sid, {"intent": intent, "answered": True, "facts": _store(known), "tense": said})
         elif session_id or state:
             self.sessions.delete(sid)
         trace = self._trace(snap, explain, today, told, ranked, decision, continued)
@@ -670,6 +688,27 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact
     if extra:
         merged["date"] = extra[0].value
     return (merged, answered) if gave else None
+
+
+def _what_if(state: Mapping[str, Any], found: Sequence[Fact], roles: Mapping[str, Sequence[str]], today: date,
+             tense: int) -> tuple[dict[str, Any], list[Fact]] | None:
+    """The dates a what-if reply changes in the question answered before it, with the facts as told, or None.
+
+    A date named by its role (「追加日が6月1日なら？」) replaces that role's date; a bare one (「じゃあ2023年1月1日
+    だったら？」) replaces the answer's date only when it was worked out from one, so there is no guessing which.
+    """
+    before = _restore(state.get("facts", {}))
+    dated = [name for name in before if name in roles]
+    named = [f for f in found if f.name in dated]
+    bare = [f for f in found if f.name == "date"]
+    if named and not bare:
+        return {f.name: f.value for f in named}, named
+    if bare and not named and len(bare) == 1 and len(dated) == 1:
+        said = state.get("tense", 0) if tense == 0 else 0
+        given = as_role(bare[0], dated[0], today, said)
+        if given.name == dated[0]:
+            return {given.name: given.value}, [given]
+    return None
 
 
 def _plain(value: Any) -> Any:
