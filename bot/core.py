@@ -21,7 +21,7 @@ from .knowledge import Entry, Knowledge, load_knowledge
 from .logs import personal_spans
 from .rules import Decision
 from .sessions import MemoryStore, SessionStore
-from .text import Analysis, FugashiTokenizer, Tokenizer, normalize, to_katakana
+from .text import Analysis, FugashiTokenizer, Tokenizer, normalize, romaji_to_kana, to_katakana
 from .yamlsrc import close_match
 
 FALLBACK = "申し訳ありません。このご質問に確実にお答えできる回答が見つかりませんでした。"
@@ -193,7 +193,7 @@ class _Snapshot:
         facts = extract_facts(text, today=today, roles=self.roles)
         # dates and order numbers say nothing about the topic; ranking them only adds noise
         masked = _mask(text, facts)
-        norm = normalize(masked)  # once: product detection, the name's removal and kana-only all read it
+        norm = romaji_to_kana(normalize(masked))  # once: product detection, the name's removal and kana-only read it
         norm = self._without_courtesy(norm)
         # as deep as the index's shortlist: an off-topic below the top five may still claim a name (ESET, under
         # four entries that share 更新案内メール), and the off-topics taken out must not leave the entries short:
@@ -583,7 +583,7 @@ class Bot:
         snap = self._snap
         snap.check_product(product)
         # ranked as a customer's question is, the product's name left out, but never among the off-topics
-        ranked = snap.rank(normalize(query), product, limit, off_topics=False)[0]
+        ranked = snap.rank(romaji_to_kana(normalize(query)), product, limit, off_topics=False)[0]
         return [Hit(snap.entries[m.id], round(m.score, 4), m.question) for m in ranked]
 
     def _check_text(self, text: str) -> str:

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
+import jaconv
+
 _SPACE = re.compile(r"\s+")
 # Function words and very light verbs carry no topic; BM25 would only add noise.
 _CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "接頭辞", "接尾辞"})
@@ -56,6 +58,30 @@ class Tokenizer(Protocol):
 def normalize(text: str) -> str:
     """NFKC (full/half width, era ligatures), lower case, one space between words."""
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).lower().translate(_QUOTES)).strip()
+
+
+# A word spelt only in Hepburn or kunrei syllables (koushin, ryoushuusho, kousin), a doubled consonant for っ
+_ROMAJI_WORD = re.compile(
+    r"(?:([bcdfghjkmprstz])(?=\1)|(?:[kgsztdnhbpmr]y|sh|ch|ts|[kgsztdnhbpmrjfwyv])?[aiueo]|n(?![aiueoy]))+"
+)
+_LATIN_RUN = re.compile(r"(?<![a-z0-9])[a-z]+(?: [a-z]+)+(?![a-z0-9])")
+
+
+def romaji_to_kana(norm: str) -> str:
+    """Japanese typed in romaji without an IME (「jidou koushin kaiyaku shitai」) as hiragana, so it meets the
+    readings. Only a run of two or more words that are all romaji syllables is read: one word alone may be a name
+    (Amazon), and English (how to renew) always holds a word that is not.
+    """
+    if not _LATIN_RUN.search(norm):
+        return norm
+
+    def kana(run: re.Match[str]) -> str:
+        words = run.group().split(" ")
+        if not all(_ROMAJI_WORD.fullmatch(w) for w in words):
+            return run.group()
+        return " ".join(jaconv.alphabet2kana(w) for w in words)
+
+    return _LATIN_RUN.sub(kana, norm)
 
 
 def to_katakana(text: str) -> str:

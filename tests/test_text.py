@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import FugashiTokenizer, analyse, char_ngrams, normalize, replace_synonyms, to_katakana
+from bot.text import FugashiTokenizer, analyse, char_ngrams, normalize, replace_synonyms, romaji_to_kana, to_katakana
 
 
 @pytest.mark.parametrize(
@@ -86,3 +86,22 @@ def test_until_when_and_since_when_are_words_of_their_own(tokenizer: FugashiToke
     assert until.pairs == since.pairs == ("更新+出来る",)
     assert analyse(tokenizer.tokenize(normalize("どこまで使える"))).terms == ("何処", "何処まで", "使う")
     assert analyse(tokenizer.tokenize(normalize("いつ更新する"))).terms == ("何時", "更新")
+
+
+@pytest.mark.parametrize(
+    ("norm", "expected"),
+    [
+        ("koushin houhou", "こうしん ほうほう"),
+        ("ryoushuusho hakkou chuumon bangou", "りょうしゅうしょ はっこう ちゅうもん ばんごう"),
+        ("kousin dekitaka kakunin shitai", "こうしん できたか かくにん したい"),  # kunrei spelling
+        ("ウイルスバスター jidou koushin kaiyaku", "ウイルスバスター じどう こうしん かいやく"),
+        # English holds a word that is not romaji; one word alone may be a name
+        ("how to renew", "how to renew"),
+        ("tell me a joke", "tell me a joke"),
+        ("amazonプライムの返金", "amazonプライムの返金"),
+        ("koushin", "koushin"),
+        ("adobe sign の期限", "adobe sign の期限"),
+    ],
+)
+def test_romaji_runs_become_kana(norm: str, expected: str) -> None:
+    assert romaji_to_kana(norm) == expected
