@@ -32,6 +32,8 @@
     cycle_anniv: '契約応当日',
     first_term_end: '最初のライセンス期間の終了日', term_end: 'ライセンス期間の終了日',
     cycle_term_end: '支払い対象期間の最終日',
+    current_anniv: '次の契約応当日', current_term_end: '現在のライセンス期間の終了日',
+    next_anniv_from_order: '次の契約応当日', next_term_end_from_order: '現在のライセンス期間の終了日',
     prorate_start: '月割り開始日', billed_months: '請求月数', free_days: '無料の日数', free_until: '無料期間の最終日',
     first_sign: '最初の Sign 注文日', sign_expiries: 'Sign 消耗品のリセット日',
     later_sign_expiries: '追加注文分の Sign 消耗品のリセット日', renewable: '更新できる',
