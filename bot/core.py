@@ -394,18 +394,18 @@ class Bot:
             if filled is not None and (not other or (named and not elsewhere)):  # it gives what the bot asked
                 intent, known = state["intent"], filled[0]
                 told = [filled[1].get(f, f) for f in given]
-        elif state and state.get("answered") and chosen is None and found:
+        elif (state and state.get("answered") and chosen is None and found
+              and (answered := snap.entries.get(state["intent"])) is not None):  # a reload may have removed it
             # after an answer worked out from a date, 「じゃあ2023年1月1日だったら？」 asks the same question again
-            other = confident and ranked[0].id != state["intent"]
+            other = confident and ranked[0].id != answered.id
             what_if = _what_if(state, found, snap.roles, today, facts_tense(text))
             plain = ev.words <= _REPLY_WORDS | _WHAT_IF_WORDS
             # 「追加日が12月1日ならどうなる？」 ranks add-license-timing first, but its 「なら」 asks the answer again
-            supposed = bool(_SUPPOSE.search(text)) and detected in (None, snap.entries[state["intent"]].product) \
-                if state["intent"] in snap.entries else False
+            supposed = bool(_SUPPOSE.search(text)) and detected in (None, answered.product)
             if what_if is not None and (plain or supposed or (not other and not ev.off_topic
                                                               and not [w for w in unknown if w not in _HEDGES])):
-                intent, told = state["intent"], what_if[1]
-                known = {**_restore(state["facts"]), **what_if[0], **(facts or {})}
+                intent, told = answered.id, what_if[1]
+                known = {**what_if[0], **(facts or {})}
         continued = intent is not None
         if chosen is not None:
             intent, confidence = chosen, 1.0
@@ -692,7 +692,7 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact
 
 def _what_if(state: Mapping[str, Any], found: Sequence[Fact], roles: Mapping[str, Sequence[str]], today: date,
              tense: int) -> tuple[dict[str, Any], list[Fact]] | None:
-    """The dates a what-if reply changes in the question answered before it, with the facts as told, or None.
+    """The facts of the question answered before, with the dates a what-if reply changes, and those as told; or None.
 
     A date named by its role (「追加日が6月1日なら？」) replaces that role's date; a bare one (「じゃあ2023年1月1日
     だったら？」) replaces the answer's date only when it was worked out from one, so there is no guessing which.
@@ -702,12 +702,12 @@ def _what_if(state: Mapping[str, Any], found: Sequence[Fact], roles: Mapping[str
     named = [f for f in found if f.name in dated]
     bare = [f for f in found if f.name == "date"]
     if named and not bare:
-        return {f.name: f.value for f in named}, named
+        return {**before, **{f.name: f.value for f in named}}, named
     if bare and not named and len(bare) == 1 and len(dated) == 1:
         said = state.get("tense", 0) if tense == 0 else 0
         given = as_role(bare[0], dated[0], today, said)
         if given.name == dated[0]:
-            return {given.name: given.value}, [given]
+            return {**before, given.name: given.value}, [given]
     return None
 
 
