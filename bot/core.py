@@ -422,13 +422,14 @@ class Bot:
         decision = snap.knowledge.rules.decide(intent, known, today)
         if decision.redirect is not None:  # the facts make it another entry's question (the expiry has passed)
             intent, entry = decision.redirect, snap.entries[decision.redirect]
-        said = state.get("tense", 0) if continued and state else facts_tense(text)
+        # the tense of the question places a reply's bare 「12月です」: before today if the expiry has passed
         if decision.ask:
-            # the tense of the question places a reply's bare 「12月です」: before today if the expiry has passed
-            self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known), "tense": said})
+            self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known),
+                                    "tense": _tense_of(text, state if continued else None)})
         elif any(name in snap.roles for name in known) and decision.computed:
             # an answer worked out from a date: a what-if reply may change that date (see _what_if)
-            self.sessions.put(sid, {"intent": intent, "answered": True, "facts": _store(known), "tense": said})
+            self.sessions.put(sid, {"intent": intent, "answered": True, "facts": _store(known),
+                                    "tense": _tense_of(text, state if continued else None)})
         elif session_id or state:
             self.sessions.delete(sid)
         trace = self._trace(snap, explain, today, told, ranked, decision, continued)
@@ -688,6 +689,11 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact
     if extra:
         merged["date"] = extra[0].value
     return (merged, answered) if gave else None
+
+
+def _tense_of(text: str, continued: Mapping[str, Any] | None) -> int:
+    """The tense a conversation keeps: the question's, or, for a reply that continued one, that question's."""
+    return continued.get("tense", 0) if continued else facts_tense(text)
 
 
 def _what_if(state: Mapping[str, Any], found: Sequence[Fact], roles: Mapping[str, Sequence[str]], today: date,
