@@ -72,16 +72,14 @@ def romaji_to_kana(norm: str) -> str:
     readings. Only a run of two or more words that are all romaji syllables is read: one word alone may be a name
     (Amazon), and English (how to renew) always holds a word that is not.
     """
-    if not _LATIN_RUN.search(norm):
-        return norm
+    return _LATIN_RUN.sub(_romaji_run, norm)
 
-    def kana(run: re.Match[str]) -> str:
-        words = run.group().split(" ")
-        if not all(_ROMAJI_WORD.fullmatch(w) for w in words):
-            return run.group()
-        return " ".join(jaconv.alphabet2kana(w) for w in words)
 
-    return _LATIN_RUN.sub(kana, norm)
+def _romaji_run(run: re.Match[str]) -> str:
+    words = run.group().split(" ")
+    if not all(_ROMAJI_WORD.fullmatch(w) for w in words):
+        return run.group()
+    return " ".join(jaconv.alphabet2kana(w) for w in words)
 
 
 def to_katakana(text: str) -> str:
