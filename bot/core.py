@@ -362,7 +362,7 @@ class Bot:
         if state and pending is not None and chosen is None and not found and dont_know(text):
             self.sessions.put(sid, state)  # still pending, from now: the date, once found, continues it
             return self._not_known(snap, pending, sid, self._trace(snap, explain, today, found, ranked, None, True))
-        intent = None
+        intent, kept = None, False
         told = found
         # a reply continues the pending question when it gives an asked fact and is not about something else:
         # neither carrying words the knowledge base has never seen (明日の天気) nor confidently another intent,
@@ -394,11 +394,11 @@ class Bot:
             if filled is not None and (not other or (named and not elsewhere)):  # it gives what the bot asked
                 intent, known = state["intent"], filled[0]
                 told = [filled[1].get(f, f) for f in given]
-        elif (state and state.get("answered") and chosen is None and found
+        elif (state and state.get("answered") and chosen is None
               and (answered := snap.entries.get(state["intent"])) is not None):  # a reload may have removed it
             # after an answer worked out from a date, 「じゃあ2023年1月1日だったら？」 asks the same question again
             other = confident and ranked[0].id != answered.id
-            what_if = _what_if(state, found, snap.roles, today, facts_tense(text))
+            what_if = _what_if(state, text, found, snap.roles, today)
             plain = ev.words <= _REPLY_WORDS | _WHAT_IF_WORDS
             # 「追加日が12月1日ならどうなる？」 ranks add-license-timing first, but its 「なら」 asks the answer again
             supposed = bool(_SUPPOSE.search(text)) and detected in (None, answered.product)
@@ -406,6 +406,8 @@ class Bot:
                                                               and not [w for w in unknown if w not in _HEDGES])):
                 intent, told = answered.id, what_if[1]
                 known = {**what_if[0], **(facts or {})}
+                # 「2026年2月30日だったら？」: the answer before stays the one a next what-if changes
+                kept = any(f.name == "invalid_date" for f in told)
         continued = intent is not None
         if chosen is not None:
             intent, confidence = chosen, 1.0
@@ -430,7 +432,7 @@ class Bot:
             # an answer worked out from a date: a what-if reply may change that date (see _what_if)
             self.sessions.put(sid, {"intent": intent, "answered": True, "facts": _store(known),
                                     "tense": _tense_of(text, state if continued else None)})
-        elif session_id or state:
+        elif (session_id or state) and not kept:
             self.sessions.delete(sid)
         trace = self._trace(snap, explain, today, told, ranked, decision, continued)
         return Answer(
@@ -696,25 +698,39 @@ def _tense_of(text: str, continued: Mapping[str, Any] | None) -> int:
     return continued.get("tense", 0) if continued else facts_tense(text)
 
 
-def _what_if(state: Mapping[str, Any], found: Sequence[Fact], roles: Mapping[str, Sequence[str]], today: date,
-             tense: int) -> tuple[dict[str, Any], list[Fact]] | None:
-    """The facts of the question answered before, with the dates a what-if reply changes, and those as told; or None.
+def _what_if(state: Mapping[str, Any], text: str, found: Sequence[Fact], roles: Mapping[str, Sequence[str]],
+             today: date) -> tuple[dict[str, Any], list[Fact]] | None:
+    """The facts of the question answered before, with what a what-if reply changes, and the facts as told; or None.
 
     A date named by its role (「追加日が6月1日なら？」) replaces that role's date; a bare one (「じゃあ2023年1月1日
     だったら？」) replaces the answer's date only when it was worked out from one, so there is no guessing which.
+    A bare date that does not exist (「2026年2月30日だったら？」) takes that date away, so the answer says so and
+    asks for it again. Years (「5年だったら？」) replace the renewal years of an answer that read them.
     """
     before = _restore(state.get("facts", {}))
     dated = [name for name in before if name in roles]
     named = [f for f in found if f.name in dated]
-    bare = [f for f in found if f.name == "date"]
+    bare = [f for f in found if f.name in ("date", "invalid_date")]
+    years = ([f for f in found if f.name == "years"][:1] or [y for y in [reply_years(text, found)] if y]
+             if "years" in before else [])
+    merged, told = dict(before), list(years)
+    merged.update({f.name: f.value for f in years})
     if named and not bare:
-        return {**before, **{f.name: f.value for f in named}}, named
-    if bare and not named and len(bare) == 1 and len(dated) == 1:
-        said = state.get("tense", 0) if tense == 0 else 0
+        merged.update({f.name: f.value for f in named})
+        told += named
+    elif bare and not named and len(bare) == 1 and len(dated) == 1:
+        said = state.get("tense", 0) if facts_tense(text) == 0 else 0
         given = as_role(bare[0], dated[0], today, said)
         if given.name == dated[0]:
-            return {**before, given.name: given.value}, [given]
-    return None
+            merged[given.name] = given.value
+        elif given.name == "invalid_date":
+            del merged[dated[0]]
+        else:
+            return None
+        told.append(given)
+    elif bare or named:
+        return None
+    return (merged, sorted(told, key=lambda f: f.start)) if told else None
 
 
 def _plain(value: Any) -> Any:
