@@ -377,10 +377,16 @@ def _run_timex(text: str, today: date) -> list[_Timex]:
 _MAYBE_DATE = re.compile(
     r"[0-9]\s*[年月日/.\-週ヶヵかカケ箇]|[〇一二三四五六七八九十]\s*[年月日ヶヵか週]|令和|平成|昭和|大正|元年"
     r"|昨日|一昨日|今日|本日|明日|明後日|昨年|去年|今年|来年|再来年|一昨年|おととい|おとつい|おととし|しあさって|あさって"
-    r"|先月|今月|来月|再来月|先々月|先週|今週|来週|再来週|半年"
+    r"|先月|今月|来月|再来月|先々月|先週|今週|来週|再来週|半年|年末"
 )
 _JOIN = re.compile(r"\s*の?\s*")
-_MONTH_EDGE = re.compile(r"\s*の?\s*(年末|末|初め|初旬|頭|終わり|おわり)")
+_MONTH_EDGE = re.compile(r"\s*の?\s*(年末|末|初め|初旬|頭|終わり|おわり|春|夏|秋)")
+# A season of a named year (2024年の夏, 去年の秋) as its months; 冬 is left unread, as it spans two years.
+_SEASONS = {"春": (3, 5), "夏": (6, 8), "秋": (9, 11)}
+_YEAR_SEASON = re.compile(r"\s*の?\s*(春|夏|秋)")
+# 「年末に切れます」 with no year: this year's last ten days, or last year's by the tense; not 年末年始 (a holiday
+# period) nor 年末調整 (a tax procedure), and not after a year, which ja-timex reads (2024年末, 去年の年末)
+_BARE_YEAR_END = re.compile(r"(?<![0-9〇一二三四五六七八九十年の])年末(?!年始|調整)")
 # The part of a month a date names, as the days it can be: 5月中旬 is the 11th to the 20th.
 _PARTS = {"上旬": (1, 10), "初旬": (1, 10), "初め": (1, 10), "はじめ": (1, 10), "始め": (1, 10), "頭": (1, 10),
           "中旬": (11, 20), "半ば": (11, 20), "なかば": (11, 20),
@@ -521,6 +527,11 @@ def _find_dates(text: str, today: date) -> list[_DateHit | _Impossible]:
             elif read is not None:
                 hits.append(read)
         i += 1
+    taken = [(hit.start, hit.end) for hit in [*hits, *impossible]]
+    for match in _BARE_YEAR_END.finditer(text):
+        if not any(start < match.end() and match.start() < end for start, end in taken):
+            hits.append(_bare_year_end(match, text, today))
+    hits.sort(key=lambda hit: hit.start)
     hits = [_part_of_month(hit, text, today) if hit.month_only else hit for hit in hits]
     # 「5月15日頃」「3月の終わり頃」: the hedge belongs to the date, not to the words of the question; so does the
     # part of a week (先週の半ば), which the week's seven days already hold
@@ -653,6 +664,8 @@ def _edge_of_period(shift: _Timex, edge: re.Match[str], today: date) -> _DateHit
     if base is None:
         return None
     word = edge.group(1)
+    if word in _SEASONS and not _only(shift, "year"):
+        return None
     if _only(shift, "month") and word != "年末":
         if word == "末":  # 月末 is the month's last day, as in 月末締め
             return _DateHit(shift.start, edge.end(), base + relativedelta(day=31), None)
@@ -663,12 +676,27 @@ def _edge_of_period(shift: _Timex, edge: re.Match[str], today: date) -> _DateHit
 
 
 def _part_of_year(start: int, end: int, year: int, word: str) -> _DateHit:
-    """「去年の年末」「昨年末」「去年の終わり」「来年初め」: a year's last ten days, or its first ten."""
+    """「去年の年末」「昨年末」「去年の終わり」「来年初め」: a year's last ten days, or its first ten;
+    「去年の秋」「2024年の夏」: the season's three months.
+    """
+    if word in _SEASONS:
+        first, last = _SEASONS[word]
+        days = (date(year, first, 1), date(year, last, 1) + relativedelta(day=31))
+        return _DateHit(start, end, days[0], f"season of the year ({word}): {first}月〜{last}月", span=days)
     if word in ("末", "年末", "終わり", "おわり"):
         days = (date(year, 12, 21), date(year, 12, 31))
         return _DateHit(start, end, days[0], f"part of the year ({word}): 12月下旬", span=days)
     days = (date(year, 1, 1), date(year, 1, 10))
     return _DateHit(start, end, days[0], f"part of the year ({word}): 1月上旬", span=days)
+
+
+def _bare_year_end(match: re.Match[str], text: str, today: date) -> _DateHit:
+    """「年末に切れます」: this year's last ten days; last year's when the question says they have passed."""
+    year, note = today.year, "year inferred from today"
+    if _tense(text, match.start(), match.end()) < 0 and date(year, 12, 21) > today:
+        year, note = year - 1, "year inferred from today, moved to the previous year (past context)"
+    hit = _part_of_year(match.start(), match.end(), year, "年末")
+    return replace(hit, note=f"{note}; {hit.note}", inferred="year")
 
 
 def _shift_today(shift: _Timex, today: date) -> _DateHit | None:
@@ -769,6 +797,10 @@ def _absolute(item: _Timex, text: str, today: date, previous: _DateHit | None) -
             return _part_of_year(item.start, item.end, year, "年末")  # 「2024年末」
         if year is not None and (edge := _YEAR_END.match(text, item.end)):
             return _part_of_year(item.start, edge.end(), year, "年末")  # 「2024年の年末」
+        if year is not None and item.text[-1:] in _SEASONS:  # 「2024年夏」, which ja-timex reads as a year
+            return _part_of_year(item.start, item.end, year, item.text[-1])
+        if year is not None and (season := _YEAR_SEASON.match(text, item.end)):
+            return _part_of_year(item.start, season.end(), year, season.group(1))  # 「2024年の夏」
         return None  # a bare year is not a date
     ranged = previous is not None and bool(_RANGE_GAP.fullmatch(text, previous.end, item.start))
     if month is None:

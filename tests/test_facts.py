@@ -117,7 +117,14 @@ def only_date(text: str) -> Fact:
         ("先週入金しました", "2025-05-05/2025-05-11"),  # Monday to Sunday
         ("来週", "2025-05-19/2025-05-25"),
         ("去年", "2024-01-01/2024-12-31"),
-        ("昨年の秋に買いました", "2024-01-01/2024-12-31"),  # the season is not read: the whole year
+        ("昨年の秋に買いました", "2024-09-01/2024-11-30"),  # a season of a named year is its three months
+        ("2024年の夏に切れました", "2024-06-01/2024-08-31"),
+        ("2024年夏頃に切れました", "2024-06-01/2024-08-31"),  # ja-timex reads 2024年夏 as the year alone
+        ("令和6年の春", "2024-03-01/2024-05-31"),
+        ("来年の秋", "2026-09-01/2026-11-30"),
+        ("去年の冬に切れました", "2024-01-01/2024-12-31"),  # 冬 spans two years: the season is not read
+        ("年末に切れます", "2025-12-21/2025-12-31"),  # no year: this year's last ten days
+        ("年末に切れました", "2024-12-21/2024-12-31"),  # ... or last year's, when they have passed
         ("来年初め", "2026-01-01/2026-01-10"),  # a year's first ten days
         ("昨年末に切れました", "2024-12-21/2024-12-31"),  # 年末 is a year's last ten days; 月末 is a day
         ("去年の年末", "2024-12-21/2024-12-31"),
@@ -241,6 +248,9 @@ def test_range_end_takes_the_year_and_month_of_its_start() -> None:
         "今年",
         "3時間前",
         "有効期限はいつですか",
+        "年末年始も問い合わせできますか",  # a holiday period, not the year's end of an expiry
+        "年末調整に領収書は使えますか",
+        "今月の夏",
         "",
     ],
 )
