@@ -527,7 +527,7 @@ def _find_dates(text: str, today: date) -> list[_DateHit | _Impossible]:
             elif read is not None:
                 hits.append(read)
         i += 1
-    taken = [(hit.start, hit.end) for hit in [*hits, *impossible]]
+    taken = [(hit.start, hit.end) for hit in hits] + [(bad.start, bad.end) for bad in impossible]
     for match in _BARE_YEAR_END.finditer(text):
         if not any(start < match.end() and match.start() < end for start, end in taken):
             hits.append(_bare_year_end(match, text, today))
