@@ -19,6 +19,8 @@ _STOP_LEMMAS = frozenset(
         "よう", "様", "ため", "為", "の", "ん", "さん", "くださる", "下さる", "いただく", "頂く", "おる",
         "致す", "いたす", "ござる", "御座る", "思う", "ます", "です", "これ", "それ", "あれ", "此れ",
         "其れ", "どう", "何", "なに", "ちょっと", "お", "ご", "御", "方",
+        # 切れそう, 本当にそうなのか, かもしれない: manner and hedges, no topic (an off-topic claimed questions by そう)
+        "そう", "知れる",
         # who is asking, in an agent's or a business mail's words (顧客から…と聞かれました, 弊社では…)
         "顧客", "客", "弊社", "貴社", "当社",
         # English function words, for questions typed in English (their content words meet synonyms)

@@ -195,6 +195,13 @@ def test_an_off_topic_far_ahead_of_the_entries_claims_the_question(bot: Bot) -> 
     assert bot.ask("更新後にアンインストールしてもう一度入れる必要はある？", today=TODAY).intent == "no-reinstall"
 
 
+@pytest.mark.parametrize("question", ["期限が切れそうなんですけど更新できますか",
+                                      "期限が6月30日ってはがきに書いてあったんですけど本当にそうなのか確かめる方法は？"])
+def test_an_off_topic_does_not_claim_a_question_by_its_manner_words(bot: Bot, question: str) -> None:
+    # 「パスポートの有効期限が切れそう」 is an off-topic phrasing: its そう once claimed these questions
+    assert not bot.evidence(question, today=TODAY).off_topic
+
+
 def _problems(tmp_path: Path, text: str) -> list[str]:
     with pytest.raises(ConfigError) as info:
         load_knowledge(_faq(tmp_path, text))

@@ -77,6 +77,15 @@ def test_english_negated_auxiliaries_carry_no_topic(tokenizer: FugashiTokenizer)
     assert terms.terms == ("expiry", "changed", "renewed")
 
 
+@pytest.mark.parametrize(("text", "expected"), [("期限が切れそうなんですけど", ("期限", "切れる")),
+                                               ("本当にそうなのか確かめたい", ("本当", "確かめる")),
+                                               ("更新できないかもしれない", ("更新", "出来る"))])
+def test_manner_and_hedges_carry_no_topic(tokenizer: FugashiTokenizer, text: str, expected: tuple[str, ...]) -> None:
+    # そう (切れそう, そうなのか) and かもしれない are in no entry: as words they let an off-topic with
+    # 「…切れそう」 claim 「期限が切れそうなんですけど更新できますか」
+    assert analyse(tokenizer.tokenize(normalize(text))).terms == expected
+
+
 def test_until_when_and_since_when_are_words_of_their_own(tokenizer: FugashiTokenizer) -> None:
     # a deadline and a start ask different things; the bare いつ stays, so いつになる still meets いつまでになる
     until = analyse(tokenizer.tokenize(normalize("いつまで更新できる？")))
