@@ -230,6 +230,18 @@ def test_faq_command_answers_ephemerally_with_block_kit(slack: FlaskClient, bot:
     assert json.loads(share[0]["value"]) == {"q": question, "a": expected.answer}
 
 
+def test_a_date_known_only_roughly_is_a_field_too(slack: FlaskClient, bot: Bot) -> None:
+    # a season gives a span of expiries, so the deadline is a span: it is shown as the answer writes it
+    question = "去年の秋に有効期限が切れましたが、まだ更新できますか？"
+    expected = bot.ask(question, today=today_in(bot.settings.timezone))
+    low, _, high = str(expected.computed["renewal_deadline"]).partition("/")
+    assert high, expected.computed
+    written = f"{format_date_ja(date.fromisoformat(low))}〜{format_date_ja(date.fromisoformat(high))}"
+    assert written in expected.answer
+    texts = block_texts(post(slack, command_body(question)).get_json()["blocks"])
+    assert f"*{LABELS['renewal_deadline']}*\n{written}" in texts
+
+
 def test_empty_faq_command_gets_help(slack: FlaskClient) -> None:
     reply = post(slack, command_body("  ")).get_json()
     assert reply["response_type"] == "ephemeral"

@@ -33,7 +33,7 @@ from slack_sdk.models.blocks import (
 
 from ..config import Settings
 from ..core import Answer, Bot, today_in
-from ..dates import format_date_ja
+from ..dates import date_span, format_date_ja, format_span_ja
 from ..errors import BotError, InputError
 from ..state import Dedupe, State
 
@@ -155,14 +155,25 @@ def render_shared(user: str | None, question: str, answer_text: str) -> Message:
 
 
 def date_fields(computed: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The date-valued computed facts as (label, 2025年1月16日) pairs, at most ten (a section's limit)."""
+    """The date-valued computed facts as (label, 2025年1月16日) pairs, at most ten (a section's limit).
+
+    A date that varies with a day the customer did not give ("2026-09-01/2026-11-30", "2027-04") is written
+    as the answer writes it: 2026年9月1日〜2026年11月30日, 2027年4月.
+    """
     out: list[tuple[str, str]] = []
     for name, value in computed.items():
         values = value if isinstance(value, list | tuple) else [value]
-        days = [_as_date(v) for v in values]
-        if values and all(d is not None for d in days):
-            out.append((LABELS.get(name, name), "、".join(format_date_ja(d) for d in days if d is not None)))
+        written = [_date_ja(v) for v in values]
+        if values and all(w is not None for w in written):
+            out.append((LABELS.get(name, name), "、".join(w for w in written if w is not None)))
     return out[:10]
+
+
+def _date_ja(value: Any) -> str | None:
+    if (day := _as_date(value)) is not None:
+        return format_date_ja(day)
+    span = date_span(value)
+    return format_span_ja(*span) if span is not None else None
 
 
 def share_value(question: str, answer_text: str) -> str:
