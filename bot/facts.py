@@ -17,7 +17,15 @@ from dateutil.relativedelta import relativedelta
 from ja_timex import TimexParser
 from ja_timex.number_normalizer import NumberNormalizer
 
-from bot.dates import FIRST_YEAR, LAST_YEAR, date_span, month_end_note, shifted_to_month_end_note, span_ja
+from bot.dates import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    date_span,
+    format_date_ja,
+    month_end_note,
+    shifted_to_month_end_note,
+    span_ja,
+)
 
 __all__ = ["Fact", "as_role", "dont_know", "extract_facts", "reply_years", "tense"]
 
@@ -935,7 +943,14 @@ def _cut_by_tense(hit: _DateHit, text: str, today: date) -> _DateHit:
         return hit
     notes = [n for n in (hit.note or "").split("; ") if n and (low != high or not n.startswith("day not given"))]
     note = "; ".join([*notes, f"only the days {why}"])
-    return replace(hit, value=low, note=note, month_only=False, span=None if low == high else (low, high))
+    # the customer is told why the days they named end (or start) today
+    said, day = text[hit.start : hit.end].strip(), format_date_ja(today)
+    if low == high:
+        notice = f"「{said}」は今日（{day}）として扱っています。"
+    else:
+        notice = f"「{said}」のうち、今日（{day}）{'まで' if tense < 0 else '以降'}の日として扱っています。"
+    return replace(hit, value=low, note=note, month_only=False, span=None if low == high else (low, high),
+                   notice=" ".join(n for n in (hit.notice, notice) if n))
 
 
 def _recur(bad: _Impossible, today: date) -> _DateHit | None:

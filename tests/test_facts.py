@@ -29,8 +29,8 @@ def dates(text: str, today: date = TODAY) -> list[tuple[str, date | str]]:
     return [(f.name, f.value) for f in facts(text, today) if f.name in DATE_NAMES and isinstance(f.value, date | str)]
 
 
-def only_date(text: str) -> Fact:
-    found = [f for f in facts(text) if f.name in DATE_NAMES]
+def only_date(text: str, today: date = TODAY) -> Fact:
+    found = [f for f in facts(text, today) if f.name in DATE_NAMES]
     assert len(found) == 1, found
     return found[0]
 
@@ -165,6 +165,17 @@ def test_a_rough_date_the_tense_cuts_to_today_is_today() -> None:
     # On 5月20日, 「5月中旬に切れます」 can only be today: one date, not a span of one day.
     found = dates("5月中旬に有効期限が切れます", today=date(2025, 5, 20))
     assert found == [("expiry", date(2025, 5, 20))]
+    told = only_date("5月中旬に有効期限が切れます", date(2025, 5, 20)).notice
+    assert told == "「5月中旬」は今日（2025年5月20日）として扱っています。"
+
+
+@pytest.mark.parametrize(("text", "notice"), [
+    ("今年の春に期限が切れました", "「今年の春」のうち、今日（2025年5月15日）までの日として扱っています。"),
+    ("今月中に切れます", "「今月中」のうち、今日（2025年5月15日）以降の日として扱っています。"),
+    ("4月中旬に切れました", None),  # wholly past: nothing was cut
+])
+def test_the_customer_is_told_why_a_rough_date_ends_or_starts_today(text: str, notice: str | None) -> None:
+    assert only_date(text).notice == notice
 
 
 @pytest.mark.parametrize(
