@@ -124,6 +124,9 @@ class SqliteFile:
             # anyway. With fsync, each follow-up question's session write took ~260 µs (100 µs of CPU), 10 times
             # as long, holding the lock every thread of the worker waits on.
             conn.execute("PRAGMA synchronous=NORMAL")
+            # rows are read by key, one at a time: a small page cache does, and it keeps a worker's memory flat
+            # while the file grows (SQLite's default cache, 2 MiB a connection, filled up under the load test)
+            conn.execute("PRAGMA cache_size=-256")
             for statement in self._SCHEMA:
                 conn.execute(statement)
             self._conn, self._pid = conn, os.getpid()
