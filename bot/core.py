@@ -402,7 +402,10 @@ class Bot:
             plain = ev.words <= _REPLY_WORDS | _WHAT_IF_WORDS
             # 「追加日が12月1日ならどうなる？」 ranks add-license-timing first, but its 「なら」 asks the answer again
             supposed = bool(_SUPPOSE.search(text)) and detected in (None, answered.product)
-            if what_if is not None and (plain or supposed or (not other and not ev.off_topic
+            # years alone (「5年だったら？」) only as a short reply or a supposition: 「もう5年使っていますが…」 is a
+            # question of its own
+            years_only = what_if is not None and all(f.name == "years" for f in what_if[1])
+            if what_if is not None and (plain or supposed or (not years_only and not other and not ev.off_topic
                                                               and not [w for w in unknown if w not in _HEDGES])):
                 intent, told = answered.id, what_if[1]
                 known = {**what_if[0], **(facts or {})}
@@ -422,8 +425,12 @@ class Bot:
             return self._fallback(snap, [] if ev.off_topic else ranked, confidence, detected, sid,
                                   self._trace(snap, explain, today, found, ranked))
         decision = snap.knowledge.rules.decide(intent, known, today)
+        # what the answer says about a date (clamped, cut at today) is said only where its rules read that date;
+        # a date that does not exist is always told
+        used = snap.knowledge.rules.reads(intent) | {"invalid_date"}
         if decision.redirect is not None:  # the facts make it another entry's question (the expiry has passed)
             intent, entry = decision.redirect, snap.entries[decision.redirect]
+            used |= snap.knowledge.rules.reads(intent)
         # the tense of the question places a reply's bare 「12月です」: before today if the expiry has passed
         if decision.ask:
             self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known),
@@ -436,7 +443,7 @@ class Bot:
             self.sessions.delete(sid)
         trace = self._trace(snap, explain, today, told, ranked, decision, continued)
         return Answer(
-            answer=_compose(entry, decision, [f.notice for f in told if f.notice]),
+            answer=_compose(entry, decision, [f.notice for f in told if f.notice and f.name in used]),
             intent=entry.id,
             confidence=round(1.0 if continued else confidence, 4),
             product=entry.product,
@@ -704,8 +711,10 @@ def _what_if(state: Mapping[str, Any], text: str, found: Sequence[Fact], roles: 
 
     A date named by its role (「追加日が6月1日なら？」) replaces that role's date; a bare one (「じゃあ2023年1月1日
     だったら？」) replaces the answer's date only when it was worked out from one, so there is no guessing which.
-    A bare date that does not exist (「2026年2月30日だったら？」) takes that date away, so the answer says so and
-    asks for it again. Years (「5年だったら？」) replace the renewal years of an answer that read them.
+    A bare date that does not exist (「2026年2月30日だったら？」) takes that date away: the answer says so, and asks
+    for it again where its rules need it (else the answer before stays the one to change). Years (「5年だったら？」)
+    replace the renewal years of an answer that read them. A date that does not exist is not matched to a named
+    role (「追加日が2026年2月30日なら？」): that reply is asked as a question of its own.
     """
     before = _restore(state.get("facts", {}))
     dated = [name for name in before if name in roles]

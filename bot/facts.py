@@ -388,13 +388,14 @@ _MAYBE_DATE = re.compile(
     r"|先月|今月|来月|再来月|先々月|先週|今週|来週|再来週|半年|年末"
 )
 _JOIN = re.compile(r"\s*の?\s*")
-_MONTH_EDGE = re.compile(r"\s*の?\s*(年末|末|初め|初旬|頭|終わり|おわり|春|夏|秋)")
+_MONTH_EDGE = re.compile(r"\s*の?\s*(年末|末|初め|初旬|頭|終わり|おわり|春|夏|秋)")  # after a relative month or year
 # A season of a named year (2024年の夏, 去年の秋) as its months; 冬 is left unread, as it spans two years.
 _SEASONS = {"春": (3, 5), "夏": (6, 8), "秋": (9, 11)}
 _YEAR_SEASON = re.compile(r"\s*の?\s*(春|夏|秋)")
 # 「年末に切れます」 with no year: this year's last ten days, or last year's by the tense; not 年末年始 (a holiday
 # period) nor 年末調整 (a tax procedure), and not after a year, which ja-timex reads (2024年末, 去年の年末)
-_BARE_YEAR_END = re.compile(r"(?<![0-9〇一二三四五六七八九十年の])年末(?!年始|調整)")
+_BARE_YEAR_END = re.compile(r"(?<![0-9〇一二三四五六七八九十年の学])年末(?!年始|調整)")  # not 学年末 (March)
+_NEAR_YEAR_END = 8  # characters: 「年末、12月28日です」 names the day, and the 年末 only places it
 # The part of a month a date names, as the days it can be: 5月中旬 is the 11th to the 20th.
 _PARTS = {"上旬": (1, 10), "初旬": (1, 10), "初め": (1, 10), "はじめ": (1, 10), "始め": (1, 10), "頭": (1, 10),
           "中旬": (11, 20), "半ば": (11, 20), "なかば": (11, 20),
@@ -537,7 +538,8 @@ def _find_dates(text: str, today: date) -> list[_DateHit | _Impossible]:
         i += 1
     taken = [(hit.start, hit.end) for hit in hits] + [(bad.start, bad.end) for bad in impossible]
     for match in _BARE_YEAR_END.finditer(text):
-        if not any(start < match.end() and match.start() < end for start, end in taken):
+        if not any(start < match.end() + _NEAR_YEAR_END and match.start() - _NEAR_YEAR_END < end
+                   for start, end in taken):
             hits.append(_bare_year_end(match, text, today))
     hits.sort(key=lambda hit: hit.start)
     hits = [_part_of_month(hit, text, today) if hit.month_only else hit for hit in hits]
@@ -667,7 +669,9 @@ def _compose(shift: _Timex, part: _Timex, today: date) -> tuple[bool, _DateHit |
 
 
 def _edge_of_period(shift: _Timex, edge: re.Match[str], today: date) -> _DateHit | None:
-    """「先月末」「今月末」「来年初め」: ja-timex drops the 末 or 初め after a relative month or year."""
+    """「先月末」「今月末」「来年初め」「去年の秋」: ja-timex drops the 末, 初め or season after a relative month or
+    year (a season only after a year).
+    """
     base = _base(shift, today)
     if base is None:
         return None
@@ -832,7 +836,7 @@ def _absolute(item: _Timex, text: str, today: date, previous: _DateHit | None) -
 
 
 _DAYS_LEFT = re.compile(r"(?:あと|残り|のこり)\s*$")
-_YEAR_END = re.compile(r"\s*(?:の\s*年)?\s*末")
+_YEAR_END = re.compile(r"[\s、,]*(?:の\s*)?(?:年\s*)?末")  # 2024年末, 2024年の年末, 2024年 年末, 2024年、年末
 
 
 def _not_a_day_before(text: str, start: int) -> bool:
@@ -945,10 +949,11 @@ def _cut_by_tense(hit: _DateHit, text: str, today: date) -> _DateHit:
     note = "; ".join([*notes, f"only the days {why}"])
     # the customer is told why the days they named end (or start) today
     said, day = text[hit.start : hit.end].strip(), format_date_ja(today)
+    why_ja = "過去のことですので" if tense < 0 else "これからのことですので"
     if low == high:
-        notice = f"「{said}」は今日（{day}）として扱っています。"
+        notice = f"{why_ja}、「{said}」は今日（{day}）としてお答えしています。"
     else:
-        notice = f"「{said}」のうち、今日（{day}）{'まで' if tense < 0 else '以降'}の日として扱っています。"
+        notice = f"{why_ja}、「{said}」は今日（{day}）{'まで' if tense < 0 else '以降'}の日としてお答えしています。"
     return replace(hit, value=low, note=note, month_only=False, span=None if low == high else (low, high),
                    notice=" ".join(n for n in (hit.notice, notice) if n))
 

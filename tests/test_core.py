@@ -195,6 +195,15 @@ def test_two_close_matches_that_the_facts_make_one_answer_are_answered(
     assert bot.ask(question.format("2025年8月1日"), today=TODAY).intent is None
 
 
+def test_a_note_on_a_date_is_given_only_where_the_answer_reads_that_date(bot: Bot) -> None:
+    # 「今月中」 cut at today carries a note; a how-to answer that reads no date does not say it
+    dated = bot.ask("今月中に有効期限が切れます。まだ更新できますか", today=TODAY)
+    assert dated.computed and "「今月中」は今日" in dated.answer
+    how_to = bot.ask("今月中にパソコンを買い替える予定ですが、別のパソコンにインストールし直せますか", today=TODAY)
+    assert how_to.intent is not None and not how_to.computed
+    assert "今日（" not in how_to.answer
+
+
 def test_every_entry_answers_its_own_canonical_question(bot: Bot) -> None:
     wrong = []
     for entry in bot.knowledge.entries:

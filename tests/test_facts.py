@@ -125,6 +125,10 @@ def only_date(text: str, today: date = TODAY) -> Fact:
         ("去年の冬に切れました", "2024-01-01/2024-12-31"),  # 冬 spans two years: the season is not read
         ("年末に切れます", "2025-12-21/2025-12-31"),  # no year: this year's last ten days
         ("年末に切れました", "2024-12-21/2024-12-31"),  # ... or last year's, when they have passed
+        ("年末、12月28日に切れます", date(2025, 12, 28)),  # the day named beside it wins
+        ("2026年 年末に切れます", "2026-12-21/2026-12-31"),  # a year before it, a space apart
+        ("2026年、年末に切れます", "2026-12-21/2026-12-31"),
+        ("2026年年末", "2026-12-21/2026-12-31"),
         ("来年初め", "2026-01-01/2026-01-10"),  # a year's first ten days
         ("昨年末に切れました", "2024-12-21/2024-12-31"),  # 年末 is a year's last ten days; 月末 is a day
         ("去年の年末", "2024-12-21/2024-12-31"),
@@ -166,12 +170,13 @@ def test_a_rough_date_the_tense_cuts_to_today_is_today() -> None:
     found = dates("5月中旬に有効期限が切れます", today=date(2025, 5, 20))
     assert found == [("expiry", date(2025, 5, 20))]
     told = only_date("5月中旬に有効期限が切れます", date(2025, 5, 20)).notice
-    assert told == "「5月中旬」は今日（2025年5月20日）として扱っています。"
+    assert told == "これからのことですので、「5月中旬」は今日（2025年5月20日）としてお答えしています。"
 
 
 @pytest.mark.parametrize(("text", "notice"), [
-    ("今年の春に期限が切れました", "「今年の春」のうち、今日（2025年5月15日）までの日として扱っています。"),
-    ("今月中に切れます", "「今月中」のうち、今日（2025年5月15日）以降の日として扱っています。"),
+    ("今年の春に期限が切れました",
+     "過去のことですので、「今年の春」は今日（2025年5月15日）までの日としてお答えしています。"),
+    ("今月中に切れます", "これからのことですので、「今月中」は今日（2025年5月15日）以降の日としてお答えしています。"),
     ("4月中旬に切れました", None),  # wholly past: nothing was cut
 ])
 def test_the_customer_is_told_why_a_rough_date_ends_or_starts_today(text: str, notice: str | None) -> None:
@@ -261,6 +266,7 @@ def test_range_end_takes_the_year_and_month_of_its_start() -> None:
         "有効期限はいつですか",
         "年末年始も問い合わせできますか",  # a holiday period, not the year's end of an expiry
         "年末調整に領収書は使えますか",
+        "学年末に切れます",  # a school year ends in March
         "今月の夏",
         "",
     ],
