@@ -33,7 +33,7 @@ from slack_sdk.models.blocks import (
 
 from ..config import Settings
 from ..core import Answer, Bot, today_in
-from ..dates import date_span, format_date_ja, format_span_ja
+from ..dates import date_span, format_date_ja, format_span_ja, parse_iso_day
 from ..errors import BotError, InputError
 from ..state import Dedupe, State
 
@@ -49,7 +49,6 @@ _SECTION_LIMIT = 3000  # Block Kit: section text
 _BUTTON_TEXT_LIMIT = 75
 _VALUE_LIMIT = 2000  # Block Kit: button value
 _QUESTION_SHOWN = 200
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 # Slack's own markup in incoming text: <@U123>, <#C123|name>, <!here>, <https://x|label>, <mailto:a@b|a@b>
 _MARKUP = re.compile(r"<(?:([@#!])|(?=[a-z][a-z0-9+.-]*:))([^<>|]*)(?:\|([^<>]*))?>")
@@ -170,7 +169,7 @@ def date_fields(computed: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _date_ja(value: Any) -> str | None:
-    if (day := _as_date(value)) is not None:
+    if (day := value if isinstance(value, date) else parse_iso_day(value)) is not None:
         return format_date_ja(day)
     span = date_span(value)
     return format_span_ja(*span) if span is not None else None
@@ -369,17 +368,6 @@ def _error_response(response: Response) -> Response:
     out = jsonify(error={"code": code, "message": message})
     out.status_code = response.status_code
     return out
-
-
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
 
 
 def _clip(text: str, limit: int = _QUESTION_SHOWN) -> str:
