@@ -388,10 +388,11 @@ _MAYBE_DATE = re.compile(
     r"|先月|今月|来月|再来月|先々月|先週|今週|来週|再来週|半年|年末"
 )
 _JOIN = re.compile(r"\s*の?\s*")
-_MONTH_EDGE = re.compile(r"\s*の?\s*(年末|末|初め|初旬|頭|終わり|おわり|春|夏|秋)")  # after a relative month or year
 # A season of a named year (2024年の夏, 去年の秋) as its months; 冬 is left unread, as it spans two years.
 _SEASONS = {"春": (3, 5), "夏": (6, 8), "秋": (9, 11)}
-_YEAR_SEASON = re.compile(r"\s*の?\s*(春|夏|秋)")
+_SEASON = "|".join(_SEASONS)
+_MONTH_EDGE = re.compile(rf"\s*の?\s*(年末|末|初め|初旬|頭|終わり|おわり|{_SEASON})")  # after a relative month or year
+_YEAR_SEASON = re.compile(rf"\s*の?\s*({_SEASON})")
 # 「年末に切れます」 with no year: this year's last ten days, or last year's by the tense; not 年末年始 (a holiday
 # period) nor 年末調整 (a tax procedure), and not after a year, which ja-timex reads (2024年末, 去年の年末)
 _BARE_YEAR_END = re.compile(r"(?<![0-9〇一二三四五六七八九十年の学])年末(?!年始|調整)")  # not 学年末 (March)
