@@ -42,9 +42,16 @@ _CLAIM_NEAR = 5  # off-topics ranked below this many claim only names in Latin l
 _RANK_DEPTH = 12  # every question is ranked this deep, the index's shortlist (Weights.shortlist), scored in full anyway
 _OFF_TOPIC_CLAIM = 0.35  # an off-topic scoring under this share of the best entry's score claims no word
 _OFF_TOPIC_LEAD = 1.4  # an off-topic scoring this many times the best entry's score is the closer question
-# set phrases that open or close a message (normalised text): 「よろしくお願いいたします」, 「お世話になっております」
+# set phrases that open or close a message (normalised text): 「よろしくお願いいたします」, 「お世話になっております」,
+# and those of a message written like an e-mail: 「はじめまして」, 「お忙しいところ恐れ入りますが」,
+# 「…いただけますと幸いです」, a sender naming only their post (「経理担当です。」「総務部です。」);
+# nothing of what is asked
 _COURTESY = re.compile(r"(?:どうぞ|何卒|なにとぞ)?(?:よろしく|宜しく)(?:お願い|おねがい|御願い)?(?:いた|致)?"
-                       r"(?:します|申し上げます)?|お世話になって(?:おり|い)ます|お世話になります|お疲れ様です|おつかれさまです")
+                       r"(?:します|申し上げます)?|(?:いつも)?お世話になって(?:おり|い)ます|お世話になります"
+                       r"|お疲れ様です|おつかれさまです|はじめまして|初めまして"
+                       r"|(?:お忙しいところ|お手数ですが)?(?:恐れ入りますが|恐縮ですが|申し訳ありませんが|申し訳ございませんが)"
+                       r"|お忙しいところ|(?:いただけ|頂け)(?:ます|れ)(?:と|ば)幸いです"
+                       r"|(?:^|(?<=[。.!?]))\s*[^\s。.!?、]{1,10}(?:担当|部|課|係|室)(?:の[^\s。.!?、]{1,6})?です[。.]")
 
 
 @dataclass(frozen=True)
@@ -194,13 +201,13 @@ class _Snapshot:
         # dates and order numbers say nothing about the topic; ranking them only adds noise
         masked = _mask(text, facts)
         norm = romaji_to_kana(normalize(masked))  # once: product detection, the name's removal and kana-only read it
-        norm = self._without_courtesy(norm)
+        norm, courtesy_only = self._without_courtesy(norm)
         # as deep as the index's shortlist: an off-topic below the top five may still claim a name (ESET, under
         # four entries that share 更新案内メール), and the off-topics taken out must not leave the entries short:
         # with four off-topics in the top five, the one entry left had no second to measure its margin against
         ranked, detected, analysis, name_only = self.rank(norm, product, _RANK_DEPTH)
         unknown = self.index.unknown_terms(analysis, self.vocabulary)
-        off_topic = self._off_topic(ranked, unknown, analysis)
+        off_topic = courtesy_only or self._off_topic(ranked, unknown, analysis)
         if not off_topic:
             ranked = [m for m in ranked if m.id not in self.off_topics]
         ranked = ranked[: max(5, self.settings.suggestions + 1)]
@@ -208,17 +215,21 @@ class _Snapshot:
         return Evidence(facts, ranked, detected, unknown, is_kana_only(norm), len(words), off_topic, name_only,
                         analysis.predicate, words)
 
-    def _without_courtesy(self, norm: str) -> str:
-        """The question without its set phrases of courtesy, when something is left to rank.
+    def _without_courtesy(self, norm: str) -> tuple[str, bool]:
+        """The question without its set phrases of courtesy, when something is left to rank, and whether
+        the message is nothing but courtesy.
 
         「契約応当日はいつですか？よろしくお願いします」 is a question about the anniversary; ranked whole, the
         chit-chat off-topic 「よろしくお願いします」 took it word for word, and a large share of customers' and
-        agents' messages open or close that way. Alone, the phrase stays: it is chit-chat.
+        agents' messages open or close that way. Alone, the phrases stay, and the message is chit-chat:
+        「はじめまして。経理担当です。」 asks nothing yet, and suggesting FAQ entries for it would be a guess.
         """
         stripped = _COURTESY.sub(" ", norm).strip()
-        if stripped == norm or not self.index.analyse(stripped).terms:
-            return norm
-        return stripped
+        if stripped == norm:
+            return norm, False
+        if not self.index.analyse(stripped).terms:
+            return norm, True
+        return stripped, False
 
     def _off_topic(self, ranked: Sequence[Match], unknown: Sequence[str], analysis: Analysis) -> bool:
         """True when the question is one of the off-topics rather than a question for the FAQ.

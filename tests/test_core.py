@@ -66,6 +66,8 @@ def test_one_word_and_a_verb_asks_and_gets_the_ordinary_margin(bot: Bot, text: s
     ("インボイスは入金前に発行できますか。", "よろしくお願いいたします。"),
     ("契約応当日はいつですか？", "何卒よろしくお願い申し上げます"),
     ("領収書の発行方法を教えてください。", "お世話になっております。"),
+    ("インボイスは入金前に発行できますか。", "はじめまして。経理担当です。"),
+    ("有効期限はどこで確認できますか。", "お忙しいところ恐れ入りますが"),
 ])
 def test_a_set_phrase_of_courtesy_changes_nothing(bot: Bot, question: str, courtesy: str) -> None:
     plain = bot.ask(question, today=TODAY)
