@@ -399,7 +399,8 @@ class Bot:
             bare = [f for f in given if f.name in ("date", "invalid_date")]
             said = state.get("tense", 0) if facts_tense(text) == 0 else 0  # the reply's own tense has placed it
             filled = _fill_asked(before, reply, bare, wanted, snap.roles, today, said)
-            named = any(f.name in asked for f in found) or given is not found  # the asked facts, or the bare years
+            # the asked facts (or a date that does not exist named as one: 「契約応当日は2月30日です」), or bare years
+            named = any(f.name in asked or f.role in asked for f in found) or given is not found
             elsewhere = detected is not None and pending is not None and detected != pending.product
             other = confident and ranked[0].id != state["intent"]
             if filled is not None and (not other or (named and not elsewhere)):  # it gives what the bot asked
@@ -687,8 +688,9 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact
     `bare` are the reply's dates without a role, in order: they answer the dates the bot asked for and the
     reply did not name, in the order it asked (「2023年6月30日です」; 「2020年5月15日と2023年2月1日」 for the
     Sign order and the anniversary, as its follow-up's example writes them). A date that does not exist
-    (2023年2月30日) answers too, and fills nothing: the bot asks again, saying why. Also returned: each bare
-    date as the role it answered (its value and notice may change: 「2月29日」 as 契約応当日 in 2025).
+    (2023年2月30日) answers too, and fills nothing: the bot asks again, saying why; named (「追加日は2月30日です」),
+    it answers for that role alone, and takes away a date the role had. Also returned: each bare date as the role
+    it answered (its value and notice may change: 「2月29日」 as 契約応当日 in 2025).
     """
     merged = {**before}
     gave = False
@@ -697,8 +699,15 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact
             continue
         merged[name] = value
         gave = gave or name in asked
-    targets = [a for a in asked if a in roles and a not in new]
     answered: dict[Fact, Fact] = {}
+    for fact in bare:
+        if fact.role is not None:
+            merged.pop(fact.role, None)
+            answered[fact] = fact
+            gave = gave or fact.role in asked
+    named = {f.role for f in bare if f.role is not None}
+    bare = [f for f in bare if f.role is None]
+    targets = [a for a in asked if a in roles and a not in new and a not in named]
     for target, fact in zip(targets, bare, strict=False):  # as many as both give
         # 「3月1日です」 for the 課金日 in May: next year's; 「12月です」 after 「切れた…」 in February: last year's
         answered[fact] = given = as_role(fact, target, today, said)
@@ -723,20 +732,24 @@ def _what_if(state: Mapping[str, Any], text: str, found: Sequence[Fact], roles: 
     A date named by its role (「追加日が6月1日なら？」) replaces that role's date; a bare one (「じゃあ2023年1月1日
     だったら？」) replaces the answer's date only when it was worked out from one, so there is no guessing which.
     A bare date that does not exist (「2026年2月30日だったら？」) takes that date away: the answer says so, and asks
-    for it again where its rules need it (else the answer before stays the one to change). Years (「5年だったら？」)
-    replace the renewal years of an answer that read them. A date that does not exist is not matched to a named
-    role (「追加日が2026年2月30日なら？」): that reply is asked as a question of its own.
+    for it again where its rules need it (else the answer before stays the one to change); so does one named by
+    its role (「追加日が2026年2月30日なら？」). Years (「5年だったら？」) replace the renewal years of an answer that
+    read them.
     """
     before = _restore(state.get("facts", {}))
     dated = [name for name in before if name in roles]
-    named = [f for f in found if f.name in dated]
-    bare = [f for f in found if f.name in ("date", "invalid_date")]
+    named = [f for f in found if f.name in dated or (f.name == "invalid_date" and f.role in dated)]
+    bare = [f for f in found if f.name in ("date", "invalid_date") and f not in named]
     years = ([f for f in found if f.name == "years"][:1] or [y for y in [reply_years(text, found)] if y]
              if "years" in before else [])
     merged, told = dict(before), list(years)
     merged.update({f.name: f.value for f in years})
     if named and not bare:
-        merged.update({f.name: f.value for f in named})
+        for f in named:
+            if f.name == "invalid_date":
+                del merged[str(f.role)]
+            else:
+                merged[f.name] = f.value
         told += named
     elif bare and not named and len(bare) == 1 and len(dated) == 1:
         said = state.get("tense", 0) if facts_tense(text) == 0 else 0

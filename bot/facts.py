@@ -42,6 +42,7 @@ class Fact:
     note: str | None = None
     inferred: Literal["year", "month"] | None = None  # a date's unit taken from today, not from the text
     notice: str | None = None  # what the answer tells the customer about it: a day clamped, a date that does not exist
+    role: str | None = None  # the role a date that does not exist was named for (「追加日は2月30日です」: add_date)
 
 
 def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]]) -> list[Fact]:
@@ -51,29 +52,31 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
     one given as part of a month, a week or a year (5月中旬, 先週, 去年) is the span "YYYY-MM-DD/YYYY-MM-DD".
     Where today falls within such a date, the tense cuts it to the days before or after today.
     A date that does not exist (2023年2月30日, 13月1日) is the fact `invalid_date`, written as far as it was given
-    ("2023-02-30", "--02-30"), with a notice saying so: no rule reads it, the answer tells it.
+    ("2023-02-30", "--02-30"), with a notice saying so and the role it was named for, if any: no rule reads it,
+    the answer tells it, and a conversation knows which of its dates it was meant to be.
     """
     norm = _normalize(text)
     work = norm.text
-    found: list[tuple[int, int, str, date | int | str, str | None, Literal["year", "month"] | None, str | None]] = []
+    found: list[tuple[int, int, str, date | int | str, str | None, Literal["year", "month"] | None, str | None,
+                      str | None]] = []
 
     # Order numbers go first and are blanked out, so their 14 digits can never
     # be read as a date, a year or a quantity.
     for match in _ORDER.finditer(work):
         letters, digits, tail = match.group(1, 2, 3)
         number = f"{letters.upper()}-{digits}-{tail}"
-        found.append((match.start(), match.end(), "order_number", number, None, None, None))
+        found.append((match.start(), match.end(), "order_number", number, None, None, None, None))
         kind = _order_kind(digits)
         why = "the 14 digits start with neither a date (YYYYMMDD) nor 7" if kind == "other" else None
-        found.append((match.start(), match.end(), "order_kind", kind, why, None, None))
+        found.append((match.start(), match.end(), "order_kind", kind, why, None, None, None))
         work = _blank(work, match.start(), match.end())
     for match in _ORDER_LIKE.finditer(work):
         raw = text[norm.starts[match.start()] : norm.ends[match.end() - 1]]
         found.append(
             (match.start(), match.end(), "order_number", raw, "not in the format: 2 letters - 14 digits - 9 digits",
-             None, None)
+             None, None, None)
         )
-        found.append((match.start(), match.end(), "order_kind", "invalid", None, None, None))
+        found.append((match.start(), match.end(), "order_kind", "invalid", None, None, None, None))
         work = _blank(work, match.start(), match.end())
 
     items: list[_DateHit | _Impossible] = []
@@ -85,7 +88,7 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
             hit = _recur(item, today) if name in RECURRING else None
             if hit is None:
                 found.append((item.start, item.end, "invalid_date", item.value, "no such date", item.inferred,
-                              item.notice))
+                              item.notice, name))
                 continue
             item = hit
         elif name in RECURRING and item.inferred:
@@ -93,17 +96,17 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
         elif name not in RECURRING:
             item = _cut_by_tense(item, work, today)
         found.append((item.start, item.end, name or "date", _rough_value(item), item.note, item.inferred,
-                      item.notice))
+                      item.notice, None))
 
     taken = [(start, end) for start, end, *_ in found]
     for start, end, kind, amount in _numbers(work):
         if not any(start < t_end and t_start < end for t_start, t_end in taken):
-            found.append((start, end, kind, amount, None, None, None))
+            found.append((start, end, kind, amount, None, None, None, None))
 
     facts = []
-    for start, end, name, value, note, inferred, notice in sorted(found, key=lambda item: (item[0], item[1])):
+    for start, end, name, value, note, inferred, notice, role in sorted(found, key=lambda item: (item[0], item[1])):
         o_start, o_end = norm.starts[start], norm.ends[end - 1]
-        facts.append(Fact(name, value, o_start, o_end, text[o_start:o_end], note, inferred, notice))
+        facts.append(Fact(name, value, o_start, o_end, text[o_start:o_end], note, inferred, notice, role))
     return facts
 
 

@@ -665,6 +665,20 @@ def test_a_date_that_does_not_exist_is_told(text: str, value: str, notice: str) 
     assert text[bad.start : bad.end] == bad.text
 
 
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        ("契約応当日は2月30日です", "anniversary"),
+        ("2023年2月30日に有効期限が切れました", "expiry"),
+        ("追加日が2025年2月30日なら？", "added"),
+        ("2023/2/30", None),
+    ],
+)
+def test_a_date_that_does_not_exist_keeps_the_role_it_was_named_for(text: str, role: str | None) -> None:
+    (bad,) = [f for f in facts(text) if f.name == "invalid_date"]
+    assert bad.role == role
+
+
 @pytest.mark.parametrize("text", ["電話は03-1234-5678です", "0120-123-456", "1234-56-78", "2024年1月16日", "3年15日"])
 def test_no_invalid_date_where_none_is_written(text: str) -> None:
     assert [f for f in facts(text) if f.name == "invalid_date"] == []
