@@ -343,11 +343,13 @@ class Bot:
         explain: bool = False,
         facts: Mapping[str, Any] | None = None,
         intent: str | None = None,
+        remember: bool = True,
     ) -> Answer:
         """Answer one message of a conversation: match, read facts, decide by rules, compose.
 
         The agents' what-if passes `facts` (from `parse_facts`; they win over facts read from the text)
-        and may name the `intent`, which then skips matching.
+        and may name the `intent`, which then skips matching. It also passes `remember=False`: its answers
+        start no conversation, so the follow-up question or the dates answered are not stored for a reply.
         """
         text = self._check_text(text)
         snap = self._snap  # one consistent view of the knowledge for the whole answer
@@ -444,10 +446,10 @@ class Bot:
             intent, entry = decision.redirect, snap.entries[decision.redirect]
             used |= snap.knowledge.rules.reads(intent)
         # the tense of the question places a reply's bare 「12月です」: before today if the expiry has passed
-        if decision.ask:
+        if decision.ask and remember:
             self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known),
                                     "tense": _tense_of(text, state if continued else None)})
-        elif any(name in snap.roles for name in known) and decision.computed:
+        elif remember and any(name in snap.roles for name in known) and decision.computed:
             # an answer worked out from a date: a what-if reply may change that date (see _what_if)
             self.sessions.put(sid, {"intent": intent, "answered": True, "facts": _store(known),
                                     "tense": _tense_of(text, state if continued else None)})

@@ -220,6 +220,16 @@ def test_whatif_computes_with_the_agents_facts(pc: FlaskClient) -> None:
     assert body["trace"]["rule"] == body["rule"] == "renew-after-expiry-renewable"
 
 
+@pytest.mark.parametrize("facts", [{"expiry": "2023-06-30"}, {}])  # an answer worked out from a date; a follow-up
+def test_whatif_keeps_no_conversation(pc: FlaskClient, bot: Bot, facts: dict[str, str]) -> None:
+    body = _post(pc, "/api/agent/whatif", {"text": "期限が切れても更新できますか", "today": "2025-05-15",
+                                           "facts": facts}).get_json()
+    assert body["computed"].get("renewal_deadline") if facts else body["follow_up"]
+    assert bot.sessions.get(body["session_id"]) is None
+    customer = _post(pc, "/api/ask", {"text": "期限が切れても更新できますか", "today": "2025-05-15"}).get_json()
+    assert bot.sessions.get(customer["session_id"]) is not None  # the customer's question waits for the date
+
+
 def test_whatif_as_of_another_day(pc: FlaskClient) -> None:
     body = _post(pc, "/api/agent/whatif", {"text": "期限が切れても更新できますか", "today": "2025-07-01",
                                            "facts": {"expiry": "2023-06-30"}}).get_json()

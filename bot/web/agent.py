@@ -53,7 +53,7 @@ def whatif() -> tuple[Response, int]:
         raise InputError("bad_facts", "'facts' must be an object of fact name → value, e.g. "
                          '{"expiry": "2024-06-30"}')
     answer = bot.ask(text, today=today, product=product, explain=True, facts=bot.parse_facts(raw_facts),
-                     intent=intent)
+                     intent=intent, remember=False)  # each what-if stands alone: no conversation is kept
     g.answer = answer  # for the request log
     return jsonify(answer.to_dict()), 200
 
