@@ -42,7 +42,7 @@ class Fact:
     note: str | None = None
     inferred: Literal["year", "month"] | None = None  # a date's unit taken from today, not from the text
     notice: str | None = None  # what the answer tells the customer about it: a day clamped, a date that does not exist
-    role: str | None = None  # the role a date that does not exist was named for (「追加日は2月30日です」: add_date)
+    role: str | None = None  # the role a date that does not exist was named for (「追加日は2月30日です」: added)
 
 
 def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]]) -> list[Fact]:
@@ -57,26 +57,22 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
     """
     norm = _normalize(text)
     work = norm.text
-    found: list[tuple[int, int, str, date | int | str, str | None, Literal["year", "month"] | None, str | None,
-                      str | None]] = []
+    found: list[Fact] = []  # spans in the normalised text until the end, text filled in there
 
     # Order numbers go first and are blanked out, so their 14 digits can never
     # be read as a date, a year or a quantity.
     for match in _ORDER.finditer(work):
         letters, digits, tail = match.group(1, 2, 3)
-        number = f"{letters.upper()}-{digits}-{tail}"
-        found.append((match.start(), match.end(), "order_number", number, None, None, None, None))
+        found.append(Fact("order_number", f"{letters.upper()}-{digits}-{tail}", match.start(), match.end(), ""))
         kind = _order_kind(digits)
         why = "the 14 digits start with neither a date (YYYYMMDD) nor 7" if kind == "other" else None
-        found.append((match.start(), match.end(), "order_kind", kind, why, None, None, None))
+        found.append(Fact("order_kind", kind, match.start(), match.end(), "", why))
         work = _blank(work, match.start(), match.end())
     for match in _ORDER_LIKE.finditer(work):
         raw = text[norm.starts[match.start()] : norm.ends[match.end() - 1]]
-        found.append(
-            (match.start(), match.end(), "order_number", raw, "not in the format: 2 letters - 14 digits - 9 digits",
-             None, None, None)
-        )
-        found.append((match.start(), match.end(), "order_kind", "invalid", None, None, None, None))
+        found.append(Fact("order_number", raw, match.start(), match.end(), "",
+                          "not in the format: 2 letters - 14 digits - 9 digits"))
+        found.append(Fact("order_kind", "invalid", match.start(), match.end(), ""))
         work = _blank(work, match.start(), match.end())
 
     items: list[_DateHit | _Impossible] = []
@@ -87,26 +83,26 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
         if isinstance(item, _Impossible):
             hit = _recur(item, today) if name in RECURRING else None
             if hit is None:
-                found.append((item.start, item.end, "invalid_date", item.value, "no such date", item.inferred,
-                              item.notice, name))
+                found.append(Fact("invalid_date", item.value, item.start, item.end, "", "no such date", item.inferred,
+                                  item.notice, role=name))
                 continue
             item = hit
         elif name in RECURRING and item.inferred:
             item = _next_occurrence(item, today)
         elif name not in RECURRING:
             item = _cut_by_tense(item, work, today)
-        found.append((item.start, item.end, name or "date", _rough_value(item), item.note, item.inferred,
-                      item.notice, None))
+        found.append(Fact(name or "date", _rough_value(item), item.start, item.end, "", item.note, item.inferred,
+                          item.notice))
 
-    taken = [(start, end) for start, end, *_ in found]
+    taken = [(f.start, f.end) for f in found]
     for start, end, kind, amount in _numbers(work):
         if not any(start < t_end and t_start < end for t_start, t_end in taken):
-            found.append((start, end, kind, amount, None, None, None, None))
+            found.append(Fact(kind, amount, start, end, ""))
 
     facts = []
-    for start, end, name, value, note, inferred, notice, role in sorted(found, key=lambda item: (item[0], item[1])):
-        o_start, o_end = norm.starts[start], norm.ends[end - 1]
-        facts.append(Fact(name, value, o_start, o_end, text[o_start:o_end], note, inferred, notice, role))
+    for f in sorted(found, key=lambda f: (f.start, f.end)):
+        o_start, o_end = norm.starts[f.start], norm.ends[f.end - 1]
+        facts.append(replace(f, start=o_start, end=o_end, text=text[o_start:o_end]))
     return facts
 
 
