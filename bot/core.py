@@ -377,13 +377,14 @@ class Bot:
             return self._not_known(snap, pending, sid, self._trace(snap, explain, today, found, ranked, None, True))
         intent, kept = None, False
         told = found
+        # on the topic: no word the knowledge base has never seen (a hedge is no topic) and no off-topic's question
+        about_us = not ev.off_topic and not [w for w in unknown if w not in _HEDGES]
         # a reply continues the pending question when it gives an asked fact and is not about something else:
         # neither carrying words the knowledge base has never seen (明日の天気) nor confidently another intent,
         # unless it names the facts asked for (「課金日は7月1日です」 ranks Adobe's proration first on 日 alone,
         # 「契約応当日は…、追加日は…です」 ranks anniversary first) and no other product
         bare_reply = bool(state and state.get("ask") and found and _only_facts(text, ev.words))
-        if state and state.get("ask") and (bare_reply or (not [w for w in unknown if w not in _HEDGES]
-                                                           and not ev.off_topic)):
+        if state and state.get("ask") and (bare_reply or about_us):
             asked, before = state["ask"], _restore(state.get("facts", {}))
             if bare_reply:
                 found = _corrected(text, found)
@@ -419,8 +420,7 @@ class Bot:
             # years alone (「5年だったら？」) only as a short reply or a supposition: 「もう5年使っていますが…」 is a
             # question of its own
             years_only = what_if is not None and all(f.name == "years" for f in what_if[1])
-            if what_if is not None and (plain or supposed or (not years_only and not other and not ev.off_topic
-                                                              and not [w for w in unknown if w not in _HEDGES])):
+            if what_if is not None and (plain or supposed or (not years_only and not other and about_us)):
                 intent, told = answered.id, what_if[1]
                 known = {**what_if[0], **(facts or {})}
                 # 「2026年2月30日だったら？」: the answer before stays the one a next what-if changes
@@ -702,14 +702,13 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact
         merged[name] = value
         gave = gave or name in asked
     answered: dict[Fact, Fact] = {}
-    for fact in bare:
-        if fact.role is not None:
-            merged.pop(fact.role, None)
-            answered[fact] = fact
-            gave = gave or fact.role in asked
-    named = {f.role for f in bare if f.role is not None}
+    named = [f for f in bare if f.role is not None]  # dates that do not exist, named 「追加日は2月30日」
+    for fact in named:
+        merged.pop(str(fact.role), None)
+        answered[fact] = fact
+        gave = gave or fact.role in asked
     bare = [f for f in bare if f.role is None]
-    targets = [a for a in asked if a in roles and a not in new and a not in named]
+    targets = [a for a in asked if a in roles and a not in new and a not in {f.role for f in named}]
     for target, fact in zip(targets, bare, strict=False):  # as many as both give
         # 「3月1日です」 for the 課金日 in May: next year's; 「12月です」 after 「切れた…」 in February: last year's
         answered[fact] = given = as_role(fact, target, today, said)
