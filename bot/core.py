@@ -116,7 +116,7 @@ class Evidence:
     off_topic: bool = False  # the best match is one of faq/'s off-topics: the question is not for this bot
     name_only: bool = False  # nothing but a product's name (ウイルスバスター): which of its entries is unknowable
     predicate: bool = False  # a verb or adjective: the question asks something (更新したい), not only names a topic
-    words: frozenset[str] = frozenset()  # those content words themselves
+    words: frozenset[str] = frozenset()  # those content words themselves; none in a message of only courtesy
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,8 @@ class _Snapshot:
         if not off_topic:
             ranked = [m for m in ranked if m.id not in self.off_topics]
         ranked = ranked[: max(5, self.settings.suggestions + 1)]
-        words = frozenset(analysis.terms)
+        # 「経理担当です。2023年6月30日です」 gives a date and says nothing else: a bare reply to the bot's question
+        words = frozenset() if courtesy_only else frozenset(analysis.terms)
         return Evidence(facts, ranked, detected, unknown, is_kana_only(norm), len(words), off_topic, name_only,
                         analysis.predicate, words)
 
