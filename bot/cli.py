@@ -14,6 +14,7 @@ import click
 
 from .config import Settings, from_env
 from .core import Bot, load_bot, today_in
+from .dates import read_iso_day
 from .errors import BotError, ConfigError, InputError, Problem
 from .knowledge import Knowledge, load_knowledge
 
@@ -39,9 +40,9 @@ def _day(value: str | None, settings: Settings) -> date:
     if value is None:
         return today_in(settings.timezone)
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date written YYYY-MM-DD", param_hint="--today") from None
+        return read_iso_day(value)
+    except ValueError as wrong:
+        raise click.BadParameter(f"'{value}' {wrong}", param_hint="--today") from None
 
 
 @click.group()

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from .confidence import Calibration, is_kana_only, margin_ok
 from .config import Settings
-from .dates import FIRST_YEAR, LAST_YEAR, parse_iso_day
+from .dates import read_iso_day
 from .errors import InputError
 from .facts import Fact, as_role, dont_know, extract_facts, reply_years
 from .facts import tense as facts_tense
@@ -490,11 +490,10 @@ class Bot:
                 raise InputError("bad_fact", f"unknown fact '{name}'" + (f" ({hint})" if hint else
                                  f"; the facts are {', '.join(sorted(kinds))}"))
             if kind == "date":
-                day = parse_iso_day(value)
-                if day is None:
-                    raise InputError("bad_fact", f"fact '{name}' must be a date written YYYY-MM-DD, "
-                                     f"from {FIRST_YEAR} to {LAST_YEAR}")
-                out[name] = day
+                try:
+                    out[name] = read_iso_day(value)
+                except ValueError as wrong:
+                    raise InputError("bad_fact", f"fact '{name}' {wrong}") from None
             elif kind == "number":
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)  # JSON has one number type: 3.0 is 3

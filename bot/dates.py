@@ -124,19 +124,35 @@ def sign_reset_tranches(first_sign_order: date, anniversary: date, order: date |
     return [reset for reset in resets if reset.date > placed]
 
 
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 FIRST_YEAR, LAST_YEAR = 1900, 2200  # policies add years to these dates; 9999-12-31 + 2 years would overflow
 
 
+def read_iso_day(value: object) -> date:
+    """A date written exactly YYYY-MM-DD in years 1900-2200 (fromisoformat alone takes 2024-W03-2 and 20250515).
+
+    ValueError says what is wrong, as a predicate for the caller to put after the field's name:
+    「must be a day of the calendar: 2025-02 has 28 days」 for 2025-02-30.
+    """
+    if not isinstance(value, str) or not (written := _ISO_DAY.fullmatch(value)):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    year, month, day = map(int, written.groups())
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"must be a date from {FIRST_YEAR} to {LAST_YEAR}")
+    if not 1 <= month <= 12:
+        raise ValueError(f"must be a day of the calendar: there is no month {written[2]}")
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise ValueError(f"must be a day of the calendar: {year}-{month:02} has {days} days")
+    return date(year, month, day)
+
+
 def parse_iso_day(value: object) -> date | None:
-    """A date written exactly YYYY-MM-DD in years 1900-2200, else None (fromisoformat alone takes 2024-W03-2)."""
-    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
-        return None
+    """`read_iso_day`, or None where it would say what is wrong."""
     try:
-        day = date.fromisoformat(value)
+        return read_iso_day(value)
     except ValueError:
         return None
-    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def format_date_ja(d: date) -> str:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .confidence import features
 from .core import Bot
+from .dates import read_iso_day
 from .errors import ConfigError, Problem
 from .knowledge import load_knowledge
 from .yamlsrc import close_match, read_yaml, validate
@@ -93,12 +94,11 @@ def load_cases(path: Path, intents: Collection[str] | None = None) -> list[Case]
                                     f"unknown intent '{intent}'", close_match(intent, intents)))
         if isinstance(today, datetime):  # YAML reads 2025-05-15 10:00 as a datetime; a case's day is a date
             today = today.date()
-        elif today and not isinstance(today, date):
+        if today:  # a date YAML read, or text: either way in the years the date arithmetic handles
             try:
-                today = date.fromisoformat(str(today))
-            except ValueError:
-                problems.append(Problem(src.path, src.line((i, "today")), f"[{i}].today",
-                                        f"'{today}' is not a date written YYYY-MM-DD"))
+                today = read_iso_day(today.isoformat() if isinstance(today, date) else str(today))
+            except ValueError as wrong:
+                problems.append(Problem(src.path, src.line((i, "today")), f"[{i}].today", f"'{today}' {wrong}"))
                 continue
         cases.append(Case(item["text"], intent, today or None))
     if problems:

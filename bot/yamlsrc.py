@@ -47,21 +47,41 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
             _walk(item, (*loc, i), lines)
 
 
+class _NoSuchDay(yaml.constructor.ConstructorError):
+    """An unquoted date the calendar does not have (2025-02-30), which PyYAML reports as a bare ValueError."""
+
+
+class _Loader(yaml.SafeLoader):
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            raise _NoSuchDay(None, None, f"{node.value} is not a day of the calendar",
+                             node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
 def read_yaml(path: Path, display: str | None = None) -> tuple[Source | None, list[Problem]]:
-    """Parse one file; a syntax error becomes a Problem with its line, never an exception."""
+    """Parse one file; a syntax error or an impossible date becomes a Problem with its line, never an exception."""
     name = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(name, None, "", f"cannot read the file: {exc}")]
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
         what = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(name, line, "", f"invalid YAML: {what}", "check indentation and quoting")]
+        hint = ("write a day the calendar has" if isinstance(exc, _NoSuchDay) else "check indentation and quoting")
+        return None, [Problem(name, line, "", f"invalid YAML: {what}", hint)]
+    finally:
+        loader.dispose()
     lines: dict[Loc, int] = {}
     if node is not None:
         _walk(node, (), lines)

@@ -100,6 +100,21 @@ def test_bad_fields(client: FlaskClient, payload: dict[str, Any], code: str) -> 
     assert error["code"] == code and error["message"]
 
 
+@pytest.mark.parametrize(("today", "says"), [
+    ("2025-02-30", "'today' must be a day of the calendar: 2025-02 has 28 days"),
+    ("2024-02-29", None),
+    ("2025-04-31", "'today' must be a day of the calendar: 2025-04 has 30 days"),
+    ("2201-01-01", "'today' must be a date from 1900 to 2200"),
+    ("2025/05/15", "'today' must be a date written YYYY-MM-DD"),
+])
+def test_bad_today_says_what_is_wrong(client: FlaskClient, today: str, says: str | None) -> None:
+    r = _ask(client, {"text": "更新", "today": today})
+    if says is None:
+        assert r.status_code == 200, r.data
+    else:
+        assert r.status_code == 400 and r.get_json()["error"]["message"] == says
+
+
 def test_control_characters_inside_text_are_dropped(client: FlaskClient) -> None:
     r = _ask(client, {"text": "更新料は\x00いくら\x1b？"})
     assert r.status_code == 200

@@ -49,6 +49,17 @@ def test_ask_bad_today(runner: CliRunner) -> None:
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
 
 
+@pytest.mark.parametrize(("today", "says"), [
+    ("2025-02-30", "'2025-02-30' must be a day of the calendar: 2025-02 has 28 days"),
+    ("2025-13-01", "'2025-13-01' must be a day of the calendar: there is no month 13"),
+    ("1899-12-31", "'1899-12-31' must be a date from 1900 to 2200"),
+    ("20250515", "'20250515' must be a date written YYYY-MM-DD"),  # date.fromisoformat takes it
+])
+def test_ask_today_says_what_is_wrong(runner: CliRunner, today: str, says: str) -> None:
+    result = runner.invoke(main, ["ask", "更新", "--today", today])
+    assert result.exit_code == 2 and says in result.output, result.output
+
+
 def test_ask_empty_text(runner: CliRunner) -> None:
     result = runner.invoke(main, ["ask", "   "])
     assert result.exit_code == 1 and "'text' is empty" in result.output
@@ -155,4 +166,16 @@ def test_eval_bad_today_in_a_case(runner: CliRunner, tmp_path: Path) -> None:
     cases.write_text("- {text: 更新, intent: null, today: tomorrow}\n", encoding="utf-8")
     result = runner.invoke(main, ["eval", str(cases)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
-    assert f"{cases}:1: [0].today: 'tomorrow' is not a date written YYYY-MM-DD" in result.output
+    assert f"{cases}:1: [0].today: 'tomorrow' must be a date written YYYY-MM-DD" in result.output
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    ("- {text: 更新, intent: null, today: 2025-02-30}", "1: invalid YAML: 2025-02-30 is not a day of the calendar"),
+    ("- {text: 更新, intent: null, today: 1800-01-01}", "1: [0].today: '1800-01-01' must be a date from 1900 to 2200"),
+])
+def test_eval_impossible_today_in_a_case(runner: CliRunner, tmp_path: Path, line: str, says: str) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(line + "\n", encoding="utf-8")
+    result = runner.invoke(main, ["eval", str(cases)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"{cases}:{says}" in result.output

@@ -46,6 +46,14 @@ def test_bad_yaml_names_file_and_line(tmp_path: Path) -> None:
     assert "invalid YAML" in problems[0]
 
 
+def test_impossible_date_names_file_and_line(tmp_path: Path) -> None:
+    # PyYAML reads an unquoted 2025-02-30 as a date and raised a bare ValueError, which crashed the loader
+    text = "product:\n  id: x\n  name: X\n  since: 2025-02-30\nentries: []\n"
+    problems = _problems(_faq_dir(tmp_path, text))
+    assert problems == ["faq/broken.yaml:4: invalid YAML: 2025-02-30 is not a day of the calendar "
+                        "(hint: write a day the calendar has)"], problems
+
+
 def test_unknown_key_gets_nearest_name(tmp_path: Path) -> None:
     text = (
         "product: {id: x, name: X, contact: c}\n"

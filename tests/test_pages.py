@@ -273,6 +273,12 @@ def test_whatif_refuses_bad_input(pc: FlaskClient, payload: dict[str, Any], code
     assert r.get_json()["error"]["code"] == code
 
 
+def test_whatif_says_which_day_does_not_exist(pc: FlaskClient) -> None:
+    r = _post(pc, "/api/agent/whatif", {"text": "更新", "facts": {"added": "2025-02-30"}})
+    assert r.status_code == 400
+    assert r.get_json()["error"]["message"] == "fact 'added' must be a day of the calendar: 2025-02 has 28 days"
+
+
 def test_whatif_needs_json(pc: FlaskClient) -> None:
     r = pc.post("/api/agent/whatif", data="text=x", content_type="text/plain")
     assert r.status_code == 415

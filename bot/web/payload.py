@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from ..dates import FIRST_YEAR, LAST_YEAR, parse_iso_day
+from ..dates import read_iso_day
 from ..errors import InputError
 from ..yamlsrc import close_match
 
@@ -74,7 +74,7 @@ def short_text(payload: dict[str, Any], name: str, *, limit: int, required: bool
 
 def parse_day(value: Any) -> date:
     """The `today` field: a date written YYYY-MM-DD, in the years the date arithmetic handles."""
-    day = parse_iso_day(value)
-    if day is None:
-        raise InputError("bad_today", f"'today' must be a date written YYYY-MM-DD, from {FIRST_YEAR} to {LAST_YEAR}")
-    return day
+    try:
+        return read_iso_day(value)
+    except ValueError as wrong:
+        raise InputError("bad_today", f"'today' {wrong}") from None
