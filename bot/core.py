@@ -166,11 +166,11 @@ class _Snapshot:
         kata = to_katakana(norm)
         return [pid for pid, aliases in self.aliases if any(a and (a in norm or a in kata) for a in aliases)]
 
-    def rank(self, norm: str, product: str | None, limit: int,
-             off_topics: bool = True) -> tuple[list[Match], str | None, Analysis, bool]:
+    def rank(self, norm: str, product: str | None, limit: int, off_topics: bool = True,
+             analysed: Analysis | None = None) -> tuple[list[Match], str | None, Analysis, bool]:
         """Ranked intents for the normalised text, restricted to the named or detected product when there is
         exactly one, with the off-topics or without. Also the analysis ranked, and whether the question is
-        nothing but the product's name.
+        nothing but the product's name. `analysed` is the text's analysis when the caller already has it.
         """
         products = [product] if product else self.detect_products(norm)
         detected = products[0] if len(products) == 1 else None
@@ -184,7 +184,8 @@ class _Snapshot:
                 analysis = self.index.analyse(unnamed)
         name_only = analysis is not None and not analysis.terms
         if analysis is None or name_only:
-            analysis = self.index.analyse(norm)  # kept: the unknown words are read from the same analysis
+            # kept: the unknown words are read from the same analysis
+            analysis = analysed if analysed is not None else self.index.analyse(norm)
         # naming a product narrows the entries, never the off-topics (ウイルスバスターでウイルスを駆除したい)
         if detected:
             groups: list[str] | None = [detected, OFF_TOPIC] if off_topics else [detected]
@@ -201,11 +202,11 @@ class _Snapshot:
         # dates and order numbers say nothing about the topic; ranking them only adds noise
         masked = _mask(text, facts)
         norm = romaji_to_kana(normalize(masked))  # once: product detection, the name's removal and kana-only read it
-        norm, courtesy_only = self._without_courtesy(norm)
+        norm, courtesy_only, analysed = self._without_courtesy(norm)
         # as deep as the index's shortlist: an off-topic below the top five may still claim a name (ESET, under
         # four entries that share 更新案内メール), and the off-topics taken out must not leave the entries short:
         # with four off-topics in the top five, the one entry left had no second to measure its margin against
-        ranked, detected, analysis, name_only = self.rank(norm, product, _RANK_DEPTH)
+        ranked, detected, analysis, name_only = self.rank(norm, product, _RANK_DEPTH, analysed=analysed)
         unknown = self.index.unknown_terms(analysis, self.vocabulary)
         off_topic = courtesy_only or self._off_topic(ranked, unknown, analysis)
         if not off_topic:
@@ -216,9 +217,9 @@ class _Snapshot:
         return Evidence(facts, ranked, detected, unknown, is_kana_only(norm), len(words), off_topic, name_only,
                         analysis.predicate, words)
 
-    def _without_courtesy(self, norm: str) -> tuple[str, bool]:
-        """The question without its set phrases of courtesy, when something is left to rank, and whether
-        the message is nothing but courtesy.
+    def _without_courtesy(self, norm: str) -> tuple[str, bool, Analysis | None]:
+        """The question without its set phrases of courtesy, when something is left to rank, whether
+        the message is nothing but courtesy, and the analysis of what is left when it was made.
 
         「契約応当日はいつですか？よろしくお願いします」 is a question about the anniversary; ranked whole, the
         chit-chat off-topic 「よろしくお願いします」 took it word for word, and a large share of customers' and
@@ -227,10 +228,11 @@ class _Snapshot:
         """
         stripped = _COURTESY.sub(" ", norm).strip()
         if stripped == norm:
-            return norm, False
-        if not self.index.analyse(stripped).terms:
-            return norm, True
-        return stripped, False
+            return norm, False, None
+        analysis = self.index.analyse(stripped)
+        if not analysis.terms:
+            return norm, True, None
+        return stripped, False, analysis
 
     def _off_topic(self, ranked: Sequence[Match], unknown: Sequence[str], analysis: Analysis) -> bool:
         """True when the question is one of the off-topics rather than a question for the FAQ.
