@@ -53,6 +53,12 @@ _COURTESY = re.compile(r"(?:どうぞ|何卒|なにとぞ)?(?:よろしく|宜�
                        r"|お忙しいところ|(?:いただけ|頂け)(?:ます|れ)(?:と|ば)幸いです"
                        r"|(?:^|(?<=[。.!?]))\s*[^\s。.!?、]{1,10}(?:担当|部|課|係|室)(?:の[^\s。.!?、]{1,6})?です[。.]")
 
+# Laughter typed after a Japanese word (わからんｗ, 反映されなくて草, 意味わからん(笑)): a tone, never a topic, and
+# a word no entry knows. 草 and 笑 only after kana, so that 雑草 and 苦笑 keep theirs.
+_JAPANESE = "\u3040-\u30ff\u4e00-\u9fff"
+_LAUGHTER = re.compile(rf"(?<=[{_JAPANESE}])w+(?![a-z0-9./])|(?<=[\u3040-\u30ff])(?:笑|草)+(?![{_JAPANESE}])"
+                       r"|[(（]笑[)）]")
+
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -218,7 +224,7 @@ class _Snapshot:
                         analysis.predicate, words)
 
     def _without_courtesy(self, norm: str) -> tuple[str, bool, Analysis | None]:
-        """The question without its set phrases of courtesy, when something is left to rank, whether
+        """The question without its set phrases of courtesy and its laughter, when something is left to rank, whether
         the message is nothing but courtesy, and the analysis of what is left when it was made.
 
         「契約応当日はいつですか？よろしくお願いします」 is a question about the anniversary; ranked whole, the
@@ -226,7 +232,7 @@ class _Snapshot:
         agents' messages open or close that way. Alone, the phrases stay, and the message is chit-chat:
         「はじめまして。経理担当です。」 asks nothing yet, and suggesting FAQ entries for it would be a guess.
         """
-        stripped = _COURTESY.sub(" ", norm).strip()
+        stripped = _COURTESY.sub(" ", _LAUGHTER.sub(" ", norm)).strip()
         if stripped == norm:
             return norm, False, None
         analysis = self.index.analyse(stripped)

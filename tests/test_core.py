@@ -78,6 +78,21 @@ def test_a_set_phrase_of_courtesy_changes_nothing(bot: Bot, question: str, court
     assert alone.intent is None and alone.suggestions == ()
 
 
+@pytest.mark.parametrize("laughter", ["ｗ", "www", "草", "(笑)", "（笑）", "笑"])
+def test_laughter_after_a_question_changes_nothing(bot: Bot, laughter: str) -> None:
+    question = "ウイルスバスター更新したいんだけどやり方わからん"
+    plain = bot.ask(question, today=TODAY)
+    assert plain.intent is not None
+    laughing = bot.ask(question + laughter, today=TODAY)
+    assert (laughing.intent, laughing.confidence) == (plain.intent, plain.confidence)
+
+
+def test_laughter_is_only_taken_after_kana_or_kanji(bot: Bot) -> None:
+    # 雑草 and 苦笑 are words; www in an address is not laughter
+    for text, word in (("庭の雑草", "雑草"), ("苦笑するしかない", "苦笑"), ("更新www.example.com", "www")):
+        assert any(word in term for term in bot.evidence(text, today=TODAY).words), text
+
+
 def test_product_restriction(bot: Bot) -> None:
     answer = bot.ask("更新できますか", today=TODAY, product="adobe-vip")
     assert answer.product in (None, "adobe-vip")
@@ -342,3 +357,4 @@ def test_agents_look_up_ranks_as_the_customer_question_is(bot: Bot, text: str) -
     customer = [m.id for m in bot.evidence(text, today=TODAY, product=None).ranked]
     agent = [hit.entry.id for hit in bot.search(text, limit=3)]
     assert agent == customer[:3]
+
