@@ -207,6 +207,7 @@ class _Snapshot:
         facts = extract_facts(text, today=today, roles=self.roles)
         # dates and order numbers say nothing about the topic; ranking them only adds noise
         masked = _mask(text, facts)
+        facts = [f for f in facts if f.name != "offset"]  # masked, but from a day not given: no date to decide on
         norm = romaji_to_kana(normalize(masked))  # once: product detection, the name's removal and kana-only read it
         norm, courtesy_only, analysed = self._without_courtesy(norm)
         # as deep as the index's shortlist: an off-topic below the top five may still claim a name (ESET, under

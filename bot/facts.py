@@ -54,6 +54,8 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
     A date that does not exist (2023年2月30日, 13月1日) is the fact `invalid_date`, written as far as it was given
     ("2023-02-30", "--02-30"), with a notice saying so and the role it was named for, if any: no rule reads it,
     the answer tells it, and a conversation knows which of its dates it was meant to be.
+    A span counted from a day the text does not give (期限の2か月前, 更新してから3日後) is the fact `offset`, its
+    text: no date, since today is not that day, but no topic word either (the matcher masks it like a date).
     """
     norm = _normalize(text)
     work = norm.text
@@ -77,7 +79,11 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
 
     items: list[_DateHit | _Impossible] = []
     if _MAYBE_DATE.search(work):
-        items = _out_of_range(work, _find_dates(work, today))  # 13月1日, 2月32日: ja-timex reads no day in them
+        dates, offsets = _find_dates(work, today)
+        items = _out_of_range(work, dates)  # 13月1日, 2月32日: ja-timex reads no day in them
+        # 「期限の2か月前」: a span from a day the text does not give; no date, but no topic word either
+        found += [Fact("offset", work[start:end], start, end, "", "from a day the text does not give")
+                  for start, end in offsets]
     names = _assign_roles(work, [(item.start, item.end) for item in items], _cue_matcher(_freeze(roles)))
     for item, name in zip(items, names, strict=True):
         if isinstance(item, _Impossible):
@@ -387,6 +393,9 @@ _MAYBE_DATE = re.compile(
     r"|先月|今月|来月|再来月|先々月|先週|今週|来週|再来週|半年|年末"
 )
 _JOIN = re.compile(r"\s*の?\s*")
+# What places a relative span (2か月前, 3日後) after another day than today: 「期限の」「更新してから」「切れる」
+_ANCHOR = re.compile(r"(?:の|から|より|(?<!ま)[るた])\s*$")
+_FROM_NOW = re.compile(r"(?:今日|本日|今)\s*$")  # 「今日の2日前」「今から3日後」 are today's
 # A season of a named year (2024年の夏, 去年の秋) as its months; 冬 is left unread, as it spans two years.
 _SEASONS = {"春": (3, 5), "夏": (6, 8), "秋": (9, 11)}
 _SEASON = "|".join(_SEASONS)
@@ -498,14 +507,17 @@ def _kana_days(text: str) -> tuple[str, dict[int, int]]:
     return _KANA_DAY.sub(swap, text), spans
 
 
-def _find_dates(text: str, today: date) -> list[_DateHit | _Impossible]:
-    """Resolve ja-timex expressions to dates, composing the pairs ja-timex splits; also the dates that do not exist."""
+def _find_dates(text: str, today: date) -> tuple[list[_DateHit | _Impossible], list[tuple[int, int]]]:
+    """Resolve ja-timex expressions to dates, composing the pairs ja-timex splits; also the dates that do not exist.
+    Apart, the spans of relative expressions placed after a day the text does not give (期限の2か月前).
+    """
     swapped, spans = _kana_days(text)
     items = _run_timex(swapped, today)
     if spans:
         items = [replace(item, end=max(item.end, spans.get(item.start, 0))) for item in items]
     hits: list[_DateHit] = []
     impossible: list[_Impossible] = []
+    offsets: list[tuple[int, int]] = []
     i = 0
     while i < len(items):
         item = items[i]
@@ -526,7 +538,14 @@ def _find_dates(text: str, today: date) -> list[_DateHit | _Impossible]:
                 end = within.end() if within else item.end
                 hit = _DateHit(item.start, end, base.replace(day=1), "day not given", True) if base else None
             if hit is None:
-                hit = _shift_today(item, today)
+                anchor = _ANCHOR.search(text, max(0, item.start - 8), item.start)
+                if anchor is None or _FROM_NOW.search(text, max(0, anchor.start() - 3), anchor.start()):
+                    hit = _shift_today(item, today)
+                elif hits and _JOIN.fullmatch(text, hits[-1].end, anchor.start()) and not hits[-1].month_only:
+                    # 「2025年3月31日の2か月前」: two months before that day
+                    hit = _shift_today(item, hits[-1].value)
+                else:  # 「期限の2か月前」「更新してから3日後」「切れる1週間前」: from a day not given, never today
+                    offsets.append((item.start, item.end))
             if hit is not None:
                 hits.append(hit)
         elif item.kind == "date":
@@ -548,7 +567,7 @@ def _find_dates(text: str, today: date) -> list[_DateHit | _Impossible]:
     hits = [replace(hit, end=part.end()) if hit.span and (part := _PART_OF_WEEK.match(text, hit.end)) else hit
             for hit in hits]
     hits = [replace(hit, end=about.end()) if (about := _ABOUT.match(text, hit.end)) else hit for hit in hits]
-    return [hit for hit in hits if _FIRST_YEAR <= hit.value.year <= _LAST_YEAR] + impossible
+    return [hit for hit in hits if _FIRST_YEAR <= hit.value.year <= _LAST_YEAR] + impossible, offsets
 
 
 def _part_of_month(hit: _DateHit, text: str, today: date) -> _DateHit:

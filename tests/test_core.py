@@ -358,3 +358,12 @@ def test_agents_look_up_ranks_as_the_customer_question_is(bot: Bot, text: str) -
     agent = [hit.entry.id for hit in bot.search(text, limit=3)]
     assert agent == customer[:3]
 
+
+@pytest.mark.parametrize("question", ["契約応当日って初回注文日の1年後？", "初回注文の12か月後が契約応当日ですか"])
+def test_a_span_from_the_first_order_is_not_a_first_order_date(bot: Bot, question: str) -> None:
+    # 「初回注文の1年後」 counts from a first order the question does not date: the bot asks for it, and never
+    # takes the day a year from today for the first order
+    answer = bot.ask(question, today=TODAY)
+    assert answer.intent == "anniversary"
+    assert answer.follow_up is not None
+    assert "2026年5月15日" not in answer.answer and "order_day" not in {k for k, v in answer.computed.items() if v}

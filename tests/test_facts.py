@@ -275,6 +275,39 @@ def test_not_a_date(text: str) -> None:
     assert dates(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [
+        ("期限の2か月前に1年更新しました", "2か月前"),
+        ("契約応当日の1か月前にライセンスを追加したら", "1か月前"),
+        ("有効期限の1週間前に更新", "1週間前"),
+        ("更新してから3日後に入金しました", "3日後"),
+        ("期限が切れる2か月前に更新", "2か月前"),
+        ("初回注文の12か月後が契約応当日ですか", "12か月後"),
+    ],
+)
+def test_a_span_from_a_day_not_given_is_no_date(text: str, offset: str) -> None:
+    # 「期限の2か月前」 is two months before the expiry, which the text does not give: never two months before today
+    found = facts(text)
+    assert dates(text) == []
+    assert [(f.name, f.text) for f in found if f.name == "offset"] == [("offset", offset)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3か月前に更新しました", [("date", date(2025, 2, 15))]),
+        ("期限は2か月前に切れました", [("expiry", date(2025, 3, 15))]),
+        ("今から3日後に更新します", [("date", date(2025, 5, 18))]),
+        ("また3日後に問い合わせます", [("date", date(2025, 5, 18))]),
+        # from the day the text gives just before it
+        ("2025年3月31日の2か月前に更新した", [("date", date(2025, 3, 31)), ("date", date(2025, 1, 31))]),
+    ],
+)
+def test_a_span_from_today_or_from_a_given_day_is_a_date(text: str, expected: list[tuple[str, date]]) -> None:
+    assert dates(text) == expected
+
+
 def test_year_zero_is_never_produced() -> None:
     for text in ["24年3月31日", "6年1月16日", "0024年3月31日", "1899年1月1日", "2200年1月1日"]:
         assert all(value.year >= 1900 for _, value in dates(text)), text
