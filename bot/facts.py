@@ -394,8 +394,9 @@ _MAYBE_DATE = re.compile(
 )
 _JOIN = re.compile(r"\s*の?\s*")
 # What places a relative span (2か月前, 3日後) after another day than today: 「期限の」「更新してから」「切れる」
-_ANCHOR = re.compile(r"(?:の|から|より|(?<!ま)[るた])\s*$")
-_FROM_NOW = re.compile(r"(?:今日|本日|今)\s*$")  # 「今日の2日前」「今から3日後」 are today's
+# (never ほんの, たった or また, which say how long ago: 「ほんの3日前に」)
+_ANCHOR = re.compile(r"(?:(?<!ほん)の|から|より|(?<!ま)(?<!たっ)[るた])\s*$")
+_FROM_NOW = re.compile(r"(?:今日|きょう|本日|現在|今)\s*$")  # 「今日の2日前」「今から3日後」 are today's
 # A season of a named year (2024年の夏, 去年の秋) as its months; 冬 is left unread, as it spans two years.
 _SEASONS = {"春": (3, 5), "夏": (6, 8), "秋": (9, 11)}
 _SEASON = "|".join(_SEASONS)

@@ -284,6 +284,7 @@ def test_not_a_date(text: str) -> None:
         ("更新してから3日後に入金しました", "3日後"),
         ("期限が切れる2か月前に更新", "2か月前"),
         ("初回注文の12か月後が契約応当日ですか", "12か月後"),
+        ("その3日後に入金しました", "3日後"),
     ],
 )
 def test_a_span_from_a_day_not_given_is_no_date(text: str, offset: str) -> None:
@@ -300,6 +301,8 @@ def test_a_span_from_a_day_not_given_is_no_date(text: str, offset: str) -> None:
         ("期限は2か月前に切れました", [("expiry", date(2025, 3, 15))]),
         ("今から3日後に更新します", [("date", date(2025, 5, 18))]),
         ("また3日後に問い合わせます", [("date", date(2025, 5, 18))]),
+        ("ほんの3日前に更新しました", [("date", date(2025, 5, 12))]),
+        ("たった3日前に更新しました", [("date", date(2025, 5, 12))]),
         # from the day the text gives just before it
         ("2025年3月31日の2か月前に更新した", [("date", date(2025, 3, 31)), ("date", date(2025, 1, 31))]),
     ],
