@@ -302,14 +302,15 @@ def load_date_roles(rules_dir: Path) -> dict[str, list[str]]:
 def load_knowledge(faq_dir: Path, rules_dir: Path | None = None, *, run_examples: bool = False) -> Knowledge:
     """Load and validate everything; raise ConfigError listing every problem."""
     loaded = load_faq(faq_dir)
-    entries, problems, digest = loaded.entries, loaded.problems, loaded.digest
+    entries, problems, digest = loaded.entries, list(loaded.problems), loaded.digest
     ruleset = RuleSet((), {})
     roles: dict[str, list[str]] = {}
     if rules_dir is not None:
         roles, errs = _read_date_roles(rules_dir)
         problems += errs
         intents = {e.id: e.product for e in entries}
-        rules, comps, examples, errs = load_rules(rules_dir, date_roles=roles, intents=intents)
+        rules, comps, examples, errs = load_rules(rules_dir, date_roles=roles, intents=intents,
+                                                  intents_complete=not loaded.problems)
         problems += errs
         for path in sorted(rules_dir.glob("*.yaml")):
             digest += path.name.encode() + b"\0" + path.read_bytes()

@@ -166,9 +166,13 @@ def _placeholders(template: str | None) -> set[str]:
 
 
 def load_rules(
-    rules_dir: Path, *, date_roles: Iterable[str], intents: Mapping[str, str]
+    rules_dir: Path, *, date_roles: Iterable[str], intents: Mapping[str, str], intents_complete: bool = True
 ) -> tuple[list[Rule], dict[str, dict[str, Computation]], list[Example], list[Problem]]:
-    """Read every rule file; `intents` maps each known intent to its product."""
+    """Read every rule file; `intents` maps each known intent to its product.
+
+    When the knowledge files had problems (`intents_complete` false), a name missing from `intents` may be one
+    that failed to load, so unknown products and intents are not reported: one broken file, not thirty lines.
+    """
     facts = set(date_roles) | set(VALUE_FACTS)
     rules: list[Rule] = []
     computations: dict[str, dict[str, Computation]] = {}
@@ -192,15 +196,16 @@ def load_rules(
         computations[model.product] = comps
         known = facts | set(model.computations)  # a broken computation was reported once already
         products = set(intents.values())
-        if model.product not in products:
+        if model.product not in products and intents_complete:
             problems.append(Problem(name, src.line(("product",)), "product", f"unknown product '{model.product}'",
                                     close_match(model.product, products)))
         for i, r in enumerate(model.rules):
             loc: Loc = ("rules", i)
             for j, intent in enumerate(r.intents):
                 if intent not in intents:
-                    problems.append(Problem(name, src.line((*loc, "intents", j)), f"rules[{i}].intents",
-                                            f"unknown intent '{intent}'", close_match(intent, intents)))
+                    if intents_complete:
+                        problems.append(Problem(name, src.line((*loc, "intents", j)), f"rules[{i}].intents",
+                                                f"unknown intent '{intent}'", close_match(intent, intents)))
                 elif intents[intent] != model.product:
                     problems.append(Problem(name, src.line((*loc, "intents", j)), f"rules[{i}].intents",
                                             f"intent '{intent}' belongs to product '{intents[intent]}'"))
@@ -214,8 +219,9 @@ def load_rules(
                                             "a 'redirect' rule hands the question over: no 'say', 'ask' or "
                                             "'follow_up'"))
                 if r.redirect not in intents:
-                    problems.append(Problem(name, src.line((*loc, "redirect")), f"rules[{i}].redirect",
-                                            f"unknown intent '{r.redirect}'", close_match(r.redirect, intents)))
+                    if intents_complete:
+                        problems.append(Problem(name, src.line((*loc, "redirect")), f"rules[{i}].redirect",
+                                                f"unknown intent '{r.redirect}'", close_match(r.redirect, intents)))
                 elif intents[r.redirect] != model.product:
                     problems.append(Problem(name, src.line((*loc, "redirect")), f"rules[{i}].redirect",
                                             f"intent '{r.redirect}' belongs to product '{intents[r.redirect]}'"))

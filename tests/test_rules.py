@@ -108,6 +108,22 @@ def test_bad_yaml(tmp_path: Path) -> None:
     assert problems[0].startswith("rules/virusbuster.yaml:11: invalid YAML:"), problems
 
 
+def test_broken_faq_file_is_reported_once_not_again_by_every_rule(tmp_path: Path) -> None:
+    faq = tmp_path / "faq"
+    shutil.copytree(ROOT / "faq", faq)
+    path = faq / "virusbuster.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("- id: renew-after-expiry"))
+    lines[at] = "- id: [renew-after-expiry\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_knowledge(faq, ROOT / "rules")
+    problems = [str(p) for p in info.value.problems]
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("faq/virusbuster.yaml:"), problems
+    # with the knowledge files whole, a rule's unknown intent is still reported (test_unknown_placeholder_and_intent)
+
+
 def test_unknown_rule_key(tmp_path: Path) -> None:
     problems = _problems(tmp_path, GOOD.replace("priority: 10", "priorty: 10"))
     assert "rules/virusbuster.yaml:7: rules[0].priorty: unknown key (hint: did you mean 'priority'?)" in problems
