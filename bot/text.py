@@ -40,6 +40,9 @@ _KANA_SHIFT = ord("ァ") - ord("ぁ")
 _TO_KATAKANA = {c: c + _KANA_SHIFT for c in range(ord("ぁ"), ord("ゖ") + 1)}
 _HIRAGANA_WORD = re.compile("[ぁ-ゖー]+")
 _QUOTES = str.maketrans("‘’", "''")  # phones type don’t; the synonyms spell don't
+# A dash typed for the long vowel mark inside a katakana word (インスト-ル, メ－ル, ユ-ザ-が): only after a katakana
+# letter and before katakana, hiragana, punctuation or the end, so ウイルスバスター-更新 and AB-2024 keep theirs.
+_DASH_FOR_LONG_VOWEL = re.compile(r"(?<=[ァ-ヺ])[-‐‑‒–—―](?=[ァ-ヺぁ-ゖ]|[\s、。,.?!]|$)")
 
 
 class Token(NamedTuple):
@@ -58,8 +61,9 @@ class Tokenizer(Protocol):
 
 
 def normalize(text: str) -> str:
-    """NFKC (full/half width, era ligatures), lower case, one space between words."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).lower().translate(_QUOTES)).strip()
+    """NFKC (full/half width, era ligatures), lower case, a dash in a katakana word as ー, one space between words."""
+    norm = unicodedata.normalize("NFKC", text).lower().translate(_QUOTES)
+    return _SPACE.sub(" ", _DASH_FOR_LONG_VOWEL.sub("ー", norm)).strip()
 
 
 # A word spelt only in Hepburn or kunrei syllables (koushin, ryoushuusho, kousin), a doubled consonant for っ

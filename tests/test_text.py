@@ -15,6 +15,11 @@ from bot.text import FugashiTokenizer, analyse, char_ngrams, normalize, replace_
         ("  更新   できる？ ", "更新 できる?"),
         ("VIP", "vip"),
         ("I don’t want it", "i don't want it"),
+        ("インスト-ルし直す", "インストールし直す"),
+        ("メ－ルが届かない", "メールが届かない"),
+        ("ユ-ザ-", "ユーザー"),
+        ("ウイルスバスター-更新", "ウイルスバスター-更新"),
+        ("アドビ-VIP", "アドビ-vip"),
     ],
 )
 def test_normalize(raw: str, expected: str) -> None:
