@@ -21,7 +21,7 @@ from .knowledge import Entry, Knowledge, load_knowledge
 from .logs import personal_spans
 from .rules import Decision
 from .sessions import MemoryStore, SessionStore
-from .text import Analysis, FugashiTokenizer, Tokenizer, normalize, romaji_to_kana, to_katakana
+from .text import Analysis, FugashiTokenizer, Names, Tokenizer, normalize, romaji_to_kana, to_katakana
 from .yamlsrc import close_match
 
 FALLBACK = "申し訳ありません。このご質問に確実にお答えできる回答が見つかりませんでした。"
@@ -166,6 +166,8 @@ class _Snapshot:
         self.aliases = [(p.id, _alias_forms(p.name, *p.aliases, *p.subproducts)) for p in knowledge.products]
         # the product's own names, longest first, blanked from a question about it before ranking (see _rank)
         self.names = {p.id: _alias_forms(p.name, *p.aliases)[::-1] for p in knowledge.products}
+        # other products and vendors, declared by the off-topics (see _names_another_product)
+        self.other_names = Names(n for t in knowledge.off_topics for n in t.names)
 
     def detect_products(self, norm: str) -> list[str]:
         """Products named in the normalised text, by alias."""
@@ -215,7 +217,7 @@ class _Snapshot:
         # with four off-topics in the top five, the one entry left had no second to measure its margin against
         ranked, detected, analysis, name_only = self.rank(norm, product, _RANK_DEPTH, analysed=analysed)
         unknown = self.index.unknown_terms(analysis, self.vocabulary)
-        off_topic = courtesy_only or self._off_topic(ranked, unknown, analysis)
+        off_topic = courtesy_only or self._names_another_product(norm) or self._off_topic(ranked, unknown, analysis)
         if not off_topic:
             ranked = [m for m in ranked if m.id not in self.off_topics]
         ranked = ranked[: max(5, self.settings.suggestions + 1)]
@@ -240,6 +242,18 @@ class _Snapshot:
         if not analysis.terms:
             return norm, True, None
         return stripped, False, analysis
+
+    def _names_another_product(self, norm: str) -> bool:
+        """True when the question names another product or vendor (an off-topic's `names`) and none of ours.
+
+        「マカフィーを更新したら、アプリを入れ直す必要がありますか？」 follows no-reinstall word for word but
+        for マカフィー, and the knowledge says nothing about McAfee: ranked, it was answered at 0.998, because the
+        one word no entry knows weighs little against eight it does, and the other vendors' off-topic, which
+        has the name, scores too far under the entry to claim it. The product field does not count: the widget
+        on ウイルスバスター's page sends it with whatever the customer asks. A question naming ours as well
+        (「ノートンからウイルスバスターに乗り換えたら…」) is ranked as before.
+        """
+        return self.other_names.found_in(norm) and not self.detect_products(norm)
 
     def _off_topic(self, ranked: Sequence[Match], unknown: Sequence[str], analysis: Analysis) -> bool:
         """True when the question is one of the off-topics rather than a question for the FAQ.

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import ConfigError, Problem
 from .rules import RuleSet, check_examples, load_rules
-from .text import normalize
+from .text import Names, normalize
 from .yamlsrc import Source, read_yaml, validate
 
 _ID = r"^[a-z0-9][a-z0-9-]*$"
@@ -47,6 +47,7 @@ class _OffTopicModel(_Strict):
     id: str = Field(pattern=_ID)
     about: str = Field(min_length=1)
     phrasings: list[str] = Field(min_length=1)
+    names: list[str] = Field(default_factory=list)
 
 
 class _OffTopicFileModel(_Strict):
@@ -113,6 +114,9 @@ class OffTopic:
     phrasings: tuple[str, ...]
     path: str
     line: int | None
+    # other products and vendors (ノートン, Microsoft 365): a question that names one and none of the knowledge's
+    # products is about that product, however closely its words follow an entry's
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,7 +199,8 @@ def _load_off_topics(src: Source, out: list[OffTopic]) -> list[Problem]:
             problems.append(Problem(src.path, src.line(("off_topics", i)), f"off_topics[{i}].phrasings",
                                     "needs at least one phrasing that is not blank"))
             continue
-        out.append(OffTopic(t.id, t.about, phrasings, src.path, src.line(("off_topics", i))))
+        names = tuple(n for n in (x.strip() for x in t.names) if n)
+        out.append(OffTopic(t.id, t.about, phrasings, src.path, src.line(("off_topics", i)), names))
     return problems
 
 
@@ -270,12 +275,38 @@ def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[
                 problems.append(Problem(t.path, t.line, f"{t.id}.phrasings",
                                         f"phrasing '{phrase}' is also a phrasing of entry '{other.id}'",
                                         "a question is either answered or off-topic, not both"))
+        problems += _name_checks(t, products, entries)
     variants: dict[str, str] = {}
     for variant, canonical in synonyms:
         if variants.get(variant, canonical) != canonical:
             problems.append(Problem("faq/synonyms.yaml", None, "synonyms",
                                     f"'{variant}' is a variant of both '{variants[variant]}' and '{canonical}'"))
         variants[variant] = canonical
+    return problems
+
+
+def _name_checks(topic: OffTopic, products: list[Product], entries: list[Entry]) -> list[Problem]:
+    """An off-topic's name may neither overlap a product's names (a question naming it would be that product's)
+    nor appear in an entry's phrasing (a question that follows the phrasing would be refused)."""
+    problems: list[Problem] = []
+    for name in topic.names:
+        names = Names([name])
+        if not names:
+            problems.append(Problem(topic.path, topic.line, f"{topic.id}.names", f"name '{name}' is blank"))
+            continue
+        for p in products:
+            own = next((a for a in (p.name, *p.aliases, *p.subproducts)
+                        if names.found_in(normalize(a)) or Names([a]).found_in(normalize(name))), None)
+            if own is not None:
+                problems.append(Problem(topic.path, topic.line, f"{topic.id}.names",
+                                        f"name '{name}' overlaps the name '{own}' of product '{p.id}'",
+                                        "a question naming it is that product's"))
+        for e in entries:
+            used = next((ph for ph in e.phrasings if names.found_in(normalize(ph))), None)
+            if used is not None:
+                problems.append(Problem(topic.path, topic.line, f"{topic.id}.names",
+                                        f"name '{name}' is in the phrasing '{used}' of entry '{e.id}'",
+                                        "a question naming it is refused: take it out of one of them"))
     return problems
 
 

@@ -66,6 +66,38 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", _DASH_FOR_LONG_VOWEL.sub("ー", norm)).strip()
 
 
+class Names:
+    """Names to find in normalised text: each normalised, in katakana and in hiragana (のーとん meets ノートン).
+    A name that begins or ends in Latin letters or digits is found only as a whole word there (eset is not in
+    reset). A plain substring test goes first, and the word check only where it hits: one pattern of every
+    name cost 28 µs a question, this 4 µs.
+    """
+
+    def __init__(self, names: Iterable[str]) -> None:
+        forms = {f for n in names if (norm := normalize(n))
+                 for f in (norm, to_katakana(norm), jaconv.kata2hira(norm))}
+        self.forms = tuple(sorted(forms))
+        self._bounded = {f: re.compile(_bounded(f)) for f in self.forms if _latin_edge(f)}
+
+    def __bool__(self) -> bool:
+        return bool(self.forms)
+
+    def found_in(self, norm: str) -> bool:
+        """Whether the normalised text names one of the names."""
+        return any(f in norm and (f not in self._bounded or self._bounded[f].search(norm)) for f in self.forms)
+
+
+def _latin_edge(form: str) -> bool:
+    return (form[0].isascii() and form[0].isalnum()) or (form[-1].isascii() and form[-1].isalnum())
+
+
+def _bounded(form: str) -> str:
+    """A name as a pattern, kept from running on into Latin letters or digits at a Latin end."""
+    left = r"(?<![a-z0-9])" if form[0].isascii() and form[0].isalnum() else ""
+    right = r"(?![a-z0-9])" if form[-1].isascii() and form[-1].isalnum() else ""
+    return left + re.escape(form) + right
+
+
 # A word spelt only in Hepburn or kunrei syllables (koushin, ryoushuusho, kousin), a doubled consonant for っ
 _ROMAJI_WORD = re.compile(
     r"(?:([bcdfghjkmprstz])(?=\1)|(?:[kgsztdnhbpmr]y|sh|ch|ts|[kgsztdnhbpmrjfwyv])?[aiueo]|n(?![aiueoy]))+"

@@ -257,3 +257,45 @@ def test_off_topics_taken_out_of_the_top_five_leave_the_entries_a_second(
     monkeypatch.setattr(core, "_RANK_DEPTH", 5)
     alone = bot.evidence(question, today=TODAY).ranked
     assert [m.id for m in alone] == ["card-expiry"] and features(alone)[FEATURES.index("margin")] == 1.0
+
+
+OTHER_SHOPS = OFF_TOPICS + (
+    "  - id: other-shops\n    about: other shops\n    phrasings: [ほかの通販サイトの注文]\n"
+    "    names: [メガマート, MegaMart]\n"
+)
+
+
+def test_a_question_naming_another_shop_is_refused_however_close_it_follows_an_entry(
+        tmp_path: Path, tokenizer: FugashiTokenizer) -> None:
+    bot = _shop(tmp_path, tokenizer, OTHER_SHOPS)
+    question = "メガマートで返金してもらえますか？"  # refund's question word for word, but for another shop
+    assert _shop(tmp_path / "plain", tokenizer, OFF_TOPICS).ask(question, today=TODAY).intent == "refund"
+    evidence = bot.evidence(question, today=TODAY)
+    assert evidence.off_topic
+    answer = bot.ask(question, today=TODAY, product="shop")  # the widget's product field does not make it ours
+    assert answer.intent is None and answer.confidence == 0.0 and answer.suggestions == ()
+    # in kana, and in Latin letters as a whole word only
+    assert bot.evidence("めがまーとの商品はいつ届きますか", today=TODAY).off_topic
+    assert bot.evidence("megamartの返金", today=TODAY).off_topic
+    assert not bot.evidence("megamartsの返金", today=TODAY).off_topic
+    # naming the shop as well, the question is ranked as before
+    assert bot.ask("メガマートからテストショップに乗り換えたら返金してもらえますか", today=TODAY).intent == "refund"
+
+
+def test_an_off_topic_name_may_neither_name_a_product_nor_sit_in_an_entry(tmp_path: Path) -> None:
+    head = "off_topics:\n  - id: others\n    about: x\n    phrasings: [ほかの店のこと]\n"
+    assert _problems(tmp_path, head + "    names: [テストショップ]\n") == [
+        "faq/off-topics.yaml:2: others.names: name 'テストショップ' overlaps the name 'テストショップ' of product "
+        "'shop' (hint: a question naming it is that product's)"]
+    assert _problems(tmp_path / "2", head + "    names: [方法]\n") == [
+        "faq/off-topics.yaml:2: others.names: name '方法' is in the phrasing '返金 方法' of entry 'refund' "
+        "(hint: a question naming it is refused: take it out of one of them)"]
+
+
+def test_shipped_other_vendors_are_refused_and_ours_are_not(bot: Bot) -> None:
+    reinstall = "{}を更新したら、アプリを入れ直す必要がありますか？"
+    for question in (reinstall.format("マカフィー"), "ESET をまだ半年残っているうちに更新すると損？"):
+        assert bot.ask(question, today=TODAY, product="virusbuster").intent is None
+    assert bot.ask(reinstall.format("ウイルスバスター"), today=TODAY).intent == "no-reinstall"
+    # reset is not ESET
+    assert not bot.evidence("Adobe Sign のトランザクションが reset されるのはいつ？", today=TODAY).off_topic

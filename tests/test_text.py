@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import FugashiTokenizer, analyse, char_ngrams, normalize, replace_synonyms, romaji_to_kana, to_katakana
+from bot.text import (
+    FugashiTokenizer,
+    Names,
+    analyse,
+    char_ngrams,
+    normalize,
+    replace_synonyms,
+    romaji_to_kana,
+    to_katakana,
+)
 
 
 @pytest.mark.parametrize(
@@ -119,3 +128,10 @@ def test_until_when_and_since_when_are_words_of_their_own(tokenizer: FugashiToke
 )
 def test_romaji_runs_become_kana(norm: str, expected: str) -> None:
     assert romaji_to_kana(norm) == expected
+
+
+def test_names_are_found_whole_and_in_any_kana() -> None:
+    names = Names(["ESET", "ノートン", "Microsoft 365", " "])
+    assert names.found_in("esetの更新") and names.found_in("のーとんの更新") and names.found_in("microsoft 365を解約")
+    assert not names.found_in("resetの日") and not names.found_in("ノートの更新")
+    assert not names.found_in("microsoft 3650") and not Names([" ", ""]) and not Names([]).found_in("eset")
