@@ -248,6 +248,7 @@ def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[
         seen_products[p.id] = p
     seen: dict[str, Entry] = {}
     owner: dict[str, Entry] = {}
+    said: list[tuple[str, str, str]] = []  # (entry id, phrasing, normalised phrasing)
     for e in entries:
         if e.id in seen:
             first = seen[e.id]
@@ -256,6 +257,7 @@ def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[
         seen[e.id] = e
         for phrase in e.phrasings:
             key = normalize(phrase)
+            said.append((e.id, phrase, key))
             other = owner.get(key)
             if other is not None and other.id != e.id:
                 problems.append(Problem(e.path, e.line, f"{e.id}.alternates",
@@ -275,7 +277,7 @@ def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[
                 problems.append(Problem(t.path, t.line, f"{t.id}.phrasings",
                                         f"phrasing '{phrase}' is also a phrasing of entry '{other.id}'",
                                         "a question is either answered or off-topic, not both"))
-        problems += _name_checks(t, products, entries)
+        problems += _name_checks(t, products, said)
     variants: dict[str, str] = {}
     for variant, canonical in synonyms:
         if variants.get(variant, canonical) != canonical:
@@ -285,27 +287,34 @@ def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[
     return problems
 
 
-def _name_checks(topic: OffTopic, products: list[Product], entries: list[Entry]) -> list[Problem]:
+def _name_checks(topic: OffTopic, products: list[Product], said: list[tuple[str, str, str]]) -> list[Problem]:
     """An off-topic's name may neither overlap a product's names (a question naming it would be that product's)
-    nor appear in an entry's phrasing (a question that follows the phrasing would be refused)."""
+    nor appear in an entry's phrasing (a question that follows the phrasing would be refused). `said` holds each
+    entry's phrasings as (entry id, phrasing, normalised phrasing)."""
     problems: list[Problem] = []
+    every = Names(topic.names)
+    if not every and not topic.names:
+        return problems
+    named = [s for s in said if every.found_in(s[2])]  # most topics' names are in no phrasing
+    own_names = [(p.id, a, normalize(a), Names([a])) for p in products for a in (p.name, *p.aliases, *p.subproducts)]
     for name in topic.names:
         names = Names([name])
         if not names:
             problems.append(Problem(topic.path, topic.line, f"{topic.id}.names", f"name '{name}' is blank"))
             continue
-        for p in products:
-            own = next((a for a in (p.name, *p.aliases, *p.subproducts)
-                        if names.found_in(normalize(a)) or Names([a]).found_in(normalize(name))), None)
-            if own is not None:
+        overlapped: set[str] = set()
+        for pid, alias, alias_norm, alias_names in own_names:
+            if pid not in overlapped and (names.found_in(alias_norm) or alias_names.found_in(normalize(name))):
+                overlapped.add(pid)
                 problems.append(Problem(topic.path, topic.line, f"{topic.id}.names",
-                                        f"name '{name}' overlaps the name '{own}' of product '{p.id}'",
+                                        f"name '{name}' overlaps the name '{alias}' of product '{pid}'",
                                         "a question naming it is that product's"))
-        for e in entries:
-            used = next((ph for ph in e.phrasings if names.found_in(normalize(ph))), None)
-            if used is not None:
+        told: set[str] = set()
+        for eid, phrase, key in named:
+            if eid not in told and names.found_in(key):
+                told.add(eid)
                 problems.append(Problem(topic.path, topic.line, f"{topic.id}.names",
-                                        f"name '{name}' is in the phrasing '{used}' of entry '{e.id}'",
+                                        f"name '{name}' is in the phrasing '{phrase}' of entry '{eid}'",
                                         "a question naming it is refused: take it out of one of them"))
     return problems
 
