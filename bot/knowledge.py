@@ -292,19 +292,19 @@ def _name_checks(topic: OffTopic, products: list[Product], said: list[tuple[str,
     nor appear in an entry's phrasing (a question that follows the phrasing would be refused). `said` holds each
     entry's phrasings as (entry id, phrasing, normalised phrasing)."""
     problems: list[Problem] = []
-    every = Names(topic.names)
-    if not every and not topic.names:
+    if not topic.names:
         return problems
+    every = Names(topic.names)
     named = [s for s in said if every.found_in(s[2])]  # most topics' names are in no phrasing
     own_names = [(p.id, a, normalize(a), Names([a])) for p in products for a in (p.name, *p.aliases, *p.subproducts)]
     for name in topic.names:
-        names = Names([name])
+        names, name_norm = Names([name]), normalize(name)
         if not names:
             problems.append(Problem(topic.path, topic.line, f"{topic.id}.names", f"name '{name}' is blank"))
             continue
         overlapped: set[str] = set()
         for pid, alias, alias_norm, alias_names in own_names:
-            if pid not in overlapped and (names.found_in(alias_norm) or alias_names.found_in(normalize(name))):
+            if pid not in overlapped and (names.found_in(alias_norm) or alias_names.found_in(name_norm)):
                 overlapped.add(pid)
                 problems.append(Problem(topic.path, topic.line, f"{topic.id}.names",
                                         f"name '{name}' overlaps the name '{alias}' of product '{pid}'",
