@@ -217,6 +217,8 @@ def test_the_customer_is_told_why_a_rough_date_ends_or_starts_today(text: str, n
         ),
         ("2月1日までに解約したい", date(2026, 2, 1), "moved to the next year"),
         ("12月31日までに更新する予定", date(2025, 12, 31), "year inferred from today"),
+        ("期限は年明けの1月10日です", date(2026, 1, 10), "moved to the next year"),
+        ("年明けの1月10日に切れました", date(2025, 1, 10), "year inferred from today"),  # the verb after decides
         # A day alone takes this month, with the same tense rule.
         ("毎月20日に課金されます", date(2025, 5, 20), "month inferred from today"),
         ("10日までに払います", date(2025, 6, 10), "moved to the next month"),
