@@ -19,7 +19,7 @@ from .errors import BotError, ConfigError, InputError, Problem
 from .knowledge import Knowledge, load_knowledge
 
 if TYPE_CHECKING:  # evaluate is imported only by the eval command, which needs it
-    from .evaluate import Case
+    from .evaluate import Case, Row
 
 
 def _settings() -> Settings:
@@ -213,15 +213,22 @@ def check() -> None:
 @click.option("--errors", default=20, show_default=True, help="how many errors to list")
 @click.option("--calibrate", is_flag=True, help="fit the confidence model on FILE and save it (dev data only!)")
 @click.option("--arrivals", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="with --calibrate: question sets and the commits they were first measured at "
+              help="with --calibrate or --leave-out: question sets and the commits they were first measured at "
                    "(tests/data/arrivals.yaml); the threshold is chosen on them")
+@click.option("--leave-out", is_flag=True,
+              help="with --arrivals: score each arrival with a model fitted and thresholded without it (and "
+                   "without FILE of the same name); saves nothing")
 def eval_cmd(files: tuple[Path, ...], today: str | None, json_out: Path | None, errors: int,
-             calibrate: bool, arrivals: Path | None) -> None:
+             calibrate: bool, arrivals: Path | None, leave_out: bool) -> None:
     """Score question sets (YAML lists of {text, intent}) and print a report."""
     from .evaluate import evaluate, format_report, load_cases
 
-    if arrivals and not calibrate:
-        raise click.UsageError("--arrivals goes with --calibrate")
+    if calibrate and leave_out:
+        raise click.UsageError("--calibrate and --leave-out do not go together")
+    if leave_out and arrivals is None:
+        raise click.UsageError("--leave-out needs --arrivals")
+    if arrivals and not (calibrate or leave_out):
+        raise click.UsageError("--arrivals goes with --calibrate or --leave-out")
     settings = _settings()
     if json_out:
         _check_writable(json_out)  # before the slow part, not after it
@@ -237,6 +244,9 @@ def eval_cmd(files: tuple[Path, ...], today: str | None, json_out: Path | None, 
             problems += exc.problems
     if problems:
         raise click.ClickException(str(ConfigError(problems, "the question set" + ("s" if len(files) > 1 else ""))))
+    if leave_out and arrivals:
+        _leave_out(bot, files, arrivals, day)
+        return
     if calibrate:
         _calibrate(bot, settings, files, cases, arrivals, day)
     report, _ = evaluate(bot, cases, today=day)
@@ -262,35 +272,54 @@ def _check_writable(path: Path) -> None:
     raise click.ClickException(f"cannot write --json {path}: {why}")
 
 
+def _arrived(bot: Bot, arrivals: Path, day: date) -> list[tuple[str, list[Row]]]:
+    """Each arrival's name and rows, asked of the knowledge at its commit."""
+    from .evaluate import arrival_rows, load_arrivals
+
+    try:
+        found = load_arrivals(arrivals)
+        return list(zip([a.questions.name for a in found], arrival_rows(bot, found, today=day), strict=True))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _calibrate(bot: Bot, settings: Settings, files: tuple[Path, ...], cases: list[Case], arrivals: Path | None,
                day: date) -> None:
     """Fit the confidence model on the read sets (and the arrivals), choose its threshold, save it."""
-    from .confidence import ARRIVAL_REJECTION, READ_REJECTION, Calibration, choose_threshold, fit
-    from .evaluate import arrival_rows, evaluate, load_arrivals
+    from .confidence import ARRIVAL_REJECTION, READ_REJECTION
+    from .evaluate import calibrate_rows, evaluate
 
     _, rows = evaluate(bot, cases, today=day)
     note = f"{' + '.join(f.name for f in files)}, {len(rows)} questions"
     chosen_on, goal = rows, READ_REJECTION
     if arrivals:
-        try:
-            arrived = [r for found in arrival_rows(bot, load_arrivals(arrivals), today=day)
-                       for r in found]
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
+        arrived = [r for _, found in _arrived(bot, arrivals, day) for r in found]
         rows, chosen_on, goal = rows + arrived, arrived, ARRIVAL_REJECTION
         note += f"; threshold from {len(arrived)} questions as they arrived ({arrivals.name})"
-    # a question an off-topic takes is refused before the model is asked, so it does not teach the model
-    fitted = [r for r in rows if not r.off_topic]
-    weights = fit([r.features for r in fitted], [bool(r.right) for r in fitted]).weights
-    threshold, accuracy, rejection = choose_threshold(
-        [(Calibration(weights).probability(r.features), r.margin_ok and not r.off_topic, r.right) for r in chosen_on],
-        goal)
-    model = Calibration(weights, threshold)
+    try:
+        model, accuracy, rejection = calibrate_rows(rows, chosen_on, goal)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     model.save(settings.calibration, note=note)
     bot.calibration = model
-    click.echo(f"calibration written to {settings.calibration}: threshold {threshold:.2f} "
+    click.echo(f"calibration written to {settings.calibration}: threshold {model.threshold:.2f} "
                f"(out-of-scope rejection {rejection:.3f}, in-scope accuracy {accuracy:.3f} "
                f"{'on the sets as they arrived' if arrivals else 'on these files'})")
+
+
+def _leave_out(bot: Bot, files: tuple[Path, ...], arrivals: Path, day: date) -> None:
+    """Print each arrival's figures under models that never saw it (README, "Measured quality")."""
+    from .evaluate import evaluate, format_leave_out, leave_out, load_cases
+
+    arrived = dict(_arrived(bot, arrivals, day))
+    if len(arrived) < 2:
+        raise click.ClickException(f"--leave-out needs at least two question sets in {arrivals.name}: each is "
+                                   "scored by a model fitted and thresholded on the others")
+    read = {f.name: evaluate(bot, load_cases(f), today=day)[1] for f in files}
+    try:
+        click.echo(format_leave_out(leave_out(read, arrived)))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def run() -> None:

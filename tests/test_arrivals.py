@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from bot import Bot, Settings, load_bot
 from bot.cli import main
 from bot.errors import ConfigError
-from bot.evaluate import arrival_rows, evaluate, load_arrivals, load_cases
+from bot.evaluate import Row, arrival_rows, evaluate, leave_out, load_arrivals, load_cases
 from bot.text import FugashiTokenizer
 
 from .conftest import FIXTURES, ROOT, TODAY
@@ -81,11 +81,70 @@ def test_calibrate_chooses_the_threshold_on_the_arrivals(clone: tuple[Path, str]
     assert note == "questions.yaml, 3 questions; threshold from 3 questions as they arrived (arrivals.yaml)"
 
 
-def test_arrivals_without_calibrate_are_refused(clone: tuple[Path, str]) -> None:
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["--arrivals", "ARRIVALS"], "--arrivals goes with --calibrate or --leave-out"),
+    (["--leave-out"], "--leave-out needs --arrivals"),
+    (["--leave-out", "--calibrate", "--arrivals", "ARRIVALS"], "--calibrate and --leave-out do not go together"),
+])
+def test_arrivals_without_calibrate_or_leave_out_are_refused(clone: tuple[Path, str], flags: list[str],
+                                                             expected: str) -> None:
     repo, _ = clone
-    result = CliRunner().invoke(main, ["eval", str(repo / "tests" / "questions.yaml"),
-                                       "--arrivals", str(repo / "tests" / "arrivals.yaml")])
-    assert result.exit_code == 2 and "--arrivals goes with --calibrate" in result.output
+    flags = [str(repo / "tests" / "arrivals.yaml") if f == "ARRIVALS" else f for f in flags]
+    result = CliRunner().invoke(main, ["eval", str(repo / "tests" / "questions.yaml"), *flags])
+    assert result.exit_code == 2 and expected in result.output
+
+
+def _rows(seed: int, n: int = 60) -> list[Row]:
+    """Rows of made-up evidence: in scope and right where the score is high, out of scope a quarter of the time."""
+    import random
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        score = rng.random()
+        right = None if rng.random() < 0.25 else score + rng.gauss(0, 0.2) > 0.4
+        rows.append(Row([1.0, score, rng.random(), score, score, score, 0.0, 0.0, 1.0], right, True))
+    return rows
+
+
+def test_leave_out_scores_each_arrival_without_its_own_rows() -> None:
+    read = {"a.yaml": _rows(1), "b.yaml": _rows(2), "c.yaml": _rows(3)}
+    arrived = {"a.yaml": _rows(4), "b.yaml": _rows(5), "c.yaml": _rows(6)}
+    before = {r.name: r for r in leave_out(read, arrived)}
+    assert set(before) == {"a.yaml", "b.yaml", "c.yaml"}
+    # a's read rows made misleading (every high score wrong) and its arrival rows too: nothing about a changes
+    # except what a's own arrival scores, while the models b and c are scored by learn from them
+    poison = [Row([1.0, 0.95, 0.9, 0.95, 0.95, 0.95, 0.0, 0.0, 1.0], False, True) for _ in range(200)]
+    after = {r.name: r for r in leave_out({**read, "a.yaml": poison}, arrived)}
+    assert after["a.yaml"] == before["a.yaml"]
+    assert after["b.yaml"] != before["b.yaml"] and after["c.yaml"] != before["c.yaml"]
+
+
+def test_leave_out_prints_a_row_for_each_arrival(clone: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, first = clone
+    (repo / "tests" / "more.yaml").write_text(yaml.safe_dump(
+        [{"text": "返品したらお金は戻りますか？", "intent": "refund"}, {"text": "今日の晩ご飯は？", "intent": None}],
+        allow_unicode=True), encoding="utf-8")
+    arrivals = repo / "tests" / "arrivals.yaml"
+    arrivals.write_text(arrivals.read_text(encoding="utf-8") + f"  - questions: more.yaml\n    knowledge: {first}\n",
+                        encoding="utf-8")
+    monkeypatch.setenv("FAQBOT_FAQ_DIR", str(repo / "faq"))
+    monkeypatch.setenv("FAQBOT_RULES_DIR", str(repo / "rules"))
+    files = [str(repo / "tests" / name) for name in ("questions.yaml", "more.yaml")]
+    result = CliRunner().invoke(main, ["eval", *files, "--today", "2025-05-15", "--leave-out", "--arrivals",
+                                       str(arrivals)])
+    assert result.exit_code == 0, result.output
+    rows = [line.split(" | ")[0] for line in result.output.splitlines() if line.startswith("| ")]
+    assert rows == ["| blind set, as it arrived", "| questions", "| more", "| mean"]
+    assert "2 arrivals" in result.output
+
+
+def test_leave_out_needs_two_arrivals(clone: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, _ = clone
+    monkeypatch.setenv("FAQBOT_FAQ_DIR", str(repo / "faq"))
+    monkeypatch.setenv("FAQBOT_RULES_DIR", str(repo / "rules"))
+    result = CliRunner().invoke(main, ["eval", str(repo / "tests" / "questions.yaml"), "--today", "2025-05-15",
+                                       "--leave-out", "--arrivals", str(repo / "tests" / "arrivals.yaml")])
+    assert result.exit_code == 1 and "needs at least two question sets in arrivals.yaml" in result.output
 
 
 def test_a_commit_outside_the_history_is_named(clone: tuple[Path, str], bot: Bot) -> None:
