@@ -229,24 +229,27 @@ def eval_cmd(files: tuple[Path, ...], today: str | None, json_out: Path | None, 
         raise click.UsageError("--leave-out needs --arrivals")
     if arrivals and not (calibrate or leave_out):
         raise click.UsageError("--arrivals goes with --calibrate or --leave-out")
+    if leave_out and json_out:
+        raise click.UsageError("--json writes a report's figures; --leave-out prints its table only")
     settings = _settings()
     if json_out:
         _check_writable(json_out)  # before the slow part, not after it
     day = _day(today, settings)
     bot = _bot(settings)
     intents = {e.id for e in bot.knowledge.entries}
-    cases: list[Case] = []
+    by_file: dict[Path, list[Case]] = {}
     problems: list[Problem] = []
     for file in files:
         try:
-            cases += load_cases(file, intents)
+            by_file[file] = load_cases(file, intents)
         except ConfigError as exc:
             problems += exc.problems
     if problems:
         raise click.ClickException(str(ConfigError(problems, "the question set" + ("s" if len(files) > 1 else ""))))
     if leave_out and arrivals:
-        _leave_out(bot, files, arrivals, day)
+        _leave_out(bot, by_file, arrivals, day)
         return
+    cases = [case for found in by_file.values() for case in found]
     if calibrate:
         _calibrate(bot, settings, files, cases, arrivals, day)
     report, _ = evaluate(bot, cases, today=day)
@@ -307,15 +310,15 @@ def _calibrate(bot: Bot, settings: Settings, files: tuple[Path, ...], cases: lis
                f"{'on the sets as they arrived' if arrivals else 'on these files'})")
 
 
-def _leave_out(bot: Bot, files: tuple[Path, ...], arrivals: Path, day: date) -> None:
+def _leave_out(bot: Bot, by_file: dict[Path, list[Case]], arrivals: Path, day: date) -> None:
     """Print each arrival's figures under models that never saw it (README, "Measured quality")."""
-    from .evaluate import evaluate, format_leave_out, leave_out, load_cases
+    from .evaluate import evaluate, format_leave_out, leave_out
 
     arrived = dict(_arrived(bot, arrivals, day))
     if len(arrived) < 2:
         raise click.ClickException(f"--leave-out needs at least two question sets in {arrivals.name}: each is "
                                    "scored by a model fitted and thresholded on the others")
-    read = {f.name: evaluate(bot, load_cases(f), today=day)[1] for f in files}
+    read = {f.name: evaluate(bot, cases, today=day)[1] for f, cases in by_file.items()}
     try:
         click.echo(format_leave_out(leave_out(read, arrived)))
     except ValueError as exc:

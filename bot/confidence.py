@@ -143,12 +143,18 @@ def choose_threshold(cases: Sequence[tuple[float, bool, bool | None]], min_rejec
     were weaker than 0.92 (0.922 / 0.927).
     Returns the threshold and the in-scope accuracy and out-of-scope rejection it gives.
     """
-    inside = [p if ok and right else -1.0 for p, ok, right in cases if right is not None]
-    outside = [p if ok else -1.0 for p, ok, right in cases if right is None]
     for step in range(5, 96):
         t = step / 100
-        rejection = sum(p < t for p in outside) / (len(outside) or 1)
+        accuracy, rejection = rates(cases, t)
         if rejection >= min_rejection:
-            return t, sum(p >= t for p in inside) / (len(inside) or 1), rejection
-    return 0.95, sum(p >= 0.95 for p in inside) / (len(inside) or 1), \
-        sum(p < 0.95 for p in outside) / (len(outside) or 1)
+            return t, accuracy, rejection
+    return 0.95, *rates(cases, 0.95)
+
+
+def rates(cases: Sequence[tuple[float, bool, bool | None]], threshold: float) -> tuple[float, float]:
+    """The in-scope accuracy and out-of-scope rejection at `threshold` of `cases` (as for choose_threshold):
+    a question is answered when the margin allows and its confidence reaches the threshold."""
+    inside = [p if ok and right else -1.0 for p, ok, right in cases if right is not None]
+    outside = [p if ok else -1.0 for p, ok, right in cases if right is None]
+    return (sum(p >= threshold for p in inside) / (len(inside) or 1),
+            sum(p < threshold for p in outside) / (len(outside) or 1))

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .confidence import ARRIVAL_REJECTION, READ_REJECTION, Calibration, choose_threshold, features, fit
+from .confidence import ARRIVAL_REJECTION, READ_REJECTION, Calibration, choose_threshold, features, fit, rates
 from .core import Bot
 from .dates import read_iso_day
 from .errors import ConfigError, Problem
@@ -274,21 +274,20 @@ def calibrate_rows(fitted: Sequence[Row], chosen_on: Sequence[Row], min_rejectio
     taught = [r for r in fitted if not r.off_topic]
     if not taught:
         raise ValueError("no question to fit the model on (every one was taken by an off-topic)")
-    weights = fit([r.features for r in taught], [bool(r.right) for r in taught]).weights
-    threshold, accuracy, rejection = choose_threshold(
-        [(Calibration(weights).probability(r.features), r.margin_ok and not r.off_topic, r.right) for r in chosen_on],
-        min_rejection)
-    return Calibration(weights, threshold), accuracy, rejection
+    model = Calibration(fit([r.features for r in taught], [bool(r.right) for r in taught]).weights)
+    threshold, accuracy, rejection = choose_threshold(_judged(model, chosen_on), min_rejection)
+    return Calibration(model.weights, threshold), accuracy, rejection
+
+
+def _judged(model: Calibration, rows: Sequence[Row]) -> list[tuple[float, bool, bool | None]]:
+    """(confidence, margin_ok, right) of each row, as choose_threshold and rates read them; an off-topic's
+    question is refused whatever the model says."""
+    return [(model.probability(r.features), r.margin_ok and not r.off_topic, r.right) for r in rows]
 
 
 def scored(model: Calibration, rows: Sequence[Row]) -> tuple[float, float]:
     """In-scope accuracy and out-of-scope rejection of `model` (with its threshold) on `rows`."""
-    def answers(r: Row) -> bool:
-        return r.margin_ok and not r.off_topic and model.probability(r.features) >= model.threshold
-    inside = [r for r in rows if r.right is not None]
-    outside = [r for r in rows if r.right is None]
-    return (sum(bool(r.right) and answers(r) for r in inside) / (len(inside) or 1),
-            sum(not answers(r) for r in outside) / (len(outside) or 1))
+    return rates(_judged(model, rows), model.threshold)
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ def test_calibrate_chooses_the_threshold_on_the_arrivals(clone: tuple[Path, str]
     (["--arrivals", "ARRIVALS"], "--arrivals goes with --calibrate or --leave-out"),
     (["--leave-out"], "--leave-out needs --arrivals"),
     (["--leave-out", "--calibrate", "--arrivals", "ARRIVALS"], "--calibrate and --leave-out do not go together"),
+    (["--leave-out", "--json", "out.json", "--arrivals", "ARRIVALS"], "--leave-out prints its table only"),
 ])
 def test_arrivals_without_calibrate_or_leave_out_are_refused(clone: tuple[Path, str], flags: list[str],
                                                              expected: str) -> None:
