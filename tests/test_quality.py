@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from bot import Bot
-from bot.evaluate import evaluate, load_cases
+from bot.evaluate import evaluate, load_arrivals, load_cases
 
 from .conftest import TODAY
 
@@ -61,3 +61,19 @@ def test_every_question_set_is_checked_and_uses_known_intents(bot: Bot) -> None:
     for name in names:
         unknown = {c.intent for c in load_cases(DATA / name)} - known - {None}
         assert unknown == set(), name
+
+
+def test_the_makefile_reads_every_set_but_the_two_kept_blind_and_every_arrival_is_read() -> None:
+    """`make calibrate` fits on READ_SETS and `make leave-out` leaves out the arrivals among them: a set added to
+    tests/data and arrivals.yaml but forgotten in the Makefile would silently drop out of both."""
+    makefile = (DATA.parents[1] / "Makefile").read_text(encoding="utf-8")
+    line = next(line for line in makefile.splitlines() if line.startswith("READ_SETS :="))
+    read = line.split(":=", 1)[1].split()
+    assert len(read) == len(set(read)), line
+    kept_blind = {"holdout", "unseen-f"}
+    not_question_sets = {"arrivals", "conversations"}
+    on_disk = {p.stem for p in DATA.glob("*.yaml")} - not_question_sets
+    assert set(read) == on_disk - kept_blind
+    arrived = {a.questions.stem for a in load_arrivals(DATA / "arrivals.yaml")}
+    assert arrived <= set(read), arrived - set(read)
+    assert not arrived & kept_blind
