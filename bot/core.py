@@ -157,7 +157,7 @@ class _Snapshot:
         self.off_topic_words = {p: frozenset(self.index.analyse(p).terms) for t in knowledge.off_topics
                                 for p in t.phrasings}
         self.products = [p.id for p in knowledge.products]
-        # the FAQ's own words, not the off-topics; a product's names and the parts it declares (Creative Cloud,
+        # the FAQ's own words, not the off-topics; a product's names and the parts it declares (Adobe Stock,
         # Acrobat) are its words too, even where no entry happens to use them
         self.vocabulary = self.index.vocabulary(self.products).union(
             *(self.index.analyse(name).terms for p in knowledge.products for name in (p.name, *p.aliases,

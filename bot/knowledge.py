@@ -66,10 +66,11 @@ class _FactsFileModel(_Strict):
 class Product:
     """A product the bot knows, with the words that name it and its support contact.
 
-    `aliases` name the product itself (ウイルスバスター, トレンドマイクロ, アドビ): they tell which product a question
-    is about and, that known, nothing about which of its entries answers it. `subproducts` name parts or
-    editions of it (Adobe Stock, トータルセキュリティ): they tell the product too, and stay topic words. Both are the
-    product's own words: a question naming them brings no word its knowledge does not know.
+    `aliases` name the product itself (ウイルスバスター, トレンドマイクロ, アドビ, and the apps a VIP licence is for:
+    Photoshop): they tell which product a question is about and, that known, nothing about which of its entries
+    answers it. `subproducts` name parts or editions of it (Adobe Stock, トータルセキュリティ): they tell the product
+    too, and stay topic words. Both are the product's own words: a question naming them brings no word its
+    knowledge does not know.
     """
 
     id: str

@@ -318,6 +318,7 @@ def test_to_dict_is_the_answer_field_by_field(bot: Bot, text: str, explain: bool
     ("How much does it cost to renew Virus Buster?", "How much does it cost to renew?", "virusbuster"),
     ("トレンドマイクロ 更新料 値段", "更新料 値段", "virusbuster"),
     ("アドビのVIPってどの日付が大事なの？", "どの日付が大事なの？", "adobe-vip"),
+    ("Premiere Proのライセンスの更新日はいつ？", "ライセンスの更新日はいつ？", "adobe-vip"),
 ])
 def test_naming_the_product_does_not_favour_entries_that_name_it(bot: Bot, named: str, plain: str,
                                                                   product: str) -> None:
@@ -336,6 +337,15 @@ def test_a_subproduct_names_the_product_and_stays_a_topic_word(bot: Bot) -> None
     evidence = bot.evidence("Adobe Stock のクレジットは契約応当日で消えちゃうの？", today=TODAY, product=None)
     assert evidence.product == "adobe-vip" and evidence.ranked[0].id == "consumables"
     assert bot.evidence("トータルセキュリティの更新料", today=TODAY, product=None).product == "virusbuster"
+
+
+def test_an_app_a_vip_licence_is_for_names_the_product_and_leaves_how_to_use_it_out_of_scope(bot: Bot) -> None:
+    # the app tells the product and nothing about the entry: a licence question naming it is answered as without
+    # it, and a question about using the app is still the apps' off-topic once the name is left out
+    for app in ("Illustrator", "Premiere Pro", "フォトショ"):
+        answer = bot.ask(f"{app}のライセンス期間を教えて", today=TODAY)
+        assert (answer.intent, answer.product) == ("license-term", "adobe-vip")
+        assert bot.ask(f"{app}の使い方がわからない", today=TODAY).intent is None
 
 
 @pytest.mark.parametrize(("text", "product"), [
