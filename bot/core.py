@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -55,6 +56,11 @@ _COURTESY = re.compile(r"(?:どうぞ|何卒|なにとぞ)?(?:よろしく|宜�
 
 # Laughter typed after a Japanese word (わからんｗ, 反映されなくて草, 意味わからん(笑)): a tone, never a topic, and
 # a word no entry knows. 草 and 笑 only after kana, so that 雑草 and 苦笑 keep theirs.
+# after a product's name, words that make it a yardstick (「ウイルスバスターみたいに1年後？」) or a thing set aside
+# (「アドビIDじゃなくて」) rather than what the question asks about
+_COMPARED = re.compile(r"\s*(?:みたい|のよう|でいう|で言う|と同じ|とおなじ|と違|とちが|と比べ|に比べ|と比較"
+                       r"|じゃな[いく]|ではな[いく]|でなく)")
+_JOINED = re.compile(r"[\sと、,・/&や]*(?:and|及び|および)?[\sと、,・/&や]*")  # between two names asked about together
 _JAPANESE = "\u3040-\u30ff\u4e00-\u9fff"
 _LAUGHTER = re.compile(rf"(?<=[{_JAPANESE}])w+(?![a-z0-9./])|(?<=[\u3040-\u30ff])(?:笑|草)+(?![{_JAPANESE}])"
                        r"|[(（]笑[)）]")
@@ -174,6 +180,41 @@ class _Snapshot:
         kata = to_katakana(norm)
         return [pid for pid, aliases in self.aliases if any(a and (a in norm or a in kata) for a in aliases)]
 
+    def asked_about(self, norm: str, products: Sequence[str]) -> str | None:
+        """Of several products a question names, the one it asks about: the last one named, not counting a name
+        used as a yardstick or set aside. None when it names fewer than two.
+
+        A customer with both products says what they know of one and asks about the other:
+        「アドビVIPは続けるけど、ウイルスバスターの方は今期で更新をやめたい」 asks about ウイルスバスター, and
+        「ウイルスバスターにもアドビでいう契約応当日みたいなのある？」 too, although アドビ comes last. Ranked over both
+        products, such questions went to the entry sharing the most words with either clause.
+        """
+        if len(products) < 2:
+            return None
+        kata = to_katakana(norm)
+        owner: list[str | None] = [None] * len(norm)
+        for pid, aliases in self.aliases:
+            if pid not in products:
+                continue
+            for alias in aliases:
+                for text in (norm, kata):
+                    at = text.find(alias)
+                    while at >= 0:
+                        for i in range(at, at + len(alias)):
+                            owner[i] = owner[i] or pid
+                        at = text.find(alias, at + 1)
+        mentions, end = [], 0  # each product's name as it runs in the text, with where it starts and ends
+        for named, run in itertools.groupby(owner):
+            start, end = end, end + len(list(run))
+            if named is not None:
+                mentions.append((named, start, end))
+        asked = [m for m in mentions if not _COMPARED.match(norm, m[2])] or mentions
+        last = mentions.index(asked[-1])
+        if last and mentions[last - 1][0] != asked[-1][0] and _JOINED.fullmatch(norm, mentions[last - 1][2],
+                                                                                 asked[-1][1]):
+            return None  # 「ウイルスバスターとアドビVIPの違いは？」 asks about both
+        return asked[-1][0]
+
     def rank(self, norm: str, product: str | None, limit: int, off_topics: bool = True,
              analysed: Analysis | None = None) -> tuple[list[Match], str | None, Analysis, bool]:
         """Ranked intents for the normalised text, restricted to the named or detected product when there is
@@ -181,13 +222,15 @@ class _Snapshot:
         nothing but the product's name. `analysed` is the text's analysis when the caller already has it.
         """
         products = [product] if product else self.detect_products(norm)
-        detected = products[0] if len(products) == 1 else None
+        detected = products[0] if len(products) == 1 else self.asked_about(norm, products)
         analysis = None
         if detected:
             # The product's name chose the product; among its entries it only favours those whose phrasings
             # happen to name it (ウイルスバスター更新分の領収書 is a receipt question, not a renewal one), so it is
-            # left out. A question that is nothing but the name keeps it, to rank the suggestions.
-            unnamed = _blank(norm, self.names[detected])
+            # left out, with any other product's it was chosen over. A question that is nothing but the name keeps
+            # it, to rank the suggestions.
+            unnamed = _blank(norm, sorted((n for p in {detected, *products} for n in self.names[p]), key=len,
+                                          reverse=True))
             if unnamed != norm:
                 analysis = self.index.analyse(unnamed)
         name_only = analysis is not None and not analysis.terms

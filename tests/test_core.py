@@ -349,6 +349,23 @@ def test_an_app_a_vip_licence_is_for_names_the_product_and_leaves_how_to_use_it_
 
 
 @pytest.mark.parametrize(("text", "product"), [
+    ("アドビVIPは問題ないけど、ウイルスバスターの領収書はどこでもらえる？", "virusbuster"),  # the last one named
+    ("ウイルスバスターの更新は済んだので、次はアドビの契約応当日を確認したい", "adobe-vip"),
+    ("ウイルスバスターにもVIPみたいな契約応当日はある？", "virusbuster"),  # a yardstick is not what is asked about
+    ("領収書が欲しいのはウイルスバスターで、アドビじゃないです", "virusbuster"),  # nor is a product set aside
+    ("ウイルスバスターとアドビVIPの違いは？", None),  # both asked about: ranked over both, as before
+])
+def test_a_question_naming_both_products_is_ranked_for_the_one_it_asks_about(bot: Bot, text: str,
+                                                                             product: str | None) -> None:
+    evidence = bot.evidence(text, today=TODAY, product=None)
+    assert evidence.product == product
+    if product is not None:  # neither product's name is left to rank, and only the product's entries are ranked
+        entries = {e.id for e in bot.knowledge.entries if e.product == product}
+        entries |= {t.id for t in bot.knowledge.off_topics}
+        assert {m.id for m in evidence.ranked} <= entries and not {"ウイルスバスター", "アドビ"} & evidence.words
+
+
+@pytest.mark.parametrize(("text", "product"), [
     ("ウイルスバスター", "virusbuster"), ("トレンドマイクロ？", "virusbuster"), ("アドビ VIP", "adobe-vip"),
 ])
 def test_a_bare_product_name_gets_suggestions_not_a_guess(bot: Bot, text: str, product: str) -> None:
