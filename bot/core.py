@@ -58,8 +58,8 @@ _COURTESY = re.compile(r"(?:どうぞ|何卒|なにとぞ)?(?:よろしく|宜�
 # a word no entry knows. 草 and 笑 only after kana, so that 雑草 and 苦笑 keep theirs.
 # after a product's name, words that make it a yardstick (「ウイルスバスターみたいに1年後？」) or a thing set aside
 # (「アドビIDじゃなくて」) rather than what the question asks about
-_COMPARED = re.compile(r"\s*(?:みたい|のよう|でいう|で言う|と同じ|とおなじ|と違|とちが|と比べ|に比べ|と比較"
-                       r"|じゃな[いく]|ではな[いく]|でなく)")
+_COMPARED = re.compile(r"\s*(?:みたい|のよう|でいう|で言う|と同じ|とおなじ|同様|とは?違|とは?ちが|とは?異な"
+                       r"|と比べ|とくらべ|に比べ|にくらべ|と比較|じゃな[いく]|ではな[いく]|でなく)")
 _JOINED = re.compile(r"[\sと、,・/&や]*(?:and|及び|および)?[\sと、,・/&や]*")  # between two names asked about together
 _JAPANESE = "\u3040-\u30ff\u4e00-\u9fff"
 _LAUGHTER = re.compile(rf"(?<=[{_JAPANESE}])w+(?![a-z0-9./])|(?<=[\u3040-\u30ff])(?:笑|草)+(?![{_JAPANESE}])"

@@ -352,6 +352,8 @@ def test_an_app_a_vip_licence_is_for_names_the_product_and_leaves_how_to_use_it_
     ("アドビVIPは問題ないけど、ウイルスバスターの領収書はどこでもらえる？", "virusbuster"),  # the last one named
     ("ウイルスバスターの更新は済んだので、次はアドビの契約応当日を確認したい", "adobe-vip"),
     ("ウイルスバスターにもVIPみたいな契約応当日はある？", "virusbuster"),  # a yardstick is not what is asked about
+    ("ウイルスバスターは、アドビとは違って期限前でも更新できるの？", "virusbuster"),
+    ("期限が切れたら、アドビもウイルスバスター同様に2年以内なら更新できる？", "adobe-vip"),
     ("領収書が欲しいのはウイルスバスターで、アドビじゃないです", "virusbuster"),  # nor is a product set aside
     ("ウイルスバスターとアドビVIPの違いは？", None),  # both asked about: ranked over both, as before
 ])
