@@ -54,13 +54,14 @@ _COURTESY = re.compile(r"(?:どうぞ|何卒|なにとぞ)?(?:よろしく|宜�
                        r"|お忙しいところ|(?:いただけ|頂け)(?:ます|れ)(?:と|ば)幸いです"
                        r"|(?:^|(?<=[。.!?]))\s*[^\s。.!?、]{1,10}(?:担当|部|課|係|室)(?:の[^\s。.!?、]{1,6})?です[。.]")
 
-# Laughter typed after a Japanese word (わからんｗ, 反映されなくて草, 意味わからん(笑)): a tone, never a topic, and
-# a word no entry knows. 草 and 笑 only after kana, so that 雑草 and 苦笑 keep theirs.
 # after a product's name, words that make it a yardstick (「ウイルスバスターみたいに1年後？」) or a thing set aside
 # (「アドビIDじゃなくて」) rather than what the question asks about
 _COMPARED = re.compile(r"\s*(?:みたい|のよう|でいう|で言う|と同じ|とおなじ|同様|とは?違|とは?ちが|とは?異な"
                        r"|と比べ|とくらべ|に比べ|にくらべ|と比較|じゃな[いく]|ではな[いく]|でなく)")
 _JOINED = re.compile(r"[\sと、,・/&や]*(?:and|及び|および)?[\sと、,・/&や]*")  # between two names asked about together
+
+# Laughter typed after a Japanese word (わからんｗ, 反映されなくて草, 意味わからん(笑)): a tone, never a topic, and
+# a word no entry knows. 草 and 笑 only after kana, so that 雑草 and 苦笑 keep theirs.
 _JAPANESE = "\u3040-\u30ff\u4e00-\u9fff"
 _LAUGHTER = re.compile(rf"(?<=[{_JAPANESE}])w+(?![a-z0-9./])|(?<=[\u3040-\u30ff])(?:笑|草)+(?![{_JAPANESE}])"
                        r"|[(（]笑[)）]")
@@ -229,8 +230,9 @@ class _Snapshot:
             # happen to name it (ウイルスバスター更新分の領収書 is a receipt question, not a renewal one), so it is
             # left out, with any other product's it was chosen over. A question that is nothing but the name keeps
             # it, to rank the suggestions.
-            unnamed = _blank(norm, sorted((n for p in {detected, *products} for n in self.names[p]), key=len,
-                                          reverse=True))
+            names = self.names[detected] if len(products) == 1 else sorted(
+                (n for p in products for n in self.names[p]), key=len, reverse=True)
+            unnamed = _blank(norm, names)
             if unnamed != norm:
                 analysis = self.index.analyse(unnamed)
         name_only = analysis is not None and not analysis.terms
