@@ -364,7 +364,8 @@ def test_a_question_naming_both_products_is_ranked_for_the_one_it_asks_about(bot
     if product is not None:  # neither product's name is left to rank, and only the product's entries are ranked
         entries = {e.id for e in bot.knowledge.entries if e.product == product}
         entries |= {t.id for t in bot.knowledge.off_topics}
-        assert {m.id for m in evidence.ranked} <= entries and not {"ウイルスバスター", "アドビ"} & evidence.words
+        names = set(bot.index.analyse("ウイルスバスター アドビ VIP").terms)  # as analysed: ウイルス, バスター…
+        assert {m.id for m in evidence.ranked} <= entries and not names & evidence.words
 
 
 @pytest.mark.parametrize(("text", "product"), [
