@@ -131,6 +131,33 @@ def test_huge_body_is_413(client: FlaskClient) -> None:
     assert r.get_json()["error"]["code"] == "request_entity_too_large"
 
 
+# half of a UTF-16 pair, escaped on its own: valid JSON, but no UTF-8 can carry it back in a reply or a record
+LONE_SURROGATES = [
+    ("/api/ask", b'{"text": "hi", "product": "\\ud800"}', 400),
+    ("/api/ask", b'{"text": "hi", "\\udfff": 1}', 400),
+    ("/api/ask", b'{"text": "\\u66f4\\u65b0\\u6599\\u91d1\\ud83d"}', 200),  # 更新料金 and half an emoji
+    ("/api/agent/whatif", b'{"text": "x", "facts": {"\\ud800": "1"}}', 400),
+    ("/api/agent/whatif", b'{"text": "x", "intent": "\\ud800"}', 400),
+    ("/api/agent/whatif", b'{"text": "x", "product": "\\udc00"}', 400),
+    ("/api/feedback", b'{"session_id": "s1", "rating": "up", "comment": "\\ud800"}', 201),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "status"), LONE_SURROGATES)
+def test_a_lone_surrogate_is_read_as_a_replacement_character(client: FlaskClient, path: str, body: bytes,
+                                                             status: int) -> None:
+    r = client.post(path, data=body, content_type="application/json")
+    assert r.status_code == status, r.data
+    assert json.loads(r.data)  # the reply is UTF-8 JSON, quoting the field as U+FFFD where it quotes it
+    if status == 400:
+        assert "\ufffd" in r.get_json()["error"]["message"]
+
+
+def test_null_is_json_but_not_an_object(client: FlaskClient) -> None:
+    r = client.post("/api/ask", data=b"null", content_type="application/json")
+    assert r.status_code == 400 and r.get_json()["error"]["message"] == "the body must be a JSON object, not null"
+
+
 def test_wrong_method_keeps_allow_header(client: FlaskClient) -> None:
     r = client.get("/api/ask")
     assert r.status_code == 405

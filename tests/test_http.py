@@ -99,6 +99,27 @@ def test_requests_gunicorn_refuses_get_the_same_json_errors(server: tuple[str, i
     assert _request(server, "GET", "/healthz")[0] == 200
 
 
+def _chunked(addr: tuple[str, int], body: bytes) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(*addr, timeout=10)
+    pieces = [body[i:i + 4096] for i in range(0, len(body), 4096)]
+    conn.request("POST", "/api/ask", body=iter(pieces), headers=JSON, encode_chunked=True)
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, data
+
+
+def test_a_chunked_body_is_read_whole_and_refused_whole_when_too_large(server: tuple[str, int]) -> None:
+    """Without Content-Length werkzeug stops reading at the limit and says nothing: the cut JSON was a 400."""
+    status, data = _chunked(server, json.dumps({"text": "インボイスは入金前に発行できますか"}).encode())
+    assert status == 200 and json.loads(data)["intent"] == "invoice-after-payment"
+    padded = b'{"text": "hi"' + b" " * 20_000 + b"}"  # valid JSON, over the 16 KiB limit
+    for body in (padded, json.dumps({"text": "y" * 40_000}).encode()):
+        status, data = _chunked(server, body)
+        assert status == 413 and json.loads(data)["error"]["code"] == "request_entity_too_large"
+    assert _request(server, "GET", "/healthz")[0] == 200
+
+
 def test_idle_connections_do_not_stop_the_default_server(server: tuple[str, int]) -> None:
     """Browsers open connections they may never use; the default (gthread) workers keep answering.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -44,6 +44,16 @@ def create_app(bot: Bot | None = None, settings: Settings | None = None, state: 
     init_hardening(app, settings)
     app.extensions["faqbot_limiter"] = init_limits(app, settings, state.limiter_storage)  # after every route
 
+    @app.before_request
+    def _chunked_body_too_large() -> None:
+        # werkzeug reads a body sent without Content-Length (chunked) up to MAX_CONTENT_LENGTH and stops there
+        # without a word, so 17 KiB of JSON would be refused as bad JSON: say it is too large, as with a length
+        if request.content_length is None and request.method == "POST":
+            limit = app.config["MAX_CONTENT_LENGTH"]
+            if limit is not None and len(request.get_data(cache=True)) >= limit \
+                    and request.environ["wsgi.input"].read(1):
+                raise RequestEntityTooLarge()
+
     @app.errorhandler(PayloadError)
     def _bad_payload(exc: PayloadError) -> tuple[Response, int]:
         return error(exc.code, exc.message, exc.status)
@@ -66,7 +76,10 @@ def create_app(bot: Bot | None = None, settings: Settings | None = None, state: 
     def _http_error(exc: HTTPException) -> BaseResponse:
         # keep the headers werkzeug chose (Allow on 405, Retry-After on 429), replace only the body
         response = exc.get_response()
-        response.data = error_body(reason_code(exc.name), exc.description or exc.name)
+        if response.status_code == 500:  # werkzeug's words for an error raised while handling another
+            response.data = error_body("internal_error", INTERNAL_ERROR)
+        else:
+            response.data = error_body(reason_code(exc.name), exc.description or exc.name)
         response.content_type = "application/json"
         return response
 

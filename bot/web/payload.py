@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection
 from datetime import date
 from typing import Any
@@ -28,8 +29,8 @@ INTERNAL_ERROR = "内部エラーが発生しました。"  # a 500 says no more
 
 
 def error(code: str, message: str, status: int) -> tuple[Response, int]:
-    """The JSON error shape every endpoint uses."""
-    return jsonify(error={"code": code, "message": message}), status
+    """The JSON error shape every endpoint uses. A message quoting what a client sent stays encodable."""
+    return jsonify(error={"code": code, "message": message.encode("utf-8", "backslashreplace").decode()}), status
 
 
 def error_body(code: str, message: str) -> bytes:
@@ -43,21 +44,46 @@ def reason_code(reason: str) -> str:
     return reason.lower().replace(" ", "_")
 
 
+# JSON may escape half of a UTF-16 pair (\ud800) on its own, which no UTF-8 can carry: a reply or a record
+# quoting it could not be written. Only a body holding such an escape is searched.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def json_object(fields: Collection[str]) -> dict[str, Any]:
-    """The request's JSON object, refusing other media types, bad JSON and unknown fields."""
+    """The request's JSON object, refusing other media types, bad JSON and unknown fields.
+
+    Lone surrogates are read as U+FFFD, as a UTF-8 decoder reads a broken byte: a text cut in the middle of
+    an emoji is still asked, and a field quoted back in an error stays writable.
+    """
     if not request.is_json:
         raise PayloadError("unsupported_media_type", "Content-Type must be application/json", 415)
     payload = request.get_json(silent=True)
     if payload is None:
+        if request.get_data(cache=True).strip() == b"null":
+            raise PayloadError("bad_json", "the body must be a JSON object, not null")
         raise PayloadError("bad_json", "the body is not valid JSON")
     if not isinstance(payload, dict):
         raise PayloadError("bad_json", "the body must be a JSON object")
+    if _SURROGATE_ESCAPE.search(request.get_data(cache=True)):
+        payload = _mended(payload)
     unknown = sorted(set(payload) - set(fields))
     if unknown:
         hint = close_match(unknown[0], fields)
         raise PayloadError("unknown_field", f"unknown field(s): {', '.join(unknown)}"
                            + (f" ({hint})" if hint else f"; the fields are {', '.join(sorted(fields))}"))
     return payload
+
+
+def _mended(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings, keys included, replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_mended(item) for item in value]
+    if isinstance(value, dict):
+        return {_mended(key): _mended(item) for key, item in value.items()}
+    return value
 
 
 def short_text(payload: dict[str, Any], name: str, *, limit: int, required: bool = False) -> str | None:
