@@ -165,6 +165,25 @@ def _placeholders(template: str | None) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+def _template_error(template: str) -> str | None:
+    """What makes `template` unusable by str.format with the rules' values, if anything: an unmatched brace, a
+    placeholder that is not a plain name ({0}, {a.b}), a conversion or a format spec ({days_left!z})."""
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError as exc:  # "expected '}' before end of string", "Single '}' encountered in format string"
+        return f"malformed template: {exc}"
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if not name.isidentifier():
+            return f"malformed template: '{{{name}}}' is not a placeholder name"
+        if conversion or spec:
+            return (f"malformed template: '{{{name}"
+                    f"{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}' "
+                    "takes no conversion or format")
+    return None
+
+
 def load_rules(
     rules_dir: Path, *, date_roles: Iterable[str], intents: Mapping[str, str], intents_complete: bool = True
 ) -> tuple[list[Rule], dict[str, dict[str, Computation]], list[Example], list[Problem]]:
@@ -235,7 +254,12 @@ def load_rules(
                     problems.append(Problem(name, src.line((*loc, "ask", j)), f"rules[{i}].ask",
                                             f"unknown fact '{fact}'", close_match(fact, facts)))
             for key in ("say", "follow_up"):
-                for ph in sorted(_placeholders(getattr(r, key))):
+                template = getattr(r, key)
+                if template and (wrong := _template_error(template)):
+                    problems.append(Problem(name, src.line((*loc, key)), f"rules[{i}].{key}", wrong,
+                                            "write a placeholder as {name}, a brace of the text as {{ or }}"))
+                    continue
+                for ph in sorted(_placeholders(template)):
                     if ph not in known:
                         problems.append(Problem(name, src.line((*loc, key)), f"rules[{i}].{key}",
                                                 f"unknown placeholder '{{{ph}}}'", close_match(ph, known)))

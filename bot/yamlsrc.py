@@ -34,17 +34,24 @@ class Source:
         return self.lines.get((), None)
 
 
-def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], twice: list[tuple[Loc, int, int]]) -> None:
+    """Record the line of every key path, and every key written twice in one mapping (its path, its line
+    and the line of its first use)."""
     lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode):
                 child = (*loc, key_node.value)
-                lines[child] = key_node.start_mark.line + 1
-                _walk(value_node, child, lines)
+                line = key_node.start_mark.line + 1
+                if key_node.value in seen:
+                    twice.append((child, line, seen[key_node.value]))
+                seen.setdefault(key_node.value, line)
+                lines[child] = line
+                _walk(value_node, child, lines, twice)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, (*loc, i), lines)
+            _walk(item, (*loc, i), lines, twice)
 
 
 class _NoSuchDay(yaml.constructor.ConstructorError):
@@ -70,7 +77,12 @@ def read_yaml(path: Path, display: str | None = None) -> tuple[Source | None, li
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(name, None, "", f"cannot read the file: {exc}")]
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader checks every character here: a control character stops it
+    except yaml.reader.ReaderError as exc:
+        at, code = text.count("\n", 0, exc.position) + 1, f"{exc.character:04X}"
+        return None, [Problem(name, at, "", f"invalid YAML: the control character U+{code} is not allowed",
+                              f'remove it, or write it as "\\u{code}" inside double quotes')]
     try:
         node = loader.get_single_node()
         data = None if node is None else loader.construct_document(node)
@@ -83,8 +95,12 @@ def read_yaml(path: Path, display: str | None = None) -> tuple[Source | None, li
     finally:
         loader.dispose()
     lines: dict[Loc, int] = {}
+    twice: list[tuple[Loc, int, int]] = []
     if node is not None:
-        _walk(node, (), lines)
+        _walk(node, (), lines, twice)
+    if twice:
+        return None, [Problem(name, line, dotted(loc), f"duplicate key: '{loc[-1]}' is also on line {first}",
+                              "keep one: YAML would silently keep the last") for loc, line, first in twice]
     return Source(name, data, lines), []
 
 

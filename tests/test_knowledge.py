@@ -54,6 +54,21 @@ def test_impossible_date_names_file_and_line(tmp_path: Path) -> None:
                         "(hint: write a day the calendar has)"], problems
 
 
+def test_a_control_character_names_file_and_line(tmp_path: Path) -> None:
+    # PyYAML's reader refuses it before parsing, with a position and no line, and crashed the loader
+    text = "product:\n  id: x\n  name: X\x07\nentries: []\n"
+    problems = _problems(_faq_dir(tmp_path, text))
+    assert problems == ["faq/broken.yaml:3: invalid YAML: the control character U+0007 is not allowed "
+                        '(hint: remove it, or write it as "\\u0007" inside double quotes)'], problems
+
+
+def test_a_key_written_twice_is_a_problem_not_the_last_one_kept(tmp_path: Path) -> None:
+    text = "product:\n  id: x\n  name: X\n  name: Y\nentries: []\n"
+    problems = _problems(_faq_dir(tmp_path, text))
+    assert problems == ["faq/broken.yaml:4: product.name: duplicate key: 'name' is also on line 3 "
+                        "(hint: keep one: YAML would silently keep the last)"], problems
+
+
 def test_unknown_key_gets_nearest_name(tmp_path: Path) -> None:
     text = (
         "product: {id: x, name: X, contact: c}\n"

@@ -102,6 +102,20 @@ def test_unknown_placeholder_and_intent(tmp_path: Path) -> None:
            "(hint: did you mean 'deadline'?)" in problems
 
 
+@pytest.mark.parametrize(("template", "says"), [
+    ("'{deadline'", "malformed template: expected '}' before end of string"),
+    ("'{deadline}まで}'", "malformed template: Single '}' encountered in format string"),
+    ("'{deadline!z}まで'", "malformed template: '{deadline!z}' takes no conversion or format"),
+    ("'{deadline:%Y}まで'", "malformed template: '{deadline:%Y}' takes no conversion or format"),
+    ("'{0}まで'", "malformed template: '{0}' is not a placeholder name"),
+])
+def test_a_malformed_template_is_a_problem_with_its_line_not_a_crash(tmp_path: Path, template: str,
+                                                                     says: str) -> None:
+    problems = _problems(tmp_path, GOOD.replace("'{deadline}まで'", template))
+    assert problems == [f"rules/virusbuster.yaml:9: rules[0].say: {says} "
+                        "(hint: write a placeholder as {name}, a brace of the text as {{ or }})"]
+
+
 def test_bad_yaml(tmp_path: Path) -> None:
     problems = _problems(tmp_path, GOOD + "  - id: [unclosed\n")
     assert len(problems) == 1
