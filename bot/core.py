@@ -485,7 +485,10 @@ class Bot:
             what_if = _what_if(state, text, found, snap.roles, today)
             plain = ev.words <= _REPLY_WORDS | _WHAT_IF_WORDS
             # 「追加日が12月1日ならどうなる？」 ranks add-license-timing first, but its 「なら」 asks the answer again
-            supposed = bool(_SUPPOSE.search(text)) and detected in (None, answered.product)
+            # ... but not 「…の場合のSignリセット日は？」 after a 月割り answer: a question of its own, which a
+            # confident ranking puts on another entry, with the one answered not even near it
+            elsewhere = other and answered.id not in {m.id for m in ranked[:3]}
+            supposed = bool(_SUPPOSE.search(text)) and detected in (None, answered.product) and not elsewhere
             # years alone (「5年だったら？」) only as a short reply or a supposition: 「もう5年使っていますが…」 is a
             # question of its own
             years_only = what_if is not None and all(f.name == "years" for f in what_if[1])
