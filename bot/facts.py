@@ -99,6 +99,7 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
             item = _cut_by_tense(item, work, today)
         found.append(Fact(name or "date", _rough_value(item), item.start, item.end, "", item.note, item.inferred,
                           item.notice))
+    found = _later_orders(found)
 
     taken = [(f.start, f.end) for f in found]
     for start, end, kind, amount in _numbers(work):
@@ -921,6 +922,23 @@ def _missing_day(item: _Timex, year: int, month: int, unit: Literal["year", "mon
         return None
     return _Impossible(item.start, item.end, None, None if unit == "month" else month, item.day, unit,
                        date(year, month, 1))
+
+
+# Roles of a first order, and the role of an order after it: 「2021年6月1日に注文したSignトランザクション…最初の
+# Sign注文は2020年5月15日」 names two Sign orders, and only the earlier can be the first.
+FIRST_ORDERS = {"sign_order": "added", "first_order": "added"}
+
+
+def _later_orders(found: list[Fact]) -> list[Fact]:
+    """`found` with every date but the earliest of a first-order role given the later orders' role, when the
+    text names no such order of its own."""
+    for role, later in FIRST_ORDERS.items():
+        orders = [f for f in found if f.name == role]
+        if len(orders) < 2 or any(f.name == later for f in found):
+            continue
+        first = min(orders, key=lambda f: str(f.value)[:10])
+        found = [replace(f, name=later) if f.name == role and f is not first else f for f in found]
+    return found
 
 
 # Roles whose date comes round again (課金日 every term, 契約応当日 every year): named without a year (or month),

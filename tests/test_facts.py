@@ -391,6 +391,15 @@ def test_year_zero_is_never_produced() -> None:
                 ("anniversary", date(2023, 2, 1)),
             ],
         ),
+        # Two Sign orders named alike: only the earlier can be the first, whichever is said first
+        (
+            "2021年6月1日に2,000件注文したSignトランザクションの失効日は？最初のSign注文は2020年5月15日、契約応当日は2023年2月1日",
+            [
+                ("added", date(2021, 6, 1)),
+                ("sign_order", date(2020, 5, 15)),
+                ("anniversary", date(2023, 2, 1)),
+            ],
+        ),
         # 「期限前に」 places the renewal before the deadline; it names no date from the clause before it
         ("去年パソコンに入れたウイルスバスター、期限前に更新できる？", [("date", "2024-01-01/2024-12-31")]),
         ("2025年6月30日の期限前に更新できる？", [("expiry", date(2025, 6, 30))]),
