@@ -499,6 +499,45 @@ _KANA_DAYS = {"さきおととい": "一昨々日", "おととい": "一昨日",
 _KANA_DAY = re.compile("|".join(sorted(_KANA_DAYS, key=len, reverse=True)))
 
 
+# A length of time counted back from today that ja-timex misreads: two or more units before 前 (「2年と1日前」
+# gave 1日前, 「2年3か月前」 nothing), or the time since something ended (「切れて10日です」 gave the 10th).
+_SPAN_UNIT = re.compile(r"(?<![0-9.,/])([0-9]{1,3})\s*(年間?|[かヵヶケカ箇]\s*月間?|週間|日間?)")
+_SPAN_JOIN = re.compile(r"\s*(?:と|、|,)?\s*")
+_SPAN_AGO = re.compile(r"\s*(?:ほど|くらい|ぐらい|位)?\s*前")
+_SINCE_END = re.compile(r"(?:切れ|過ぎ|失効し|終了し|終わっ)て(?:から)?\s*(?:もう|すでに|既に)?\s*$")
+_SPAN_SINCE = re.compile(r"\s*(?:ほど|くらい|ぐらい|位)?\s*(?:が)?\s*(?:です|経|たち|たっ|経過|になり|になる|過ぎ)")
+
+
+def _spans_back(text: str, today: date) -> list[_DateHit]:
+    """The days that lengths of time counted back from today name: 「2年と1日前」「切れてから2年と1日です」."""
+    hits = []
+    pos = 0
+    while (first := _SPAN_UNIT.search(text, pos)) is not None:
+        units: dict[str, int] = {}
+        end = first.start()
+        match: re.Match[str] | None = first
+        while match is not None and match.group(2)[0] not in units:
+            units[match.group(2)[0]] = int(match.group(1))
+            end = match.end()
+            joined = _SPAN_JOIN.match(text, end)
+            match = _SPAN_UNIT.match(text, joined.end()) if joined else None
+        pos = end
+        ago = _SPAN_AGO.match(text, end)
+        since = _SINCE_END.search(text, max(0, first.start() - 12), first.start()) and _SPAN_SINCE.match(text, end)
+        if not ((ago and len(units) > 1) or since):
+            continue
+        months = units.get("年", 0) * 12 + sum(n for unit, n in units.items() if unit in "かヵヶケカ箇")
+        back = relativedelta(months=months, weeks=units.get("週", 0), days=units.get("日", 0))
+        try:
+            value = today - back
+        except (ValueError, OverflowError):
+            continue
+        span = text[first.start():ago.end() if ago else end]
+        hits.append(_DateHit(first.start(), ago.end() if ago else end, value,
+                             f"approximate ({span})" if months or "週" in units else None))
+    return hits
+
+
 def _kana_days(text: str) -> tuple[str, dict[int, int]]:
     """`text` with the kana day words in kanji, and the span of each one replaced (start → end)."""
     spans: dict[int, int] = {}
@@ -514,11 +553,13 @@ def _find_dates(text: str, today: date) -> tuple[list[_DateHit | _Impossible], l
     """Resolve ja-timex expressions to dates, composing the pairs ja-timex splits; also the dates that do not exist.
     Apart, the spans of relative expressions placed after a day the text does not give (期限の2か月前).
     """
+    hits = _spans_back(text, today)
+    for back in hits:  # ja-timex reads only 1日前 of 「2年と1日前」, and 「10日」 of 「切れて10日です」 as a day
+        text = _blank(text, back.start, back.end)
     swapped, spans = _kana_days(text)
     items = _run_timex(swapped, today)
     if spans:
         items = [replace(item, end=max(item.end, spans.get(item.start, 0))) for item in items]
-    hits: list[_DateHit] = []
     impossible: list[_Impossible] = []
     offsets: list[tuple[int, int]] = []
     i = 0

@@ -428,6 +428,17 @@ def test_year_zero_is_never_produced() -> None:
         # An expiry without a year keeps this year unless the tense moves it: it does not recur.
         ("有効期限は3月1日です", [("expiry", date(2025, 3, 1))]),
         ("3月1日に有効期限が切れます", [("expiry", date(2026, 3, 1))]),
+        # Lengths of time counted back from today, which ja-timex reads in part: every unit counts
+        ("有効期限は2年と1日前に切れました", [("expiry", date(2023, 5, 14))]),
+        ("有効期限は2年3か月前に切れました", [("expiry", date(2023, 2, 15))]),
+        ("2週間と3日前に期限が切れた", [("expiry", date(2025, 4, 28))]),
+        # 「切れて10日です」 is ten days since, not the 10th
+        ("有効期限が切れて10日です", [("expiry", date(2025, 5, 5))]),
+        ("有効期限が切れてから2年と1日です", [("expiry", date(2023, 5, 14))]),
+        ("期限が切れて1か月たちます", [("expiry", date(2025, 4, 15))]),
+        # one unit before 前 stays ja-timex's, and a date's 日 is no length
+        ("有効期限は3日前に切れました", [("expiry", date(2025, 5, 12))]),
+        ("有効期限は10日に切れました", [("expiry", date(2025, 5, 10))]),
     ],
 )
 def test_roles(text: str, expected: list[tuple[str, date | str]]) -> None:
