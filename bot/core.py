@@ -703,15 +703,24 @@ def _blank_personal(text: str) -> list[str]:
 
 
 def _mask(text: str, facts: Sequence[Fact]) -> str:
-    """The text with every fact's span blanked out; an order number leaves the word 注文番号 behind."""
+    """The text with every fact's span blanked out; an order number leaves the word 注文番号 behind, a quantity
+    of a consumable its unit (「5000トランザクション」 is about Sign's transactions, whatever their number)."""
     out, pos = [], 0
-    for f in sorted({(f.start, f.end, f.name == "order_number") for f in facts if f.name != "order_kind"}):
-        if f[0] < pos:
+    spans = {(f.start, f.end, " 注文番号 " if f.name == "order_number"
+              else f" {unit.group()} " if f.name == "quantity" and (unit := _CONSUMABLE_UNIT.search(f.text)) else " ")
+             for f in facts if f.name != "order_kind"}
+    for start, end, left in sorted(spans):
+        if start < pos:
             continue
-        out += [text[pos:f[0]], " 注文番号 " if f[2] else " "]
-        pos = f[1]
+        out += [text[pos:start], left]
+        pos = end
     out.append(text[pos:])
     return "".join(out)
+
+
+# the units of a quantity that name what is counted: 「3台」 and 「10ライセンス」 say nothing an entry is about (kept,
+# they cost six read questions), Sign's transactions and Stock's credits do
+_CONSUMABLE_UNIT = re.compile(r"トランザクション|クレジット")
 
 
 def _facts_dict(facts: Sequence[Fact]) -> dict[str, Any]:
