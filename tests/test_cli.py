@@ -44,6 +44,15 @@ def test_ask_explain_shows_facts_rules_and_computations(runner: CliRunner) -> No
             "value": "2025-06-30", "constants": {"years": 2}} in steps
 
 
+@pytest.mark.parametrize(("option", "value"), [("--port", "99999"), ("--port", "-1"), ("--workers", "0"),
+                                             ("--threads", "0")])
+def test_serve_refuses_a_port_or_a_count_it_cannot_use(runner: CliRunner, option: str, value: str) -> None:
+    # --port 99999 ended in an OverflowError traceback; --workers 0 bound the port and answered nothing
+    result = runner.invoke(main, ["serve", option, value])
+    assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_ask_bad_today(runner: CliRunner) -> None:
     result = runner.invoke(main, ["ask", "更新", "--today", "tomorrow"])
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
