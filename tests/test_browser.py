@@ -325,6 +325,19 @@ def test_errors_are_polite(chat: Page, status: int | None, code: str | None, say
     text = notice.inner_text()
     assert "{" not in text and "raw server message" not in text and "error" not in text
     expect(chat.get_by_role("button", name="送信")).to_be_enabled()  # ready for another try
+    expect(chat.locator("#faqbot-input")).to_have_value("更新料はいくら？")  # without typing the question again
+
+
+def test_zero_width_characters_alone_send_nothing(chat: Page) -> None:
+    asked: list[str] = []
+    chat.on("request", lambda r: asked.append(r.url) if r.url.endswith("/api/ask") else None)
+    chat.fill("#faqbot-input", "\u200b\u2060 \ufeff")
+    chat.press("#faqbot-input", "Enter")
+    chat.fill("#faqbot-input", "更新料はいくら？")  # a real question after it is sent, and alone
+    chat.press("#faqbot-input", "Enter")
+    expect(chat.locator(".faqbot-msg-user")).to_have_count(1)
+    expect(chat.locator(".faqbot-msg-bot").last).not_to_have_class("faqbot-msg faqbot-msg-bot faqbot-loading")
+    assert len(asked) == 1
 
 
 def test_phone_screen_has_no_horizontal_overflow(browser: Browser, base: str) -> None:

@@ -249,7 +249,8 @@
 
   Widget.prototype.submit = function () {
     if (this.busy) return;
-    var text = this.input.value.trim();
+    // zero-width characters alone look like nothing, and are sent as nothing, like spaces
+    var text = this.input.value.replace(/[\u200B-\u200D\u2060\uFEFF]/g, '').trim();
     if (!text) return;
     this.input.value = '';
     this.ask(text);
@@ -271,6 +272,8 @@
     }, function (err) {
       loading.remove();
       self.addNotice(politeError(err));
+      // the question goes back in the box, to send again without typing it again
+      if (!self.input.value) self.input.value = text;
     }).then(function () { self.setBusy(false); });
   };
 
