@@ -435,6 +435,18 @@ def test_agent_search_as_you_type_and_copy(page: Page, base: str) -> None:
     assert page.evaluate("() => navigator.clipboard.readText()") == canned
 
 
+def test_agent_search_of_a_long_message_and_a_failed_search(page: Page, base: str) -> None:
+    page.goto(base + "/agent")
+    # a pasted 1,000-character message: its URL was over gunicorn's request line (414) past about 450
+    page.fill("#search-q", "インボイスは入金前に発行できますか。" * 55)
+    expect(page.locator(".result").first).to_be_visible()
+    expect(page.locator("#search-status")).to_contain_text("先頭の400文字で検索しました")
+    page.route("**/api/faq?*", lambda route: route.abort("connectionrefused"))
+    page.fill("#search-q", "領収書")
+    expect(page.locator("#search-status")).to_have_text("サーバーに接続できませんでした。")
+    expect(page.locator(".result")).to_have_count(0)  # not the long message's results under the error
+
+
 def test_agent_product_filter(page: Page, base: str) -> None:
     with page.expect_response(lambda r: "/api/agent/facts" in r.url) as info:
         page.goto(base + "/agent")

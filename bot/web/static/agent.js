@@ -9,6 +9,9 @@
 
   var TOKEN_KEY = 'faqbot-agent-token';
   var SEARCH_DELAY_MS = 180;
+  // a pasted customer message is searched by its start: 400 characters stay within the URL line a server takes
+  // (gunicorn's 4,094 bytes; a Japanese character is 9 once percent-encoded)
+  var SEARCH_MAX_CHARS = 400;
 
   // Labels of the facts an agent can state (the API's names are shown next to them).
   var FACT_LABELS = {
@@ -233,16 +236,21 @@
       return;
     }
     searchAbort = typeof AbortController === 'function' ? new AbortController() : null;
-    var params = new URLSearchParams({ q: q, limit: '8' });
+    var chars = Array.from(q);  // by characters, so an emoji is never cut in two
+    var cut = chars.length > SEARCH_MAX_CHARS;
+    var params = new URLSearchParams({ q: cut ? chars.slice(0, SEARCH_MAX_CHARS).join('') : q, limit: '8' });
     var product = $('search-product').value;
     if (product) params.set('product', product);
     api('GET', '/api/faq?' + params.toString(), undefined, searchAbort && searchAbort.signal).then(function (data) {
       if (seq !== searchSeq) return;  // an older answer arriving late never replaces a newer one
       renderResults(data.results);
+      if (cut) $('search-status').textContent += '。先頭の' + SEARCH_MAX_CHARS + '文字で検索しました';
     }, function (err) {
       if (seq !== searchSeq) return;
       var message = describeError(err);
-      if (message) $('search-status').textContent = message;
+      if (!message) return;  // aborted by a newer search
+      $('search-status').textContent = message;
+      $('results').replaceChildren();  // the results of an older query would pass for this one's
     });
   }
 
