@@ -705,15 +705,19 @@ def _blank_personal(text: str) -> list[str]:
 def _mask(text: str, facts: Sequence[Fact]) -> str:
     """The text with every fact's span blanked out; an order number leaves the word 注文番号 behind, a quantity
     of a consumable its unit (「5000トランザクション」 is about Sign's transactions, whatever their number)."""
-    out, pos = [], 0
     named = "注文番号" in text  # said already: a second 注文番号 would count the number twice
-    spans = {(f.start, f.end, " 注文番号 " if f.name == "order_number" and not named
-              else f" {unit.group()} " if f.name == "quantity" and (unit := _CONSUMABLE_UNIT.search(f.text)) else " ")
-             for f in facts if f.name != "order_kind"}
-    for start, end, left in sorted(spans):
+
+    def left(f: Fact) -> str:
+        if f.name == "order_number" and not named:
+            return " 注文番号 "
+        unit = _CONSUMABLE_UNIT.search(f.text) if f.name == "quantity" else None
+        return f" {unit.group()} " if unit else " "
+
+    out, pos = [], 0
+    for start, end, kept in sorted({(f.start, f.end, left(f)) for f in facts if f.name != "order_kind"}):
         if start < pos:
             continue
-        out += [text[pos:start], left]
+        out += [text[pos:start], kept]
         pos = end
     out.append(text[pos:])
     return "".join(out)

@@ -501,8 +501,9 @@ _KANA_DAY = re.compile("|".join(sorted(_KANA_DAYS, key=len, reverse=True)))
 
 # A length of time counted back from today that ja-timex misreads: two or more units before 前 (「2年と1日前」
 # gave 1日前, 「2年3か月前」 nothing), or the time since something ended (「切れて10日です」 gave the 10th).
-_SPAN_UNIT = re.compile(r"(?<![0-9.,/])([0-9]{1,3})\s*(年間?|[かヵヶケカ箇]\s*月間?|週間|日間?)")
-_SPAN_JOIN = re.compile(r"\s*(?:と|、|,)?\s*")
+_UNIT = r"([0-9]{1,3})\s*(年間?|[かヵヶケカ箇]\s*月間?|週間|日間?)"
+_SPAN_UNIT = re.compile(r"(?<![0-9.,/])" + _UNIT)
+_SPAN_NEXT = re.compile(r"\s*(?:と|、|,)?\s*" + _UNIT)  # the next unit of the same length: 「2年と1日」
 _SPAN_AGO = re.compile(r"\s*(?:ほど|くらい|ぐらい|位)?\s*前")
 _SINCE_END = re.compile(r"(?:切れ|過ぎ|失効し|終了し|終わっ)て(?:から)?\s*(?:もう|すでに|既に)?\s*$")
 _SPAN_SINCE = re.compile(r"\s*(?:ほど|くらい|ぐらい|位)?\s*(?:が)?\s*(?:です|経|たち|たっ|経過|になり|になる|過ぎ)")
@@ -519,8 +520,7 @@ def _spans_back(text: str, today: date) -> list[_DateHit]:
         while match is not None and match.group(2)[0] not in units:
             units[match.group(2)[0]] = int(match.group(1))
             end = match.end()
-            joined = _SPAN_JOIN.match(text, end)
-            match = _SPAN_UNIT.match(text, joined.end()) if joined else None
+            match = _SPAN_NEXT.match(text, end)
         pos = end
         ago = _SPAN_AGO.match(text, end)
         since = _SINCE_END.search(text, max(0, first.start() - 12), first.start()) and _SPAN_SINCE.match(text, end)
