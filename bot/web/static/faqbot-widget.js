@@ -249,9 +249,10 @@
 
   Widget.prototype.submit = function () {
     if (this.busy) return;
-    // zero-width characters alone look like nothing, and are sent as nothing, like spaces
-    var text = this.input.value.replace(/[\u200B-\u200D\u2060\uFEFF]/g, '').trim();
-    if (!text) return;
+    var text = this.input.value.trim();
+    // zero-width characters alone look like nothing, and are sent as nothing, like spaces; inside a message
+    // they stay as typed (a joiner holds an emoji together)
+    if (!text.replace(/[\u200B-\u200D\u2060\uFEFF]/g, '')) return;
     this.input.value = '';
     this.ask(text);
   };
