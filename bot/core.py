@@ -672,23 +672,23 @@ class Bot:
             trace=trace,
         )
 
-    def search(self, query: str, *, product: str | None = None, limit: int = 10) -> list[Hit]:
-        """The agents' look-up: ranked entries with full answers."""
-        query = self._check_text(query)
+    def search(self, query: str, *, product: str | None = None, limit: int = 10, name: str = "query") -> list[Hit]:
+        """The agents' look-up: ranked entries with full answers. `name` is what errors call the query."""
+        query = self._check_text(query, name)
         snap = self._snap
         snap.check_product(product)
         # ranked as a customer's question is, the product's name left out, but never among the off-topics
         ranked = snap.rank(romaji_to_kana(normalize(query)), product, limit, off_topics=False)[0]
         return [Hit(snap.entries[m.id], round(m.score, 4), m.question) for m in ranked]
 
-    def _check_text(self, text: str) -> str:
+    def _check_text(self, text: str, name: str = "text") -> str:
         if not isinstance(text, str):
-            raise InputError("bad_text", "'text' must be a string")
+            raise InputError("bad_text", f"'{name}' must be a string")
         cleaned = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
         if not cleaned:
-            raise InputError("empty_text", "'text' is empty")
+            raise InputError("empty_text", f"'{name}' is empty")
         if len(text) > self.settings.max_text_length:  # as sent: the limit is on what a client may send
-            raise InputError("text_too_long", f"'text' is longer than {self.settings.max_text_length} characters")
+            raise InputError("text_too_long", f"'{name}' is longer than {self.settings.max_text_length} characters")
         return cleaned
 
 

@@ -194,3 +194,10 @@ def test_faq_lookup_product_filter(client: FlaskClient) -> None:
 def test_faq_lookup_bad_input(client: FlaskClient, query: dict[str, str], code: str) -> None:
     r = client.get("/api/faq", query_string=query)
     assert r.status_code == 400 and r.get_json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize(("q", "code"), [("\x00\x7f", "empty_text"), ("更新" * 501, "text_too_long")])
+def test_faq_lookup_errors_name_its_parameter(client: FlaskClient, q: str, code: str) -> None:
+    # the look-up's parameter is q: an error about 'text' would send the caller looking for a field it never sent
+    error = client.get("/api/faq", query_string={"q": q}).get_json()["error"]
+    assert error["code"] == code and error["message"].startswith("'q' is"), error

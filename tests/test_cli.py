@@ -75,6 +75,11 @@ def test_ask_empty_text(runner: CliRunner) -> None:
     assert "Traceback" not in result.output
 
 
+def test_search_empty_query(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["search", " "])
+    assert result.exit_code == 1 and "'query' is empty" in result.output, result.output
+
+
 def test_search(runner: CliRunner) -> None:
     result = runner.invoke(main, ["search", "インボイス", "--limit", "2"])
     assert result.exit_code == 0

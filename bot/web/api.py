@@ -67,7 +67,7 @@ def faq() -> tuple[Response, int]:
     raw_limit = request.args.get("limit", "10")
     if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 50:  # int("²") fails
         return error("bad_limit", "'limit' must be a whole number from 1 to 50", 400)
-    hits = _bot().search(q, product=product, limit=int(raw_limit))
+    hits = _bot().search(q, product=product, limit=int(raw_limit), name="q")
     results = [
         {
             "intent": h.entry.id,
