@@ -69,6 +69,9 @@ def _ratio(a: int, b: int) -> float:
     return round(a / b, 4) if b else 0.0
 
 
+_CASE_KEYS = {"text", "intent", "today", "product"}  # product: whose answer it is, for the reader only
+
+
 def load_cases(path: Path, intents: Collection[str] | None = None) -> list[Case]:
     """Read a YAML list of {text, intent, today?}; every bad item raises ConfigError naming its file and line.
 
@@ -85,6 +88,11 @@ def load_cases(path: Path, intents: Collection[str] | None = None) -> list[Case]
         if not isinstance(item, dict) or not isinstance(item.get("text"), str) or "intent" not in item:
             problems.append(Problem(src.path, src.line((i,)), f"[{i}]", "each item needs 'text' and 'intent'"))
             continue
+        for key in item.keys() - _CASE_KEYS:  # a misspelt today: would be scored against the run's day instead
+            problems.append(Problem(src.path, src.line((i, key)), f"[{i}].{key}", f"unknown key '{key}'",
+                                    close_match(str(key), _CASE_KEYS)))
+        if not item["text"].strip():
+            problems.append(Problem(src.path, src.line((i, "text")), f"[{i}].text", "the question is empty"))
         intent, today = item["intent"], item.get("today")
         if intent is not None and not isinstance(intent, str):
             problems.append(Problem(src.path, src.line((i, "intent")), f"[{i}].intent",

@@ -165,6 +165,18 @@ def test_eval_refuses_an_unknown_intent_with_its_line_and_the_nearest_id(runner:
                              "(hint: did you mean 'renewal-method'?)\n")
 
 
+def test_eval_refuses_unknown_keys_and_empty_questions_with_their_lines(runner: CliRunner, tmp_path: Path) -> None:
+    # a misspelt today: would be scored against the run's day without a word; a blank question scores nothing
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- text: 期限は？\n  intent: null\n  tody: 2025-05-15\n- {text: '  ', intent: null}\n"
+                     "- {text: 更新方法, intent: renewal-method, product: virusbuster}\n", encoding="utf-8")
+    result = runner.invoke(main, ["eval", str(cases), "--today", "2025-05-15"])
+    assert result.exit_code == 1, result.output
+    assert result.output == ("Error: 2 problems in the question set:\n"
+                             f"  {cases}:3: [0].tody: unknown key 'tody' (hint: did you mean 'today'?)\n"
+                             f"  {cases}:4: [1].text: the question is empty\n")
+
+
 def test_eval_names_the_question_set_when_its_yaml_is_broken(runner: CliRunner, tmp_path: Path) -> None:
     cases = tmp_path / "cases.yaml"
     cases.write_text("- {text: 更新料はいくらですか, intent: renewal-fee}\n- {text: [更新, intent: x}\n",
