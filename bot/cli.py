@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sys
 from datetime import date
 from pathlib import Path
@@ -67,6 +68,7 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     knowledge = _validated(settings)  # fail fast, before forking, when the knowledge is broken
+    _check_free(host, port)
     if dev:
         from .web import create_app
 
@@ -75,6 +77,21 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     from .web.server import run_gunicorn
 
     run_gunicorn(host=host, port=port, workers=workers, threads=threads, settings=settings, knowledge=knowledge)
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuse a port another program holds, in a sentence, before gunicorn retries five times in log lines."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OSError as exc:
+        raise click.BadParameter(f"cannot resolve '{host}': {exc}", param_hint="--host") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror} (another server? "
+                                       "choose another --port)") from None
 
 
 @main.command()

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,6 +55,31 @@ def test_serve_refuses_a_port_or_a_count_it_cannot_use(runner: CliRunner, option
     result = runner.invoke(main, ["serve", option, value])
     assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_serve_refuses_a_port_in_use_in_one_sentence(runner: CliRunner, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # gunicorn retried five times in JSON log lines, then left its pid file naming a dead process
+    monkeypatch.setenv("FAQBOT_PID_FILE", str(tmp_path / "faqbot.pid"))
+    with socket.create_server(("127.0.0.1", 0)) as held:
+        port = held.getsockname()[1]
+        result = runner.invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert result.output == (f"Error: cannot serve on 127.0.0.1:{port}: Address already in use "
+                             "(another server? choose another --port)\n")
+    assert not (tmp_path / "faqbot.pid").exists()
+
+
+def test_gunicorn_failing_to_bind_leaves_no_pid_file(tmp_path: Path) -> None:
+    # a port taken between the CLI's check and gunicorn's bind: gunicorn writes the pid file, then exits
+    pid_file = tmp_path / "faqbot.pid"
+    script = ("import sys; from bot.config import from_env; from bot.web.server import run_gunicorn\n"
+              "run_gunicorn(host='127.0.0.1', port=int(sys.argv[1]), workers=1, threads=1, settings=from_env())")
+    with socket.create_server(("127.0.0.1", 0)) as held:
+        run = subprocess.run([sys.executable, "-c", script, str(held.getsockname()[1])], cwd=ROOT,
+                             env={**os.environ, "FAQBOT_PID_FILE": str(pid_file)}, capture_output=True, timeout=60)
+    assert run.returncode == 1 and b"Can't connect" in run.stderr, run.stderr[-2000:]
+    assert not pid_file.exists(), pid_file.read_text()
 
 
 def test_ask_bad_today(runner: CliRunner) -> None:

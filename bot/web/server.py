@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from gunicorn import util as gunicorn_util
@@ -137,7 +138,7 @@ def run_gunicorn(*, host: str, port: int, workers: int, threads: int, settings: 
     knowledge = knowledge or load_knowledge(settings.faq_dir, settings.rules_dir, run_examples=True)
     settings.pid_file.parent.mkdir(parents=True, exist_ok=True)
     gunicorn_util.write_error = write_json_error  # inherited by the workers, which fork from this process
-    _App({
+    app = _App({
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
@@ -153,4 +154,16 @@ def run_gunicorn(*, host: str, port: int, workers: int, threads: int, settings: 
         # servers would fight over, and whose reload restarts workers without validating the knowledge
         "control_socket_disable": True,
         "post_worker_init": _post_worker_init,
-    }, settings, knowledge).run()
+    }, settings, knowledge)
+    try:
+        app.run()
+    finally:  # gunicorn writes the pid file before binding and leaves it behind when it exits on a bind error
+        _forget_pid(settings.pid_file)
+
+
+def _forget_pid(pid_file: Path) -> None:
+    try:
+        if pid_file.read_text(encoding="ascii").strip() == str(os.getpid()):
+            pid_file.unlink()
+    except (OSError, ValueError):  # gone already, or another server's: leave it
+        pass
