@@ -751,7 +751,9 @@ class RuleSet:
             if not held or missing:
                 continue
             used = sorted(rule.template_names() | (rule.when.names() if rule.when else set()))
-            computed = {n: _jsonable(env.get(n)) for n in used if n in env.comps or n in env.values}
+            # what could not be worked out (an anniversary the question lacks) is left out, never null
+            computed = {n: _jsonable(v) for n in used if (n in env.comps or n in env.values)
+                        and (v := env.get(n)) is not MISSING and v is not None}
             computed.update(rule.sets)
             raw = {n: env.get(n) for n in rule.template_names()}
             values = {n: render_value(v) for n, v in raw.items()}

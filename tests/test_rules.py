@@ -382,3 +382,14 @@ def test_the_computed_dates_are_the_ones_the_answer_names(shipped: RuleSet) -> N
     for day in shown:
         y, m, d = (int(p) for p in day.split("-"))
         assert f"{y}年{m}月{d}日" in decision.say
+
+
+@pytest.mark.parametrize(("intent", "facts", "rule"), [
+    ("proration", {}, "proration-ask"),  # its condition reads anniv, which nothing could work out
+    ("proration", {"added": date(2018, 10, 1)}, "proration-ask-anniversary"),
+])
+def test_what_could_not_be_worked_out_is_left_out_of_computed(shipped: RuleSet, intent: str,
+                                                             facts: dict[str, date], rule: str) -> None:
+    # computed said {"anniv": null}: a client reading computed saw a fact with no value
+    decision = shipped.decide(intent, facts, TODAY)
+    assert decision.rule == rule and None not in decision.computed.values(), decision.computed
