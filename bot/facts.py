@@ -423,12 +423,14 @@ _NOT_A_DAY = re.compile(
 )
 _SENTENCE_BREAK = "。?!\n"
 _PAST = re.compile(
-    r"(?:ました|でした|だった|かった|った|した|いた|んだ|れた|きた|けた|えた|めた|ぎた|びた|てた|済み|済ん|過ぎ)(?![らいりめだしく])"
+    r"(?:ました|でした|だった|かった|った|した|いた|んだ|れた|きた|けた|えた|めた|ぎた|びた|てた|済み|済ん"
+    r"|過ぎ(?!る|れば|たら|ても|ない|ませ|ず|て(?:い)?(?:ない|ません)))(?![らいりめだしく])"  # not 過ぎたら, 過ぎても
 )
 # 年明け (after New Year) said of a date with no verb after it (「期限は年明けの1月10日です」) is the coming one
 _FUTURE = re.compile(
     r"予定|までに|次回|次の|今度|予約|年明け|される|されます|迎え(?!た|まし)|切れる|切れます|切れそう"
     r"|満了する|満了します|になる|になります|来る|くる"
+    r"|(?:切れ|過ぎ|失効し|終わっ|終了し|満了し)て(?:い)?(?:ない|ません)"  # まだ切れていません: it is still ahead
 )
 
 
@@ -938,23 +940,42 @@ def _inferred(
     notes = [f"{unit} inferred from today"]
     tense = _tense(text, item.start, item.end)
     moved: date | None = None
+    last = value + relativedelta(day=31) if _month_only(item.day, item.mod) else value
     if tense < 0 and value > today:
-        moved, why = value - step, "past"
-    elif tense > 0 and (value + relativedelta(day=31) if _month_only(item.day, item.mod) else value) < today:
-        moved, why = value + step, "future"  # a month goes to the next year only once all of it has passed
+        moved, why = value - step, "past context"
+    elif tense > 0 and last < today:
+        moved, why = value + step, "future context"  # a month goes to the next year only once all of it has passed
+    elif not tense and unit == "year" and (near := _nearer_year(value, last, today)):
+        moved, why = value + relativedelta(years=near), "no tense, and nearer to today"
     if moved is not None:
+        direction = "previous" if moved < value else "next"
         try:
             # Re-build from parts so 2/29 or the 31st is re-checked in the new year or month.
             value, _ = _fill_day(moved.year, moved.month, item.day, item.mod)
         except ValueError:
             return _missing_day(item, moved.year, moved.month, unit)
-        direction = "previous" if why == "past" else "next"
-        notes[0] = f"{unit} inferred from today, moved to the {direction} {unit} ({why} context)"
+        notes[0] = f"{unit} inferred from today, moved to the {direction} {unit} ({why})"
     elif missing:
         return _missing_day(item, today.year, month, unit)
     if note:
         notes.append(note)
     return _DateHit(item.start, item.end, value, "; ".join(notes), _month_only(item.day, item.mod), unit)
+
+
+_FAR, _NEAR = relativedelta(months=6), relativedelta(months=3)
+
+
+def _nearer_year(first: date, last: date, today: date) -> int:
+    """-1 or +1 when a date named without a year and without a tense is far from today this year but near it in
+    the year before or after: 「12月1日」 said on 1月15日 is six weeks ago, 「1月10日」 on 12月20日 three weeks ahead.
+    0 otherwise: 「12月1日」 said in May stays this year's, as it always was."""
+    if today - _FAR <= last and first <= today + _FAR:
+        return 0
+    for step in (-1, 1):
+        shift = relativedelta(years=step)
+        if today - _NEAR <= last + shift and first + shift <= today + _NEAR:
+            return step
+    return 0
 
 
 def _missing_day(item: _Timex, year: int, month: int, unit: Literal["year", "month"]) -> _Impossible | None:

@@ -234,6 +234,39 @@ def test_date_notes(text: str, expected: date | str, note: str | None) -> None:
         assert fact.note is not None and note in fact.note
 
 
+@pytest.mark.parametrize(("text", "today", "expected"), [
+    # no tense: a date this year's calendar puts far away is the near one of the year before or after
+    ("初回注文は12月1日です", date(2026, 1, 15), date(2025, 12, 1)),  # was 2026-12-01, eleven months ahead
+    ("入金日は12月28日です", date(2026, 1, 5), date(2025, 12, 28)),
+    ("有効期限は1月10日です。期限が切れる前に更新したい", date(2025, 12, 20), date(2026, 1, 10)),
+    ("1月です", date(2025, 12, 20), "2026-01"),
+    # neither near: this year's, as before (「12月1日」 in May)
+    ("有効期限は12月1日です", TODAY, date(2025, 12, 1)),
+    ("有効期限は1月15日です", date(2025, 10, 1), date(2025, 1, 15)),
+    # a tense still decides: 「1月10日に切れました」 in December is this January's
+    ("1月10日に切れました", date(2025, 12, 20), date(2025, 1, 10)),
+])
+def test_a_date_without_year_or_tense_is_the_one_nearer_today(text: str, today: date, expected: date | str) -> None:
+    assert only_date(text, today).value == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # 過ぎたら / 過ぎても / 過ぎる are not past: they moved a coming expiry a year back
+    ("有効期限が8月31日を過ぎたら更新できなくなりますか", date(2025, 8, 31)),
+    ("8月31日を過ぎても更新できますか", date(2025, 8, 31)),
+    ("8月31日に期限が過ぎています", date(2024, 8, 31)),
+    ("8月31日で期限過ぎのライセンス", date(2024, 8, 31)),
+])
+def test_only_a_finished_past_counts_as_past(text: str, expected: date) -> None:
+    assert only_date(text).value == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [("まだ切れていません。8月31日までです", 1), ("期限は過ぎていません", 1),
+                                               ("期限が過ぎてしまいました", -1), ("期限を過ぎても更新できますか", 0)])
+def test_not_yet_expired_is_the_future(text: str, expected: int) -> None:
+    assert tense(text) == expected
+
+
 def test_range_end_takes_the_year_and_month_of_its_start() -> None:
     assert [value for _, value in dates("12月1日から3日まで")] == [date(2025, 12, 1), date(2025, 12, 3)]
     assert [value for _, value in dates("2024年12月20日〜1月5日")] == [date(2024, 12, 20), date(2025, 1, 5)]
