@@ -479,7 +479,10 @@ class _Impossible:
         if self.tried is not None and _exists_ever(self.month, self.day):
             if self.month is None:
                 return f"{self.tried.year}年{self.tried.month}月には{self.day}日がありません。"
-            return f"{self.tried.year}年には{self.month}月{self.day}日がありません。"
+            # only 2月29日 gets here: the year it was read in is today's or the tense's, never the customer's
+            before = next(y for y in range(self.tried.year, 0, -1) if calendar.isleap(y))
+            after = next(y for y in range(self.tried.year + 1, 9999) if calendar.isleap(y))
+            return f"{self.month}月{self.day}日は、うるう年（{before}年、{after}年など）にしかありません。"
         written = "".join(f"{n}{unit}" for n, unit in ((self.year, "年"), (self.month, "月")) if n is not None)
         return f"{written}{self.day}日という日付はありません。"
 

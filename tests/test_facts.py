@@ -744,7 +744,7 @@ def test_clamped_dates_carry_a_notice(text: str, today: date, expected: tuple[st
         ("13月5日", "--13-05", "13月5日という日付はありません。"),
         ("2月30日に期限が切れます", "--02-30", "2月30日という日付はありません。"),
         # no year given, and the one it was read in has no such day: only that is said, the rest is asked
-        ("2月29日に有効期限が切れました", "--02-29", "2025年には2月29日がありません。"),
+        ("2月29日に有効期限が切れました", "--02-29", "2月29日は、うるう年（2024年、2028年など）にしかありません。"),
         ("契約応当日は2月30日です", "--02-30", "2月30日という日付はありません。"),  # recurring, but no year has it
     ],
 )
