@@ -3,7 +3,8 @@
 A reload runs in a background thread; requests keep getting the old snapshot until `Bot.reload` swaps the new
 one in with one reference assignment. Invalid knowledge is refused with every problem logged (file:line), and
 the old version goes on serving. Reloads are asked for by SIGHUP (see web/server.py) or, across hosts, by the
-knowledge generation in Redis, which `check` reads at most once per interval, before a request.
+knowledge generation in Redis, which `check` has read at most once per interval, in the background: a request
+never waits for Redis on its behalf, and a Redis that fails is asked less and less often (up to every 30 s).
 """
 
 from __future__ import annotations
@@ -26,16 +27,20 @@ class KnowledgeReloader:
     """Reloads one Bot's knowledge when asked, one reload at a time."""
 
     def __init__(self, bot: Bot, generation: Generation | None = None, *, interval: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 spawn: Callable[[Callable[[], None]], None] | None = None) -> None:
         self._bot = bot
         self._generation = generation
         self._interval = interval
         self._clock = clock
+        self._spawn = spawn or _in_thread
         self._lock = threading.Lock()
         self._running = False
         self._again: str | None = None
         self._next_check = 0.0
-        self._seen: int | None = None
+        self._polling = False
+        self._failures = 0
+        self._seen: str | None = None
         self._store_down = False
         if generation is not None:
             try:
@@ -92,23 +97,35 @@ class KnowledgeReloader:
         return True
 
     def check(self) -> None:
-        """Before a request: read the shared generation at most once per interval; reload when it moved.
-
-        A Redis outage is logged once and does not fail the request (it may not need Redis at all).
+        """Before a request: have the shared generation read (at most once per interval, one read at a time,
+        off the request's thread); reload when it moved. Returns at once, whatever Redis does.
         """
-        if self._generation is None:
+        if self._generation is None or self._clock() < self._next_check:
             return
-        now = self._clock()
-        if now < self._next_check:
-            return
-        self._next_check = now + self._interval  # a race between threads costs at most one more GET
+        with self._lock:
+            if self._polling:
+                return
+            self._polling = True
+        self._spawn(self._poll)
+
+    def _poll(self) -> None:
+        assert self._generation is not None
         try:
             current = self._generation.current()
         except StoreUnavailable as exc:
+            # a Redis that hangs takes its timeouts each time: ask it less often, up to every 30 s
+            self._failures += 1
+            self._next_check = self._clock() + min(30.0, self._interval * 2 ** self._failures)
             if not self._store_down:
                 self._store_down = True
                 log.warning("pid %d: cannot read the knowledge generation: %s", os.getpid(), exc)
             return
+        else:
+            self._failures = 0
+            self._next_check = self._clock() + self._interval
+        finally:
+            with self._lock:
+                self._polling = False
         if self._store_down:
             self._store_down = False
             log.info("pid %d: the knowledge generation is readable again", os.getpid())
@@ -116,3 +133,7 @@ class KnowledgeReloader:
             first = self._seen is None
             self._seen = current
             self.request("first generation seen" if first else f"knowledge generation {current}")
+
+
+def _in_thread(poll: Callable[[], None]) -> None:
+    threading.Thread(target=poll, name="faqbot-generation", daemon=True).start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -215,11 +216,12 @@ class FileFeedbackStore:
 
 
 class Generation(Protocol):
-    """A counter of knowledge releases shared by every host: `faqbot reload` bumps it, workers watch it."""
+    """A mark of the latest knowledge release shared by every host: `faqbot reload` sets a new one, workers
+    watch for a change ("" before the first)."""
 
-    def current(self) -> int: ...
+    def current(self) -> str: ...
 
-    def bump(self) -> int: ...
+    def bump(self) -> str: ...
 
 
 def redis_client(url: str) -> redis.Redis:
@@ -316,17 +318,19 @@ class RedisFeedbackStore(_RedisStore):
 
 
 class RedisGeneration(_RedisStore):
-    """The knowledge generation in faqbot:knowledge:generation (INCR by `faqbot reload`)."""
+    """The knowledge generation in faqbot:knowledge:generation: a fresh random mark set by `faqbot reload`.
 
-    def current(self) -> int:
-        raw = self._call("read knowledge generation", lambda r: r.get(GENERATION_KEY))
-        try:
-            return int(raw or 0)
-        except ValueError:
-            return 0
+    Not a counter: a Redis that lost its data (restarted without persistence, flushed, failed over) would count
+    again from 1, a number the workers have already seen, and the next reload would reach nobody.
+    """
 
-    def bump(self) -> int:
-        return int(self._call("bump knowledge generation", lambda r: r.incr(GENERATION_KEY)))
+    def current(self) -> str:
+        return str(self._call("read knowledge generation", lambda r: r.get(GENERATION_KEY)) or "")
+
+    def bump(self) -> str:
+        mark = secrets.token_hex(6)
+        self._call("bump knowledge generation", lambda r: r.set(GENERATION_KEY, mark))
+        return mark
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import redis
 
 from bot import Bot, Settings, load_bot
 from bot.reloader import KnowledgeReloader
+from bot.state import StoreUnavailable
 from bot.text import FugashiTokenizer
 
 from .conftest import ROOT
@@ -209,7 +210,8 @@ def test_reload_reaches_every_host_through_redis(knowledge: dict[str, str], tmp_
             _edit_answer(faq_dir, ENTRY, "（全ホスト）")
             done = _faqbot(cli_env, "reload")
             assert done.returncode == 0, done.stderr
-            assert "knowledge generation 1 in Redis" in done.stdout and "SIGHUP" not in done.stdout
+            mark = re.search(r"knowledge generation ([0-9a-f]{12}) in Redis", done.stdout)
+            assert mark and "SIGHUP" not in done.stdout, done.stdout
             v1 = re.search(r"version ([0-9a-f]{12})", done.stdout)
             assert v1 and v1[1] not in v0
             for host in (a, b):
@@ -219,7 +221,7 @@ def test_reload_reaches_every_host_through_redis(knowledge: dict[str, str], tmp_
             _break_rules(rules_dir)
             refused = _faqbot(cli_env, "reload")
             assert refused.returncode == 1 and "generation" not in refused.stdout
-            assert redis.Redis.from_url(url).get("faqbot:knowledge:generation") == b"1"
+            assert redis.Redis.from_url(url).get("faqbot:knowledge:generation") == mark[1].encode()
             assert {_ask(a)[1]["version"], _ask(b)[1]["version"]} == {v1[1]}
 
 
@@ -233,15 +235,18 @@ def test_reload_with_no_server_to_tell_fails(knowledge: dict[str, str]) -> None:
 
 class FakeGeneration:
     def __init__(self) -> None:
-        self.value = 0
+        self.value = ""
         self.reads = 0
+        self.down = False
 
-    def current(self) -> int:
+    def current(self) -> str:
         self.reads += 1
+        if self.down:
+            raise StoreUnavailable("read knowledge generation: Redis did not answer")
         return self.value
 
-    def bump(self) -> int:
-        self.value += 1
+    def bump(self) -> str:
+        self.value = f"g{self.reads}"
         return self.value
 
 
@@ -265,16 +270,60 @@ def test_reloader_keeps_the_old_version_on_broken_files_and_swaps_valid_ones(
 def test_generation_is_read_at_most_once_per_interval(bot: Bot) -> None:
     now = [100.0]
     generation = FakeGeneration()
-    reloader = KnowledgeReloader(bot, generation, interval=1.0, clock=lambda: now[0])
+    reloader = KnowledgeReloader(bot, generation, interval=1.0, clock=lambda: now[0], spawn=lambda poll: poll())
     asked: list[str] = []
     reloader.request = asked.append  # type: ignore[method-assign]
     reads = generation.reads
     for _ in range(50):
         reloader.check()
     assert generation.reads == reads + 1 and asked == []
-    generation.bump()
+    mark = generation.bump()
     reloader.check()
     assert asked == []  # still inside the interval
     now[0] += 1.0
     reloader.check()
-    assert asked == ["knowledge generation 1"]
+    assert asked == [f"knowledge generation {mark}"]
+
+
+def test_a_failing_generation_read_is_asked_less_often(bot: Bot) -> None:
+    now = [100.0]
+    generation = FakeGeneration()
+    reloader = KnowledgeReloader(bot, generation, interval=1.0, clock=lambda: now[0], spawn=lambda poll: poll())
+    generation.down = True
+    reads, gaps = generation.reads, []
+    for _ in range(600):  # ten minutes of a request every second
+        before = generation.reads
+        reloader.check()
+        if generation.reads > before:
+            gaps.append(now[0])
+        now[0] += 1.0
+    waits = [b - a for a, b in zip(gaps, gaps[1:], strict=False)]
+    assert waits[:4] == [2.0, 4.0, 8.0, 16.0] and set(waits[5:]) == {30.0}, waits
+    assert generation.reads - reads == len(gaps) < 30
+    generation.down = False
+    now[0] += 30.0
+    reloader.check()
+    reloader.check()
+    assert reloader._next_check == now[0] + 1.0  # back to once a second
+
+
+def test_no_request_waits_for_a_generation_read(bot: Bot) -> None:
+    # a Redis that hangs made every request (/healthz too) wait its timeouts, 3 to 4 s each
+    release = threading.Event()
+
+    calls: list[float] = []
+
+    class Hanging(FakeGeneration):
+        def current(self) -> str:
+            calls.append(time.monotonic())
+            if len(calls) > 1:  # the first read is the worker's own, as it starts
+                release.wait(10)
+            return super().current()
+
+    reloader = KnowledgeReloader(bot, Hanging(), interval=0.0)
+    started = time.monotonic()
+    for _ in range(20):
+        reloader.check()
+    waited = time.monotonic() - started
+    release.set()
+    assert waited < 1.0 and len(calls) == 2, (waited, calls)  # the one read in flight is not asked again
