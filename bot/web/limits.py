@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,6 +21,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ..config import Settings, env_name
+from .slack import signed_by_slack
 
 # (path or path prefix, whether it is a prefix) → the per-client limit; /slack/events gets the Slack one
 _CLIENT_PATHS = (("/api/ask", False), ("/api/feedback", False), ("/api/faq", False),
@@ -109,12 +111,19 @@ def init_limits(app: Flask, settings: Settings, storage_uri: str) -> Limiter:
     for rule in app.url_map.iter_rules():
         path = rule.rule
         if slack_limit and path == SLACK_PATH:
-            chosen[rule.endpoint] = limiter.limit(slack_limit, key_func=slack_key)
+            # an unsigned request is refused (401) uncounted: the team and user it names are nobody's word, and
+            # counting them let anyone use up a chosen person's limit
+            chosen[rule.endpoint] = limiter.limit(slack_limit, key_func=slack_key,
+                                                  exempt_when=partial(_unsigned, settings.slack_signing_secret or ""))
         elif client_limit and any(path.startswith(p) if prefix else path == p for p, prefix in _CLIENT_PATHS):
             chosen[rule.endpoint] = limiter.limit(client_limit)
     for endpoint, decorator in chosen.items():  # once per endpoint, even when it answers several URLs
         app.view_functions[endpoint] = decorator(app.view_functions[endpoint])
     return limiter
+
+
+def _unsigned(secret: str) -> bool:
+    return not secret or not signed_by_slack(secret)  # no secret: Slack is off, its endpoint says so (503)
 
 
 def _get(data: dict[str, Any], *keys: str) -> Any:

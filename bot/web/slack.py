@@ -15,8 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qs
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, g, jsonify, request
 from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
@@ -30,6 +31,8 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
 )
+from slack_sdk.signature import SignatureVerifier
+from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
 from ..core import Answer, Bot, today_in
@@ -112,6 +115,28 @@ def plain_text(text: str) -> str:
 
     text = _MARKUP.sub(_replace, text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+def signed_by_slack(secret: str) -> bool:
+    """Whether this request carries Slack's signature of its body, made within 5 minutes (checked once a request:
+    the rate limit asks first, so that unsigned requests never count against the team and user they name)."""
+    if "slack_signed" not in g:
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        g.slack_signed = bool(_TIMESTAMP.fullmatch(timestamp)) and SignatureVerifier(secret).is_valid(
+            request.get_data(cache=True), timestamp, request.headers.get("X-Slack-Signature", ""))
+    return bool(g.slack_signed)
+
+
+def _slack_shaped(body: bytes, mimetype: str) -> bool:
+    """A JSON object (the Events API), or a form whose `payload`, if any, is a JSON object (buttons)."""
+    try:
+        if mimetype == "application/json":
+            data = json.loads(body)
+            return isinstance(data, dict) and isinstance(data.get("event", {}), dict)
+        payload = parse_qs(body.decode("utf-8", "replace")).get("payload")
+        return payload is None or isinstance(json.loads(payload[0]), dict)
+    except ValueError:
+        return False
 
 
 def session_id(team: str | None, channel: str | None, user: str | None) -> str:
@@ -224,9 +249,15 @@ def init_slack(app: Flask, settings: Settings, state: State) -> None:
 
     @bp.post("/slack/events")
     def events() -> Response:
-        if not _TIMESTAMP.fullmatch(request.headers.get("X-Slack-Request-Timestamp", "")):
-            # Bolt would answer 401 for a missing one, but int() of a malformed one raises inside it
+        # verified here before Bolt sees it: Bolt parses the body first, and a body that is not an object
+        # ([1,2], null, a form payload of "x") raised inside it, a 500 anyone could cause without the secret
+        if not signed_by_slack(settings.slack_signing_secret):
             return _error_response(Response(status=401))
+        if not _slack_shaped(request.get_data(cache=True), request.mimetype):
+            out = jsonify(error={"code": "bad_request",
+                                 "message": "the body is not a Slack request (a JSON object, or a form)"})
+            out.status_code = 400
+            return out
         try:
             response = handler.handle(request)
         except ValueError:  # the body is neither JSON nor a form with a JSON payload; Bolt parses before it verifies
@@ -236,6 +267,21 @@ def init_slack(app: Flask, settings: Settings, state: State) -> None:
         if response.status_code >= 400:
             return _error_response(response)
         return response
+
+    @bp.errorhandler(429)
+    def _too_many(exc: HTTPException) -> Response:
+        # Slack shows a bare "failed" for a slash command that is not answered 200: say it in words instead.
+        # Events and buttons keep the 429, with X-Slack-No-Retry, since Slack's retries would count too.
+        retry_after = (exc.get_response().headers.get("Retry-After") or "60")
+        if request.mimetype != "application/json" and "command" in request.form:
+            out = jsonify(response_type="ephemeral", text=f"短い間にご質問が続きました。{retry_after}秒ほどおいて、"
+                                                           "もう一度お試しください。")
+        else:
+            out = jsonify(error={"code": "too_many_requests", "message": exc.description or "too many requests"})
+            out.status_code = 429
+            out.headers["X-Slack-No-Retry"] = "1"
+        out.headers["Retry-After"] = retry_after
+        return out
 
     app.register_blueprint(bp)
 
