@@ -465,6 +465,86 @@ def test_suggestion_button_answers_that_question(slack: FlaskClient, fake_slack:
     assert escape(entry.answer.split("\n")[0]) in texts and f"FAQ: {entry.id}" in texts
 
 
+def test_a_mention_also_sent_to_the_channel_is_answered(slack: FlaskClient, fake_slack: FakeSlack) -> None:
+    # 「チャンネルにも投稿する」 gives the app_mention the subtype thread_broadcast: it was dropped in silence
+    body = mention_body("更新料金はいくらですか？", event_id="EvBroadcast", ts="1731000000.000777",
+                        thread_ts="1731000000.000700", subtype="thread_broadcast")
+    assert post(slack, body, ctype="application/json").status_code == 200
+    call = fake_slack.wait_for(lambda c: c["path"] == "/api/chat.postMessage")[0]
+    assert call["body"]["thread_ts"] == "1731000000.000700" and "更新" in call["body"]["text"]
+
+
+def test_a_long_mention_is_told_it_is_too_long_in_japanese(slack: FlaskClient, fake_slack: FakeSlack) -> None:
+    # 4,000 characters with their rich_text blocks (about 24 KB) were refused with a 413, which Slack retried
+    text = "更新料金について" * 500
+    body = json.loads(mention_body(text, event_id="EvLong", ts="1731000000.000888"))
+    body["event"]["blocks"] = [{"type": "rich_text", "elements": [{"type": "rich_text_section",
+                                                                    "elements": [{"type": "text", "text": text}]}]}]
+    raw = json.dumps(body, ensure_ascii=False)
+    assert len(raw.encode()) > 16384
+    assert post(slack, raw, ctype="application/json").status_code == 200
+    call = fake_slack.wait_for(lambda c: c["path"] == "/api/chat.postMessage")[0]
+    said = call["body"]["text"]
+    assert "1,000文字以内でお送りください" in said and "4,000文字" in said and "'text'" not in said, said
+
+
+def test_a_long_command_is_answered_not_refused(slack: FlaskClient) -> None:
+    response = post(slack, command_body("更新" * 1000))  # over 16 KiB once URL-encoded
+    assert response.status_code == 200
+    assert "1,000文字以内でお送りください" in response.get_json()["text"]
+
+
+@pytest.mark.parametrize("text", ["\u200b", " \u200b\ufeff "])
+def test_zero_width_characters_alone_get_the_help(slack: FlaskClient, text: str) -> None:
+    reply = post(slack, command_body(text)).get_json()
+    assert "/faq 質問" in block_texts(reply["blocks"]) and "'text'" not in reply["text"]
+
+
+def test_a_bare_mention_gets_help_written_for_a_thread(slack: FlaskClient, fake_slack: FakeSlack) -> None:
+    body = mention_body("", event_id="EvBare", ts="1731000000.000999")
+    assert post(slack, body, ctype="application/json").status_code == 200
+    call = fake_slack.wait_for(lambda c: c["path"] == "/api/chat.postMessage")[0]
+    texts = block_texts(call["body"]["blocks"])
+    # posted where everyone reads it: not the /faq help's 「回答はあなただけに表示されます」
+    assert f"<@{BOT_USER}> のあとに質問を書いてください" in texts and "あなただけ" not in texts
+
+
+def test_a_follow_up_in_a_thread_says_to_mention_the_bot_and_stays_in_that_thread(
+        slack: FlaskClient, fake_slack: FakeSlack) -> None:
+    def answer(body: str, ts: str, nth: int = 1) -> str:
+        assert post(slack, body, ctype="application/json").status_code == 200
+        call = fake_slack.wait_for(lambda c: c["body"].get("thread_ts") == ts, count=nth)[nth - 1]
+        return block_texts(call["body"]["blocks"])
+
+    asked = answer(mention_body("有効期限が過ぎたライセンスは更新できますか", event_id="EvT1", ts="1731000100.000100"),
+                   "1731000100.000100")
+    assert f"このスレッドで <@{BOT_USER}> を付けてお答えください" in asked
+    # a new top-level mention elsewhere in the channel is a new conversation, answered in its own thread
+    elsewhere = answer(mention_body("2024年1月16日", event_id="EvT2", ts="1731000200.000100"), "1731000200.000100")
+    assert "2026年1月16日" not in elsewhere
+    replied = answer(mention_body("2024年1月16日", event_id="EvT3", ts="1731000300.000100",
+                                  thread_ts="1731000100.000100"), "1731000100.000100", nth=2)
+    assert "2026年1月16日" in replied  # expiry + 2 years, the thread's own question
+
+
+def test_a_suggestion_clicked_on_a_public_answer_does_not_rewrite_it(slack: FlaskClient,
+                                                                    fake_slack: FakeSlack) -> None:
+    reply = post(slack, command_body(UNSURE)).get_json()
+    first = buttons(reply["blocks"])[0]
+    url = fake_slack.response_url()
+    body = urllib.parse.parse_qs(action_body(first["action_id"], first["value"], url, user="UOTHER"))
+    payload = json.loads(body["payload"][0])
+    payload["container"]["is_ephemeral"] = False  # a mention's answer, in a thread everyone reads
+    assert post(slack, urllib.parse.urlencode({"payload": json.dumps(payload)})).status_code == 200
+    call = fake_slack.wait_for(lambda c: c["path"] == urllib.parse.urlsplit(url).path)[0]
+    assert call["body"]["replace_original"] is False and call["body"]["response_type"] == "ephemeral"
+
+
+def test_an_answer_names_the_knowledge_version(slack: FlaskClient, bot: Bot) -> None:
+    reply = post(slack, command_body("更新料金はいくらですか？")).get_json()
+    assert f"版: {bot.version}" in block_texts(reply["blocks"])
+
+
 def test_share_value_fits_slack_limit() -> None:
     long_answer = "更新\n\"期限\"" * 800
     value = share_value("質問" * 300, long_answer)

@@ -49,7 +49,7 @@ def create_app(bot: Bot | None = None, settings: Settings | None = None, state: 
         # werkzeug reads a body sent without Content-Length (chunked) up to MAX_CONTENT_LENGTH and stops there
         # without a word, so 17 KiB of JSON would be refused as bad JSON: say it is too large, as with a length
         if request.content_length is None and request.method == "POST":
-            limit = app.config["MAX_CONTENT_LENGTH"]
+            limit = request.max_content_length  # the app's, or a route's own (/slack/events)
             if limit is not None and len(request.get_data(cache=True)) >= limit \
                     and request.environ["wsgi.input"].read(1):
                 raise RequestEntityTooLarge()

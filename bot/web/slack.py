@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -87,6 +88,16 @@ HELP = (
     "回答はあなただけに表示されます。「チャンネルに共有」ボタンでチャンネルの全員に共有できます。\n"
     "続けて `/faq 2024年1月16日` のように答えると、直前の質問の続きとして扱います。"
 )
+# a bare mention gets its help in the thread, where everyone sees it: not the /faq wording ("only you")
+MENTION_HELP = (
+    "使い方: {me} のあとに質問を書いてください（例: {me} 2023年6月30日に期限が切れたけど、まだ更新できる？）。\n"
+    "回答はこのスレッドに投稿されます。続けて答えるときも、このスレッドで {me} を付けてください。\n"
+    "自分だけに表示したいときは `/faq 質問` をお使いください。"
+)
+# Mentions with these subtypes are a person's new message (「チャンネルにも投稿」, a file with a question);
+# the others (edited, deleted, bots' messages) are not questions to answer
+_ANSWERED_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
+SLACK_MAX_BODY = 1024 * 1024  # a Slack message holds up to 40,000 characters, sent twice (text and blocks)
 
 
 @dataclass(frozen=True)
@@ -144,10 +155,17 @@ def session_id(team: str | None, channel: str | None, user: str | None) -> str:
     return f"slack:{team or '-'}:{channel or '-'}:{user or '-'}"
 
 
-def render_answer(answer: Answer, question: str, *, today: date, share: bool) -> Message:
-    """Block Kit for an Answer: the question, the answer, its dates, suggestions and the share button."""
+def render_answer(answer: Answer, question: str, *, today: date, share: bool, mention: str | None = None) -> Message:
+    """Block Kit for an Answer: the question, the answer, its dates, suggestions and the share button.
+
+    `mention` is the bot's own mention in a thread: a follow-up question there says to mention it again, since
+    a plain reply in the thread never reaches the bot (it hears app_mention only).
+    """
     blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=f"質問: {escape(_clip(question))}")])]
     blocks += [SectionBlock(text=MarkdownTextObject(text=escape(chunk))) for chunk in _chunks(answer.answer)]
+    if answer.follow_up and mention:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=f"このスレッドで {mention} を付けてお答えください（例: {mention} 2024年1月16日）。")]))
     fields = date_fields(answer.computed)
     if fields:
         blocks.append(SectionBlock(fields=[MarkdownTextObject(text=f"*{escape(k)}*\n{v}") for k, v in fields]))
@@ -166,6 +184,7 @@ def render_answer(answer: Answer, question: str, *, today: date, share: bool) ->
     notes = [f"基準日: {format_date_ja(today)}"]
     if answer.intent is not None:
         notes.append(f"FAQ: {answer.intent}")
+    notes.append(f"版: {answer.version}")  # which knowledge it came from, as the API's `version`
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" ・ ".join(notes))]))
     return Message(escape(answer.answer), blocks)
 
@@ -215,9 +234,10 @@ def share_value(question: str, answer_text: str) -> str:
     return value
 
 
-def help_message() -> Message:
-    """What an empty /faq or a bare mention gets."""
-    return Message(escape(HELP), [SectionBlock(text=MarkdownTextObject(text=HELP))])
+def help_message(mention: str | None = None) -> Message:
+    """What an empty /faq gets, or a bare mention (`mention`: the bot's own, to write in the examples)."""
+    text = MENTION_HELP.format(me=mention) if mention else HELP
+    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
 
 def init_slack(app: Flask, settings: Settings, state: State) -> None:
@@ -245,6 +265,8 @@ def init_slack(app: Flask, settings: Settings, state: State) -> None:
     def _keep_raw_body(endpoint: str | None, values: dict[str, Any] | None) -> None:
         # Slack signs the raw body. URL preprocessors run before every before_request hook, so reading it
         # here first keeps it for Bolt even when a hook (a per-team rate-limit key) parses request.form.
+        # A long Slack message is answered with "too long" in words, not refused with a 413 Slack would retry.
+        request.max_content_length = max(SLACK_MAX_BODY, settings.max_body_bytes)
         request.get_data(cache=True)
 
     @bp.post("/slack/events")
@@ -323,15 +345,19 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
         ack()
 
     def answer_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        if event.get("bot_id") or event.get("subtype") or event.get("user") in _bot_users(body):
+        if event.get("bot_id") or event.get("subtype") not in _ANSWERED_SUBTYPES \
+                or event.get("user") in _bot_users(body):
             return  # a bot (or this bot) mentioning us: answering would start a loop
         channel = event.get("channel")
         if not channel:
             return
-        sid = session_id(body.get("team_id") or event.get("team"), channel, event.get("user"))
-        message = _reply(get_bot(), plain_text(event.get("text") or ""), today(), share=False, sid=sid)
-        client.chat_postMessage(channel=channel, thread_ts=event.get("thread_ts") or event.get("ts"),
-                                text=message.text, blocks=message.blocks)
+        thread = event.get("thread_ts") or event.get("ts")
+        # one conversation per thread: a follow-up is answered in the thread that asked it, and a new mention
+        # elsewhere in the channel starts afresh
+        sid = session_id(body.get("team_id") or event.get("team"), channel, event.get("user")) + f":{thread}"
+        me = next((f"<@{u}>" for u in sorted(_bot_users(body))), "@faqbot")
+        message = _reply(get_bot(), plain_text(event.get("text") or ""), today(), share=False, sid=sid, mention=me)
+        client.chat_postMessage(channel=channel, thread_ts=thread, text=message.text, blocks=message.blocks)
 
     def share(action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         try:
@@ -354,7 +380,10 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
         channel = (body.get("channel") or {}).get("id")
         sid = session_id(user.get("team_id") or (body.get("team") or {}).get("id"), channel, user.get("id"))
         message = _reply(bot, entry.question, today(), share=True, sid=sid, intent=intent)
-        respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=True)
+        # replacing a message everyone sees (a mention's answer in a thread) would rewrite it for everyone:
+        # only an ephemeral one is replaced; otherwise the answer goes to the person who clicked, to them alone
+        mine = bool((body.get("container") or {}).get("is_ephemeral"))
+        respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=mine)
 
     bolt.event("app_mention")(ack=ack_now, lazy=[answer_mention])
     bolt.action(SHARE_ACTION)(ack=ack_now, lazy=[share])
@@ -362,18 +391,28 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
     return bolt
 
 
-def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, intent: str | None = None) -> Message:
-    """Bot.ask rendered for Slack; an empty question gets the help, bad input a short message."""
-    if not question:
-        return help_message()
+def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, intent: str | None = None,
+           mention: str | None = None) -> Message:
+    """Bot.ask rendered for Slack; an empty question gets the help, bad input a short message in Japanese."""
+    if not _visible(question):  # zero-width spaces alone are nothing typed
+        return help_message(mention)
     try:
         answer = bot.ask(question, today=today, session_id=sid, intent=intent)
     except InputError as exc:
-        return _notice(f"ご質問を受け付けられませんでした: {exc.message}")
+        if exc.code == "text_too_long":
+            return _notice(f"ご質問を受け付けられませんでした: {bot.settings.max_text_length:,}文字以内でお送りください"
+                           f"（いただいたご質問は{len(question):,}文字でした）。")
+        if exc.code == "empty_text":
+            return help_message(mention)
+        return _notice("ご質問を受け付けられませんでした。言い方を変えて、もう一度お試しください。")
     except BotError as exc:  # the conversation store (Redis) is down: say so instead of failing the command
         log.error("slack: no answer: %s", exc)
         return _notice("ただいま回答できません。しばらくしてからもう一度お試しください。")
-    return render_answer(answer, question, today=today, share=share)
+    return render_answer(answer, question, today=today, share=share, mention=mention)
+
+
+def _visible(text: str) -> bool:
+    return any(not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc") for ch in text)
 
 
 def _notice(text: str) -> Message:
