@@ -201,3 +201,11 @@ def test_faq_lookup_errors_name_its_parameter(client: FlaskClient, q: str, code:
     # the look-up's parameter is q: an error about 'text' would send the caller looking for a field it never sent
     error = client.get("/api/faq", query_string={"q": q}).get_json()["error"]
     assert error["code"] == code and error["message"].startswith("'q' is"), error
+
+
+def test_a_slack_conversation_cannot_be_continued_from_the_api(client: FlaskClient) -> None:
+    # slack:T:C:U names a team, channel and person, which are no secret: the API continued their pending question
+    r = client.post("/api/ask", json={"text": "2023年6月30日です", "session_id": "slack:T1:C1:U1"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_session_id"
+    assert "slack:" in r.get_json()["error"]["message"]
+

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from ..core import Bot, today_in
 from ..errors import InputError
 from .payload import error, json_object, parse_day
+from .slack import SLACK_SESSIONS
 
 bp = Blueprint("api", __name__)
 
@@ -49,6 +50,10 @@ def _ask_args(payload: dict[str, Any]) -> dict[str, Any]:
         not isinstance(session_id, str) or not 0 < len(session_id) <= 100 or not session_id.isprintable()
     ):
         raise InputError("bad_session_id", "'session_id' must be a string of 1 to 100 printable characters")
+    if session_id is not None and session_id.startswith(SLACK_SESSIONS):
+        # a Slack conversation's id names its team, channel and user, which are no secret: the API would
+        # otherwise continue (and use up) a person's pending question in Slack
+        raise InputError("bad_session_id", f"'session_id' may not start with '{SLACK_SESSIONS}': those are Slack's")
     product = payload.get("product")
     if product is not None and not isinstance(product, str):
         raise InputError("bad_product", "'product' must be a string")

@@ -45,6 +45,7 @@ log = logging.getLogger("faqbot.slack")
 
 API_URL_ENV = "SLACK_API_URL"  # tests point the Web API at a local fake; production leaves it unset
 DEFAULT_API_URL = "https://slack.com/api/"
+SLACK_SESSIONS = "slack:"  # the prefix of a Slack conversation's session id, which the API refuses
 DEDUPE_TTL = 3600  # Slack retries for up to about 6 minutes; an hour is ample
 SHARE_ACTION = "faq_share"
 SUGGEST_ACTION = "faq_suggest"
@@ -152,7 +153,7 @@ def _slack_shaped(body: bytes, mimetype: str) -> bool:
 
 def session_id(team: str | None, channel: str | None, user: str | None) -> str:
     """One conversation per workspace, channel and person, so /faq follow-ups continue."""
-    return f"slack:{team or '-'}:{channel or '-'}:{user or '-'}"
+    return f"{SLACK_SESSIONS}{team or '-'}:{channel or '-'}:{user or '-'}"
 
 
 def render_answer(answer: Answer, question: str, *, today: date, share: bool, mention: str | None = None) -> Message:
