@@ -72,4 +72,16 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             changes[f.name] = type(current)(raw) if not isinstance(current, Path) else Path(raw)
         except ValueError as exc:
             raise ValueError(f"{env_name(f.name)}={raw!r}: expected {type(current).__name__}") from exc
+    if changes.get("redis_url"):
+        _check_redis_url(changes["redis_url"])
     return replace(base, **changes)
+
+
+def _check_redis_url(url: str) -> None:
+    """A REDIS_URL redis-py cannot read fails here, in one sentence, not as a worker's traceback at boot."""
+    from redis.connection import parse_url
+
+    try:
+        parse_url(url)
+    except ValueError as exc:
+        raise ValueError(f"REDIS_URL={url!r}: {exc} (e.g. redis://127.0.0.1:6379/0)") from None

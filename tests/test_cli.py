@@ -155,6 +155,17 @@ def test_bad_setting_is_named(runner: CliRunner, monkeypatch: pytest.MonkeyPatch
     assert result.exit_code == 1 and "FAQBOT_THRESHOLD='high'" in result.output
 
 
+@pytest.mark.parametrize("command", [["serve", "--port", "1"], ["reload"]])
+def test_a_malformed_redis_url_is_named_before_anything_starts(runner: CliRunner, monkeypatch: pytest.MonkeyPatch,
+                                                                command: list[str]) -> None:
+    # serve bound its port and then every worker failed to boot with a traceback; reload printed a ValueError's
+    monkeypatch.setenv("REDIS_URL", "127.0.0.1:6379")
+    result = runner.invoke(main, command)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.startswith("Error: REDIS_URL='127.0.0.1:6379': Redis URL must specify one of the "
+                                    "following schemes (redis://, rediss://, unix://)"), result.output
+
+
 def test_eval_prints_report_and_writes_json(runner: CliRunner, tmp_path: Path) -> None:
     cases = tmp_path / "cases.yaml"
     cases.write_text("- {text: 更新料はいくらですか, intent: renewal-fee}\n- {text: 今日の天気は？, intent: null}\n",
