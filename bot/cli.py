@@ -158,6 +158,18 @@ def _server_pid(pid_file: Path) -> int | None:
         return None
     except PermissionError:
         pass  # alive, another user's: the SIGHUP below says so if it fails
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # no /proc (not Linux), or gone since: kill's own check stands
+        return pid
+    args = command.split(b"\0")
+    ours = b"gunicorn" in command or b"bot" in args or any(Path(a.decode(errors="replace")).name == "faqbot"
+                                                           for a in args)  # faqbot serve, python -m bot serve
+    if not ours:
+        # a stale pid file whose number a new, unrelated process has taken: SIGHUP would end that process
+        shown = command.replace(b"\0", b" ").decode(errors="replace").strip()[:80]
+        click.echo(f"note: {pid_file} is stale (process {pid} is not a faqbot server: {shown})", err=True)
+        return None
     return pid
 
 

@@ -245,3 +245,20 @@ def test_eval_impossible_today_in_a_case(runner: CliRunner, tmp_path: Path, line
     result = runner.invoke(main, ["eval", str(cases)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert f"{cases}:{says}" in result.output
+
+
+def test_reload_never_signals_a_process_that_took_a_stale_pid(runner: CliRunner, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # the master killed with -9, its pid reused: SIGHUP, whose default is to terminate, ended an unrelated process
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        (tmp_path / "faqbot.pid").write_text(str(other.pid))
+        monkeypatch.setenv("FAQBOT_PID_FILE", str(tmp_path / "faqbot.pid"))
+        monkeypatch.delenv("REDIS_URL", raising=False)
+        result = runner.invoke(main, ["reload"])
+        assert result.exit_code == 1 and "is not a faqbot server: sleep 60" in result.output, result.output
+        assert other.poll() is None  # still running
+    finally:
+        other.kill()
+        other.wait()
+
