@@ -82,6 +82,6 @@ def _check_redis_url(url: str) -> None:
     from redis.connection import parse_url
 
     try:
-        parse_url(url)
+        parse_url(url)  # type: ignore[no-untyped-call]
     except ValueError as exc:
         raise ValueError(f"REDIS_URL={url!r}: {exc} (e.g. redis://127.0.0.1:6379/0)") from None
