@@ -45,18 +45,22 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 # run of digits): with an optional one, 「A」 + 50 digits + 「b」 took seconds to reject.
 _ORDER = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{1,4}[ \t]*-?[ \t]*[0-9]{6,}+(?:(?:[ \t]*-[ \t]*|[ \t]+)[0-9]{3,}+)*+(?![A-Za-z0-9])"
+    # the order number's digits without its letters (20240116123456-123456789): a long run and a dash
+    r"|(?<![A-Za-z0-9])[0-9]{12,}+[ \t]*-[ \t]*[0-9]{6,}+(?![A-Za-z0-9])"
 )
 # Serial numbers: 3+ dash-separated alphanumeric groups (ウイルスバスター's XXXX-XXXX-XXXX-XXXX-XXXX,
 # card and licence numbers), or 16+ alphanumerics in one run; either must hold a digit (see _is_serial).
 _SERIAL = re.compile(
-    r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]{3,}(?:[ \t]*-[ \t]*[A-Za-z0-9]{3,}){2,}|[A-Za-z0-9]{16,})(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]{3,}(?:[ \t]*-[ \t]*[A-Za-z0-9]{3,}){2,}|[A-Za-z0-9]{16,}"
+    # groups of 4 to 6 capitals and digits with spaces between (ABCD 1234 EFGH 5678, 1234 5678 9012 3456)
+    r"|[A-Z0-9]{4,6}(?:[ \t]+[A-Z0-9]{4,6}){3,})(?![A-Za-z0-9])"
 )
 # Japanese numbers: 03-1234-5678, 090-1234-5678, 0120-123-456, (03)1234-5678, 09012345678;
 # and international ones: +81 90-1234-5678, +81 (0)3 1234 5678. Digit counts are checked in _is_phone,
 # so dates (2024-01-16, 01-16-2024) and years never pass.
 _PHONE = re.compile(
-    r"(?<![A-Za-z0-9+])(?:\+[0-9]{1,3}(?:[ \t]*\(0\))?|\(?0[0-9]{1,4}\)?)"
-    r"(?:[ \t-]*\(?[0-9]{1,4}\)?){1,3}(?![0-9])"
+    r"(?<![A-Za-z0-9+.])(?:\+[0-9]{1,3}(?:[ \t]*\(0\))?|81(?=[ \t.-])|\(?0[0-9]{1,4}\)?)"
+    r"(?:[ \t.-]*\(?[0-9]{1,4}\)?){1,3}(?![0-9])"
 )
 _BLANK = "\x00"  # fills a masked span in the working copy: not alphanumeric, so later rules see a boundary
 # Every rule needs an @ (e-mail) or a digit (order, serial and phone numbers), before or after the fold: text
@@ -67,8 +71,9 @@ _MAY_HOLD = re.compile(r"[@\uff200-9\uff10-\uff19]")
 
 def _is_serial(match: str) -> bool:
     alnum = [c for c in match if c.isalnum()]
+    # all digits in one run: a card number (16) or longer; a shorter run is an amount, a date or a count
     return len(alnum) >= 12 and any(c.isdigit() for c in alnum) and (
-        "-" in match or any(c.isalpha() for c in alnum)
+        "-" in match or " " in match or "\t" in match or any(c.isalpha() for c in alnum) or len(alnum) >= 16
     )
 
 
@@ -76,6 +81,8 @@ def _is_phone(match: str) -> bool:
     digits = sum(c.isdigit() for c in match)
     if match.startswith("+"):
         return 8 <= digits <= 15
+    if match.startswith("81"):  # +81 written without its plus: 81-90-1234-5678
+        return 11 <= digits <= 12
     return 10 <= digits <= 11
 
 
@@ -120,7 +127,10 @@ def _scan(text: str) -> list[tuple[int, int, str]]:
 
 def mask(text: str) -> str:
     """The text with e-mail addresses, order numbers, serial numbers and phone numbers replaced by labels."""
-    spans = personal_spans(text)
+    return _replace(text, personal_spans(text))
+
+
+def _replace(text: str, spans: Sequence[tuple[int, int, str]]) -> str:
     if not spans:
         return text
     out, pos = [], 0
@@ -137,8 +147,11 @@ def mask_except(text: str, keep: Sequence[str]) -> str:
     keep = [k for k in keep if k and k in text]
     if not keep:
         return mask(text)
-    pieces = re.split("(" + "|".join(re.escape(k) for k in sorted(keep, key=len, reverse=True)) + ")", text)
-    return "".join(piece if i % 2 else mask(piece) for i, piece in enumerate(pieces))
+    # the whole text is scanned, and only a span lying within an occurrence of a kept id is left: splitting the
+    # text at the ids let an id of "-" (or one inside a number) cut a phone number into pieces no rule matched
+    kept = [(m.start(), m.end()) for k in keep for m in re.finditer(re.escape(k), text)]
+    spans = [sp for sp in personal_spans(text) if not any(a <= sp[0] and sp[1] <= b for a, b in kept)]
+    return _replace(text, spans)
 
 
 def _accepted_end(found: str, accept: Callable[[str], bool] | None) -> int:

@@ -168,7 +168,9 @@ def test_a_sane_request_id_is_kept(client: FlaskClient, given_id: str) -> None:
     assert client.get("/healthz", headers={"X-Request-ID": given_id}).headers["X-Request-ID"] == given_id
 
 
-@pytest.mark.parametrize("bad_id", ["", "x" * 65, "a b", "id;rm -rf", "<script>", "ｉｄ", "a\u200bb", "日本語"])
+@pytest.mark.parametrize("bad_id", ["", "x" * 65, "a b", "id;rm -rf", "<script>", "ｉｄ", "a\u200bb", "日本語",
+                                    # logged unmasked, as ids are: a phone or order number would pass the masking
+                                    "09012345678", "090-1234-5678", "AB-20240116123456-123456789"])
 def test_an_insane_request_id_is_replaced(client: FlaskClient, bad_id: str) -> None:
     headers = {"X-Request-ID": bad_id}
     got = client.get("/healthz", headers=headers).headers["X-Request-ID"]
@@ -214,6 +216,13 @@ def test_request_id_does_not_leak_into_later_logs(client: FlaskClient) -> None:
         ("ｐｃｎｈ－７ｋ２ｑ－９ｘ４ｍ－３ｂ８ｒ－６ｔ１ｗ", "[serial]"),
         ("1234-5678-9012-3456", "[serial]"),
         ("PCNH7K2Q9X4M3B8R6T1W", "[serial]"),
+        # shapes the README promised and the rules missed
+        ("カード番号4111111111111111です", "カード番号[serial]です"),
+        ("1234 5678 9012 3456", "[serial]"),
+        ("ABCD 1234 EFGH 5678 IJKL", "[serial]"),
+        ("注文番号は20240116123456-123456789です", "注文番号は[order]です"),
+        ("090.1234.5678", "[phone]"),
+        ("81-90-1234-5678", "[phone]"),
     ],
 )
 def test_mask_hides_personal_data(text: str, masked: str) -> None:
@@ -229,6 +238,8 @@ def test_mask_hides_personal_data(text: str, masked: str) -> None:
         "5000件のトランザクション", "3年版", "10,000円", "12345", "1234-5678",
         "renew-after-expiry-renewable", "adobe-vip", "8a1d5bf2d4b5",
         "Windows 11 と macOS 14.5", "ウイルスバスター クラウド",
+        "1731000000.000100", "2024 01 16", "THE QUICK BROWN FOX", "version 2.0.12345", "0.5",
+        "81件", "81-2024", "20240116-1234",
     ],
 )
 def test_mask_leaves_dates_numbers_and_ids_alone(text: str) -> None:
@@ -328,6 +339,18 @@ def test_mask_filter_survives_a_broken_format() -> None:
 
 
 # --- one JSON line per request ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given_id", ["-", "1234-567", "0"])
+def test_a_request_id_never_switches_the_masking_off(client: FlaskClient, capsys: pytest.CaptureFixture[str],
+                                                     given_id: str) -> None:
+    # the message was split at every occurrence of the id, and each piece masked alone: with an id of "-" the
+    # phone number in the path reached the log whole
+    capsys.readouterr()
+    client.get("/090-1234-5678", headers={"X-Request-ID": given_id})
+    (line,) = [x for x in _json_lines(capsys.readouterr().err) if x.get("status") == 404]
+    assert line["request_id"] == given_id
+    assert "5678" not in json.dumps(line) and line["message"] == "GET /[phone] 404", line
 
 
 def test_request_line_has_the_id_and_no_personal_data(client: FlaskClient, capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from ..config import Settings
 from ..core import Answer
-from ..logs import ensure_logging, mask, request_id_var
+from ..logs import ensure_logging, mask, personal_spans, request_id_var
 
 # No inline script or style anywhere: the pages load their code from /static, so an injected
 # <script> or style attribute does nothing. data: images are allowed for small inline icons.
@@ -84,7 +84,12 @@ def init_hardening(app: Flask, settings: Settings) -> None:
 def request_id() -> str:
     """The caller's X-Request-ID when it is sane (1-64 of A-Z a-z 0-9 . _ -), else a new uuid4 hex."""
     given = request.headers.get(REQUEST_ID_HEADER, "")
-    return given if _GOOD_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    # a request id is logged unmasked (it must stay readable to correlate lines): one shaped like a phone or
+    # order number (09012345678) would carry personal data past the masking, so it is replaced too; a long
+    # hex id has a serial number's shape and is what request ids usually are, so that shape is let through
+    if not _GOOD_REQUEST_ID.fullmatch(given) or any(label != "[serial]" for _, _, label in personal_spans(given)):
+        return uuid.uuid4().hex
+    return given
 
 
 def _start() -> None:
