@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -519,11 +519,11 @@ class Bot:
             used |= snap.knowledge.rules.reads(intent)
         # the tense of the question places a reply's bare 「12月です」: before today if the expiry has passed
         if decision.ask and remember:
-            self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known),
+            self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known, used),
                                     "tense": _tense_of(text, state if continued else None)})
         elif remember and any(name in snap.roles for name in known) and decision.computed:
             # an answer worked out from a date: a what-if reply may change that date (see _what_if)
-            self.sessions.put(sid, {"intent": intent, "answered": True, "facts": _store(known),
+            self.sessions.put(sid, {"intent": intent, "answered": True, "facts": _store(known, used),
                                     "tense": _tense_of(text, state if continued else None)})
         elif (session_id or state) and not kept:
             self.sessions.delete(sid)
@@ -856,9 +856,14 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _store(facts: Mapping[str, Any]) -> dict[str, Any]:
-    """Facts as JSON-able values (dates tagged so they come back as dates)."""
-    return {k: {"date": v.isoformat()} if isinstance(v, date) else v for k, v in facts.items()}
+def _store(facts: Mapping[str, Any], used: Collection[str]) -> dict[str, Any]:
+    """Facts as JSON-able values (dates tagged so they come back as dates). An order number is kept only when
+    the entry's rules read it: a conversation store is no place for personal data the answer never needed."""
+    return {k: {"date": v.isoformat()} if isinstance(v, date) else v for k, v in facts.items()
+            if k not in _PERSONAL_FACTS or k in used}
+
+
+_PERSONAL_FACTS = frozenset({"order_number", "order_kind"})
 
 
 def _restore(stored: Mapping[str, Any]) -> dict[str, Any]:

@@ -120,6 +120,23 @@ def test_follow_up_expires(bot: Bot) -> None:
         bot.sessions = original
 
 
+def test_a_conversation_keeps_an_order_number_only_where_the_rules_read_it(bot: Bot) -> None:
+    # the order number said beside a renewal question was stored with the session, which needs only the expiry
+    store = MemoryStore(ttl=60)
+    original = bot.sessions
+    bot.sessions = store
+    try:
+        asked = bot.ask("注文番号AB-20240116123456-123456789です。期限が切れたけど更新できますか", today=TODAY,
+                        session_id="pii-1")
+        assert asked.rule == "renew-after-expiry-ask"
+        kept = store.get("pii-1")
+        assert kept is not None and "20240116123456" not in json.dumps(kept), kept
+        answered = bot.ask("2023年6月30日です", today=TODAY, session_id="pii-1")
+        assert answered.computed["renewal_deadline"] == "2025-06-30"
+    finally:
+        bot.sessions = original
+
+
 @pytest.mark.parametrize("reply", ["2025年8月31日と3年", "2025年8月31日 3年", "3年、2025年8月31日",
                                    "2025年8月31日で3年", "2025年8月31日、3年です", "2025年8月31日、3年更新です"])
 def test_a_reply_to_expiry_and_years_gives_both(bot: Bot, reply: str) -> None:

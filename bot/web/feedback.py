@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify
 
 from ..core import Bot
+from ..logs import mask
 from ..state import State
 from .payload import PayloadError, json_object, short_text
 
@@ -48,5 +49,6 @@ def _record(payload: dict[str, Any]) -> dict[str, Any]:
         "version": version,
     }
     if comment and comment.strip():
-        record["comment"] = comment.strip()
+        # kept for months (10,000 records) where no one expects personal data: masked as the logs are
+        record["comment"] = mask(comment.strip())
     return record
