@@ -29,6 +29,9 @@ class Settings:
     # Flask-Limiter limits per client address (behind ProxyFix) and per Slack team+user; "off" disables
     rate_limit: str = "60/minute;10/second"
     slack_rate_limit: str = "20/minute"
+    # reverse proxies in front of the server whose X-Forwarded-* are trusted (ProxyFix); 0 when clients reach
+    # gunicorn directly, or each could choose the address its limit is counted by
+    proxies: int = 1
     # conversations and Slack de-duplication when REDIS_URL is not set, shared by the workers of one host
     state_file: Path = _ROOT / "var" / "state.sqlite3"
     feedback_file: Path = _ROOT / "var" / "feedback.jsonl"
@@ -72,6 +75,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             changes[f.name] = type(current)(raw) if not isinstance(current, Path) else Path(raw)
         except ValueError as exc:
             raise ValueError(f"{env_name(f.name)}={raw!r}: expected {type(current).__name__}") from exc
+    if not 0 <= changes.get("proxies", 0) <= 5:
+        raise ValueError(f"FAQBOT_PROXIES={changes['proxies']!r}: expected the number of proxies in front, 0 to 5")
     if changes.get("redis_url"):
         _check_redis_url(changes["redis_url"])
     return replace(base, **changes)

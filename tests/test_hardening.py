@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import Bot
+from bot.config import from_env
 from bot.errors import InputError
 from bot.facts import extract_facts
 from bot.knowledge import load_date_roles
@@ -514,3 +515,23 @@ def test_mask_has_no_catastrophic_backtracking(text: str) -> None:
     started = time.perf_counter()
     mask(text)
     assert time.perf_counter() - started < 1.0
+
+
+# --- proxies ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("proxies", "limited"), [(0, True), (1, False)])
+def test_forwarded_for_counts_only_when_a_proxy_is_trusted(bot: Bot, tmp_path: Path, proxies: int,
+                                                           limited: bool) -> None:
+    # with no proxy in front, a client sending its own X-Forwarded-For chose the key its limit was counted by
+    settings = bot.settings.with_overrides(rate_limit="2/minute", proxies=proxies,
+                                           feedback_file=tmp_path / "feedback.jsonl")
+    client = create_app(bot=bot, settings=settings).test_client()
+    codes = [client.get("/api/faq", query_string={"q": "更新料"},
+                        headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code for i in range(4)]
+    assert (429 in codes) is limited, codes
+
+
+def test_a_bad_proxy_count_is_named() -> None:
+    with pytest.raises(ValueError, match="FAQBOT_PROXIES=9"):
+        from_env({"FAQBOT_PROXIES": "9"})

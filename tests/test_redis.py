@@ -6,13 +6,16 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 import redis
 from flask import Flask, jsonify
+from flask.testing import FlaskClient
+from slack_sdk.signature import SignatureVerifier
 
 from bot import Bot, Settings
 from bot.state import (
@@ -178,31 +181,45 @@ def _slack_app(limit: str) -> Flask:
 
         return jsonify(body=request.get_data(as_text=True))  # what Bolt reads to check the signature
 
-    init_limits(app, Settings(slack_rate_limit=limit, rate_limit="off"), "memory://")
+    init_limits(app, Settings(slack_rate_limit=limit, rate_limit="off", slack_signing_secret=SLACK_SECRET),
+                "memory://")
     return app
+
+
+SLACK_SECRET = "s3cret"
+
+
+def _signed(client: FlaskClient, *, data: dict[str, str] | None = None, json_body: Any = None) -> Any:
+    """POST /slack/events signed as Slack signs it (only signed requests count against a limit)."""
+    body = urlencode(data) if data is not None else json.dumps(json_body)
+    ts = str(int(time.time()))
+    headers = {"X-Slack-Request-Timestamp": ts,
+               "X-Slack-Signature": SignatureVerifier(SLACK_SECRET).generate_signature(timestamp=ts, body=body)}
+    kind = "application/x-www-form-urlencoded" if data is not None else "application/json"
+    return client.post("/slack/events", data=body, content_type=kind, headers=headers)
 
 
 def test_slack_requests_are_limited_per_team_and_user() -> None:
     client = _slack_app("2/minute").test_client()
     command = {"team_id": "T1", "user_id": "U1", "command": "/faq", "text": "更新料金"}
     for _ in range(2):
-        r = client.post("/slack/events", data=command)
+        r = _signed(client, data=command)
         assert r.status_code == 200
         # the raw form body survived the key function
         assert {k: v[0] for k, v in parse_qs(r.get_json()["body"]).items()} == command
-    r = client.post("/slack/events", data=command)
+    r = _signed(client, data=command)
     assert r.status_code == 429 and r.headers["Retry-After"]
     # the same address, another user: a budget of its own
-    assert client.post("/slack/events", data={**command, "user_id": "U2"}).status_code == 200
+    assert _signed(client, data={**command, "user_id": "U2"}).status_code == 200
     # an Events API call for team T1, user U1 shares U1's budget (already spent)
     event = {"team_id": "T1", "event": {"type": "app_mention", "user": "U1", "text": "更新料金"}}
-    assert client.post("/slack/events", json=event).status_code == 429
+    assert _signed(client, json_body=event).status_code == 429
     event["event"]["user"] = "U3"
-    r = client.post("/slack/events", json=event)
+    r = _signed(client, json_body=event)
     assert r.status_code == 200 and json.loads(r.get_json()["body"]) == event
     # an interactive action carries team and user inside its JSON payload field
     action = {"payload": json.dumps({"type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1"}})}
-    assert client.post("/slack/events", data=action).status_code == 429
+    assert _signed(client, data=action).status_code == 429
 
 
 def test_off_disables_and_a_bad_limit_names_its_variable() -> None:

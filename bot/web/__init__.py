@@ -25,7 +25,9 @@ def create_app(bot: Bot | None = None, settings: Settings | None = None, state: 
     settings = settings or (bot.settings if bot else from_env())
     state = state or state_from_settings(settings)
     app = Flask(__name__)
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    if settings.proxies:  # none in front: the X-Forwarded-* a client sends are its own words, and ignored
+        n = settings.proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     bot = bot or load_bot(settings)
