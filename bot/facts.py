@@ -249,7 +249,23 @@ def _normalize(text: str) -> _Normalized:
         chars = [chars[k] for k in kept]
         starts = [starts[k] for k in kept]
         ends = [ends[k] for k in kept]
+    # ja-timex reads R6.3.31 and 2024/03/31 but not 令6.3.31 or 20240331: the era's initial stands in for its
+    # kanji (one character for one), and slashes go between a compact date's parts (at the digits' offsets)
+    joined = "".join(chars)
+    for era in _ERA_INITIAL.finditer(joined):
+        chars[era.start()] = _ERA_LETTERS[era.group()]
+    for compact in reversed(list(_COMPACT_DATE.finditer(joined))):
+        for cut in (compact.start() + 6, compact.start() + 4):
+            chars.insert(cut, "/")
+            starts.insert(cut, starts[cut])
+            ends.insert(cut, ends[cut - 1])
     return _Normalized("".join(chars), tuple(starts), tuple(ends))
+
+
+_ERA_LETTERS = {"令": "R", "平": "H", "昭": "S"}
+_ERA_INITIAL = re.compile(r"[令平昭](?=[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{1,2}(?![0-9]))")
+# 20240331: a year from 1900 to 2099, a month and a day, alone (an order number's 14 digits are not one)
+_COMPACT_DATE = re.compile(r"(?<![0-9A-Za-z/.-])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])")
 
 
 def _blank(text: str, start: int, end: int) -> str:

@@ -43,6 +43,10 @@ def only_date(text: str, today: date = TODAY) -> Fact:
         ("2024/1/16です", date(2024, 1, 16)),
         ("2024-01-16です", date(2024, 1, 16)),
         ("2024.1.16です", date(2024, 1, 16)),
+        # typed compactly, or with the era's kanji initial (ja-timex reads neither; R6.1.16 it does)
+        ("20240116です", date(2024, 1, 16)),
+        ("令6.1.16です", date(2024, 1, 16)),
+        ("平31.1.16", date(2019, 1, 16)),
         ("2024/01/16 10:00に", date(2024, 1, 16)),
         ("２０２４年１月１６日", date(2024, 1, 16)),
         ("２０２４／１／１６", date(2024, 1, 16)),
@@ -292,7 +296,8 @@ def test_range_end_takes_the_year_and_month_of_its_start() -> None:
         "090-1234-5678に電話しました",
         "0120-123-456",
         "1,500円です",
-        "20240115",
+        "20241315",  # eight digits that are no date
+        "12345678",
         "一日中つながりません",
         "第一日曜日",
         "今月",
