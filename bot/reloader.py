@@ -106,6 +106,8 @@ class KnowledgeReloader:
             if self._polling:
                 return
             self._polling = True
+        # throttled here, before the read: a read that fails in a way nobody foresaw still waits its interval
+        self._next_check = self._clock() + self._interval
         self._spawn(self._poll)
 
     def _poll(self) -> None:
@@ -122,7 +124,6 @@ class KnowledgeReloader:
             return
         else:
             self._failures = 0
-            self._next_check = self._clock() + self._interval
         finally:
             with self._lock:
                 self._polling = False

@@ -3,6 +3,7 @@ knowledge (from `faqbot reload` and from a SIGHUP sent by hand), and a reload re
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -305,6 +306,26 @@ def test_a_failing_generation_read_is_asked_less_often(bot: Bot) -> None:
     reloader.check()
     reloader.check()
     assert reloader._next_check == now[0] + 1.0  # back to once a second
+
+
+def test_a_read_failing_unforeseen_is_still_asked_once_per_interval(bot: Bot) -> None:
+    class Broken(FakeGeneration):
+        def current(self) -> str:
+            if self.reads:
+                self.reads += 1
+                raise RuntimeError("a bug in the read")  # the thread dies with it; the throttle must hold
+            return super().current()
+
+    def run_in_a_dying_thread(poll: Callable[[], None]) -> None:
+        with contextlib.suppress(RuntimeError):
+            poll()
+
+    now = [100.0]
+    generation = Broken()
+    reloader = KnowledgeReloader(bot, generation, interval=1.0, clock=lambda: now[0], spawn=run_in_a_dying_thread)
+    for _ in range(50):
+        reloader.check()
+    assert generation.reads == 2  # the worker's own read at start, and one in this interval
 
 
 def test_no_request_waits_for_a_generation_read(bot: Bot) -> None:
