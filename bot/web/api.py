@@ -53,7 +53,8 @@ def _ask_args(payload: dict[str, Any]) -> dict[str, Any]:
     if session_id is not None and session_id.startswith(SLACK_SESSIONS):
         # a Slack conversation's id names its team, channel and user, which are no secret: the API would
         # otherwise continue (and use up) a person's pending question in Slack
-        raise InputError("bad_session_id", f"'session_id' may not start with '{SLACK_SESSIONS}': those are Slack's")
+        raise InputError("bad_session_id", f"'session_id' may not start with '{SLACK_SESSIONS}' (Slack's "
+                                           "conversations): use the id an answer gave, or leave it out")
     product = payload.get("product")
     if product is not None and not isinstance(product, str):
         raise InputError("bad_product", "'product' must be a string")

@@ -82,7 +82,8 @@ def init_hardening(app: Flask, settings: Settings) -> None:
 
 
 def request_id() -> str:
-    """The caller's X-Request-ID when it is sane (1-64 of A-Z a-z 0-9 . _ -), else a new uuid4 hex."""
+    """The caller's X-Request-ID when it is sane (1-64 of A-Z a-z 0-9 . _ -, not shaped like a phone, order
+    number or e-mail address), else a new uuid4 hex."""
     given = request.headers.get(REQUEST_ID_HEADER, "")
     # a request id is logged unmasked (it must stay readable to correlate lines): one shaped like a phone or
     # order number (09012345678) would carry personal data past the masking, so it is replaced too; a long

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -277,16 +276,11 @@ def init_slack(app: Flask, settings: Settings, state: State) -> None:
         if not signed_by_slack(settings.slack_signing_secret):
             return _error_response(Response(status=401))
         if not _slack_shaped(request.get_data(cache=True), request.mimetype):
-            out = jsonify(error={"code": "bad_request",
-                                 "message": "the body is not a Slack request (a JSON object, or a form)"})
-            out.status_code = 400
-            return out
+            return _not_slack()
         try:
             response = handler.handle(request)
-        except ValueError:  # the body is neither JSON nor a form with a JSON payload; Bolt parses before it verifies
-            out = jsonify(error={"code": "bad_request", "message": "the body is not a Slack request (JSON or form)"})
-            out.status_code = 400
-            return out
+        except ValueError:  # a shape _slack_shaped let through and Bolt could not read after all
+            return _not_slack()
         if response.status_code >= 400:
             return _error_response(response)
         return response
@@ -395,7 +389,7 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
 def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, intent: str | None = None,
            mention: str | None = None) -> Message:
     """Bot.ask rendered for Slack; an empty question gets the help, bad input a short message in Japanese."""
-    if not _visible(question):  # zero-width spaces alone are nothing typed
+    if not question:
         return help_message(mention)
     try:
         answer = bot.ask(question, today=today, session_id=sid, intent=intent)
@@ -403,7 +397,7 @@ def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, inten
         if exc.code == "text_too_long":
             return _notice(f"ご質問を受け付けられませんでした: {bot.settings.max_text_length:,}文字以内でお送りください"
                            f"（いただいたご質問は{len(question):,}文字でした）。")
-        if exc.code == "empty_text":
+        if exc.code == "empty_text":  # nothing printable: zero-width spaces alone are nothing typed
             return help_message(mention)
         return _notice("ご質問を受け付けられませんでした。言い方を変えて、もう一度お試しください。")
     except BotError as exc:  # the conversation store (Redis) is down: say so instead of failing the command
@@ -411,9 +405,6 @@ def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, inten
         return _notice("ただいま回答できません。しばらくしてからもう一度お試しください。")
     return render_answer(answer, question, today=today, share=share, mention=mention)
 
-
-def _visible(text: str) -> bool:
-    return any(not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc") for ch in text)
 
 
 def _notice(text: str) -> Message:
@@ -442,6 +433,13 @@ def _authorizer(bot_token: str) -> Callable[..., AuthorizeResult]:
 def _bot_users(body: Mapping[str, Any]) -> set[str]:
     """The bot users this event was delivered for (Events API `authorizations`)."""
     return {a["user_id"] for a in body.get("authorizations") or [] if a.get("is_bot") and a.get("user_id")}
+
+
+def _not_slack() -> Response:
+    out = jsonify(error={"code": "bad_request",
+                         "message": "the body is not a Slack request (a JSON object, or a form)"})
+    out.status_code = 400
+    return out
 
 
 def _error_response(response: Response) -> Response:
