@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from .confidence import Calibration, is_kana_only, margin_ok
 from .config import Settings
-from .dates import read_iso_day
+from .dates import date_span, read_iso_day
 from .errors import InputError
 from .facts import Fact, as_role, dont_know, extract_facts, reply_years
 from .facts import tense as facts_tense
@@ -32,13 +32,16 @@ _HEDGES = frozenset({"多分", "確か", "恐らく", "大体", "凡そ"})
 # What a reply to the bot's question may say around the fact it gives, and still be only that reply:
 # 「2024年4月10日だったと思います」「7月1日です。よろしくお願いします」「…でした、すみません」「…気がします」
 _REPLY_WORDS = _HEDGES | {"宜しく", "願う", "有り難い", "済む", "気", "助かる", "嫌",
-                          "どうぞ", "何とぞ", "申し上げる", "世話", "疲れ"}  # and the courtesy the ranking keeps alone
+                          "どうぞ", "何とぞ", "申し上げる", "世話", "疲れ",  # and the courtesy the ranking keeps alone
+                          "毎月", "毎年",  # 「毎月1日です」: a date that recurs, as a billing day does
+                          "失礼", "御免", "為さる"}  # 「失礼しました、20日です」「ごめんなさい、…」
 # what a what-if reply says around its date: 「もし2023年1月1日の場合は？」
 _WHAT_IF_WORDS = frozenset({"若し", "場合", "仮"})
 _SUPPOSE = re.compile(r"なら|だったら|でしたら|の場合|としたら|とすると|だと[？?]|では[？?]")
 # 「2024年4月10日、いや4月11日でした」: the date after the correction is the one meant
-_CORRECTION = re.compile(r"いや|じゃなく|ではなく|でなく|訂正|間違え|まちがえ")
-_CORRECTION_WORDS = frozenset({"無い", "訂正", "間違える"})  # 「…じゃなくて…」 alone is no negation
+_CORRECTION = re.compile(r"いや|じゃなく|ではなく|でなく|訂正|間違|まちが|誤り|あやまり")
+# 「…じゃなくて…」 alone is no negation; 「3月20日の間違いでした」 is no question of its own
+_CORRECTION_WORDS = frozenset({"無い", "訂正", "間違える", "間違い", "誤り"})
 _CLAIM_NEAR = 5  # off-topics ranked below this many claim only names in Latin letters (ESET, Zoom)
 _RANK_DEPTH = 12  # every question is ranked this deep, the index's shortlist (Weights.shortlist), scored in full anyway
 _OFF_TOPIC_CLAIM = 0.35  # an off-topic scoring under this share of the best entry's score claims no word
@@ -475,7 +478,8 @@ class Bot:
             named = any(f.name in asked or f.role in asked for f in found) or given is not found
             elsewhere = detected is not None and pending is not None and detected != pending.product
             other = confident and ranked[0].id != state["intent"]
-            if filled is not None and (not other or (named and not elsewhere)):  # it gives what the bot asked
+            # a bare reply says nothing else, so what its dates and 「毎月」 rank first is no question of its own
+            if filled is not None and (bare_reply or not other or (named and not elsewhere)):  # it gives what was asked
                 intent, known = state["intent"], filled[0]
                 told = [filled[1].get(f, f) for f in given]
         elif (state and state.get("answered") and chosen is None
@@ -483,7 +487,8 @@ class Bot:
             # after an answer worked out from a date, 「じゃあ2023年1月1日だったら？」 asks the same question again
             other = confident and ranked[0].id != answered.id
             what_if = _what_if(state, text, found, snap.roles, today)
-            plain = ev.words <= _REPLY_WORDS | _WHAT_IF_WORDS
+            # or corrects the date it was worked out from: 「3月20日の間違いでした」
+            plain = _only_facts(text, ev.words - _WHAT_IF_WORDS)
             # 「追加日が12月1日ならどうなる？」 ranks add-license-timing first, but its 「なら」 asks the answer again
             # ... but not 「…の場合のSignリセット日は？」 after a 月割り answer: a question of its own, which a
             # confident ranking puts on another entry, with the one answered not even near it
@@ -795,8 +800,10 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact
     bare = [f for f in bare if f.role is None]
     targets = [a for a in asked if a in roles and a not in new and a not in {f.role for f in named}]
     for target, fact in zip(targets, bare, strict=False):  # as many as both give
-        # 「3月1日です」 for the 課金日 in May: next year's; 「12月です」 after 「切れた…」 in February: last year's
-        answered[fact] = given = as_role(fact, target, today, said)
+        # 「3月1日です」 for the 課金日 in May: next year's; 「12月です」 after 「切れた…」 in February: last year's;
+        # 「20日です」 after 「来月です」 (the bot asked for the day): next month's
+        rough = isinstance(before.get(target), str)
+        answered[fact] = given = as_role(_dated_like(fact, before[target]) if rough else fact, target, today, said)
         if given.name == target:  # not a date that does not exist
             merged[target] = given.value
         gave = True
@@ -831,6 +838,7 @@ def _what_if(state: Mapping[str, Any], text: str, found: Sequence[Fact], roles: 
     merged, told = dict(before), list(years)
     merged.update({f.name: f.value for f in years})
     if named and not bare:
+        named = [f if f.name == "invalid_date" else _dated_like(f, before[f.name]) for f in named]
         for f in named:
             if f.name == "invalid_date":
                 del merged[str(f.role)]
@@ -839,7 +847,7 @@ def _what_if(state: Mapping[str, Any], text: str, found: Sequence[Fact], roles: 
         told += named
     elif bare and not named and len(bare) == 1 and len(dated) == 1:
         said = state.get("tense", 0) if facts_tense(text) == 0 else 0
-        given = as_role(bare[0], dated[0], today, said)
+        given = as_role(_dated_like(bare[0], before[dated[0]]), dated[0], today, said)
         if given.name == dated[0]:
             merged[given.name] = given.value
         elif given.name == "invalid_date":
@@ -850,6 +858,28 @@ def _what_if(state: Mapping[str, Any], text: str, found: Sequence[Fact], roles: 
     elif bare or named:
         return None
     return (merged, sorted(told, key=lambda f: f.start)) if told else None
+
+
+def _dated_like(fact: Fact, was: Any) -> Fact:
+    """A date given without its year (or month) in place of the answer's date, in that date's year (and month):
+    after 「2023年3月10日に期限が切れました」, 「3月20日の間違いでした」 and 「20日だったら？」 are 2023年3月20日, as
+    within one message (`_corrected`), not a date today places. A date known only to the month gives its month
+    too: 「2023年3月です」 then 「10日です」 is 2023年3月10日, 「先月です」 then 「15日です」 last month's 15th.
+    """
+    if fact.inferred is None or not isinstance(fact.value, date):
+        return fact
+    span = (was, was) if isinstance(was, date) else date_span(was)
+    if span is None or span[0].year != span[1].year:
+        return fact
+    if fact.inferred == "month" and span[0].month != span[1].month:
+        return fact  # 「15日です」 after 「去年です」: which month is not known
+    try:
+        value = (fact.value.replace(year=span[0].year) if fact.inferred == "year"
+                 else fact.value.replace(year=span[0].year, month=span[0].month))
+    except ValueError:
+        return fact  # 2月29日 in a common year, 31日 in a short month: keep the reading from today
+    unit = "year" if fact.inferred == "year" else "year and month"
+    return replace(fact, value=value, inferred=None, note=f"{unit} of the date it replaces ({_plain(was)})")
 
 
 def _plain(value: Any) -> Any:
