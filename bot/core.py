@@ -163,6 +163,7 @@ class _Snapshot:
         )
         self.entries = {e.id: e for e in knowledge.entries}
         self.off_topics = frozenset(t.id for t in knowledge.off_topics)
+        self.replies = {t.id: t.reply for t in knowledge.off_topics if t.reply}  # 「ありがとう」: a courtesy back
         # each off-topic phrasing's words, read once here rather than whenever an off-topic ranks first
         self.off_topic_words = {p: frozenset(self.index.analyse(p).terms) for t in knowledge.off_topics
                                 for p in t.phrasings}
@@ -512,6 +513,11 @@ class Bot:
         if intent is None or entry is None:
             if state:
                 self.sessions.delete(sid)
+            if ev.off_topic and ranked and (courtesy := snap.replies.get(ranked[0].id)) and not found:
+                # 「ありがとうございました」 after an answer: a courtesy back, not "no confident answer"
+                return Answer(answer=courtesy, intent=None, confidence=round(confidence, 4), product=detected,
+                              session_id=sid, version=snap.knowledge.version,
+                              trace=self._trace(snap, explain, today, found, ranked))
             # a question an off-topic takes is about something else: no entry is worth suggesting
             return self._fallback(snap, [] if ev.off_topic else ranked, confidence, detected, sid,
                                   self._trace(snap, explain, today, found, ranked))

@@ -48,6 +48,7 @@ class _OffTopicModel(_Strict):
     about: str = Field(min_length=1)
     phrasings: list[str] = Field(min_length=1)
     names: list[str] = Field(default_factory=list)
+    reply: str | None = Field(default=None, min_length=1)
 
 
 class _OffTopicFileModel(_Strict):
@@ -118,6 +119,9 @@ class OffTopic:
     # other products and vendors (ノートン, Microsoft 365): a question that names one and none of the knowledge's
     # products is about that product, however closely its words follow an entry's
     names: tuple[str, ...] = ()
+    # what the bot says to a message that is this and nothing else (「ありがとうございました」「こんにちは」), in place
+    # of "no confident answer": a courtesy, never a fact; the answer still has no intent
+    reply: str | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +205,12 @@ def _load_off_topics(src: Source, out: list[OffTopic]) -> list[Problem]:
                                     "needs at least one phrasing that is not blank"))
             continue
         names = tuple(n for n in (x.strip() for x in t.names) if n)
-        out.append(OffTopic(t.id, t.about, phrasings, src.path, src.line(("off_topics", i)), names))
+        reply = t.reply.strip() if t.reply is not None else None
+        if t.reply is not None and not reply:
+            problems.append(Problem(src.path, src.line(("off_topics", i, "reply")), f"off_topics[{i}].reply",
+                                    "is blank: leave it out for the usual \"no confident answer\""))
+            continue
+        out.append(OffTopic(t.id, t.about, phrasings, src.path, src.line(("off_topics", i)), names, reply))
     return problems
 
 

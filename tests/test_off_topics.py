@@ -202,6 +202,35 @@ def test_an_off_topic_does_not_claim_a_question_by_its_manner_words(bot: Bot, qu
     assert not bot.evidence(question, today=TODAY).off_topic
 
 
+def test_thanks_after_an_answer_get_a_courtesy_back_not_no_answer(bot: Bot) -> None:
+    first = bot.ask("更新後に再インストールは必要？", today=TODAY, session_id="thanks-1")
+    assert first.intent == "no-reinstall"
+    thanks = bot.ask("ありがとうございました！", today=TODAY, session_id="thanks-1")
+    reply = next(t.reply for t in bot.knowledge.off_topics if t.id == "thanks")
+    assert (thanks.intent, thanks.answer, thanks.suggestions) == (None, reply, ())
+    assert core.FALLBACK not in thanks.answer
+    hello = bot.ask("こんにちは", today=TODAY)
+    assert hello.intent is None and hello.answer.startswith("こんにちは。")
+
+
+@pytest.mark.parametrize("question", ["ありがとうございます。更新料金はいくらですか", "更新後に再インストールは必要？"])
+def test_a_question_that_thanks_too_is_answered(bot: Bot, question: str) -> None:
+    answer = bot.ask(question, today=TODAY)
+    assert answer.intent is not None and not answer.answer.startswith("どういたしまして")
+
+
+def test_an_off_topic_without_a_reply_still_says_it_has_no_answer(shop: tuple[Bot, Bot]) -> None:
+    _, guarded = shop
+    answer = guarded.ask("今日の天気は？", today=TODAY)
+    assert answer.intent is None and answer.answer.startswith(core.FALLBACK)
+
+
+def test_an_off_topic_reply_may_not_be_blank(tmp_path: Path) -> None:
+    text = "off_topics:\n  - id: thanks\n    about: x\n    reply: '  '\n    phrasings: [ありがとう]\n"
+    assert _problems(tmp_path, text) == ["faq/off-topics.yaml:4: off_topics[0].reply: is blank: leave it out for "
+                                         "the usual \"no confident answer\""]
+
+
 def _problems(tmp_path: Path, text: str) -> list[str]:
     with pytest.raises(ConfigError) as info:
         load_knowledge(_faq(tmp_path, text))
