@@ -37,6 +37,7 @@ _REPLY_WORDS = _HEDGES | {"宜しく", "願う", "有り難い", "済む", "気"
                           "失礼", "御免", "為さる"}  # 「失礼しました、20日です」「ごめんなさい、…」
 # what a what-if reply says around its date: 「もし2023年1月1日の場合は？」
 _WHAT_IF_WORDS = frozenset({"若し", "場合", "仮"})
+_ASKS = re.compile(r"[？?]|(?:です|ます|でしょう)か")  # a sentence that asks: 「…どう決まりますか」
 _SUPPOSE = re.compile(r"なら|だったら|でしたら|の場合|としたら|とすると|だと[？?]|では[？?]")
 # 「2024年4月10日、いや4月11日でした」: the date after the correction is the one meant
 _CORRECTION = re.compile(r"いや|じゃなく|ではなく|でなく|訂正|間違|まちが|誤り|あやまり")
@@ -479,8 +480,12 @@ class Bot:
             named = any(f.name in asked or f.role in asked for f in found) or given is not found
             elsewhere = detected is not None and pending is not None and detected != pending.product
             other = confident and ranked[0].id != state["intent"]
+            # ... nor asks a question of its own, with the pending one not even near its ranking: 「月割り開始日は
+            # どう決まりますか？ …契約応当日は2025年10月1日です」 names the anniversary a pending Sign question asked
+            # for, but asks about proration (「契約応当日は…です。リセット日はいつ？」 ranks the Sign question second)
+            anew = other and bool(_ASKS.search(text)) and state["intent"] not in {m.id for m in ranked[:3]}
             # a bare reply says nothing else, so what its dates and 「毎月」 rank first is no question of its own
-            if filled is not None and (bare_reply or not other or (named and not elsewhere)):  # it gives what was asked
+            if filled is not None and (bare_reply or not other or (named and not elsewhere and not anew)):
                 intent, known = state["intent"], filled[0]
                 told = [filled[1].get(f, f) for f in given]
         elif (state and state.get("answered") and chosen is None
@@ -521,6 +526,11 @@ class Bot:
             # a question an off-topic takes is about something else: no entry is worth suggesting
             return self._fallback(snap, [] if ev.off_topic else ranked, confidence, detected, sid,
                                   self._trace(snap, explain, today, found, ranked))
+        # a date named that does not exist, its role still unknown: a rule may ask for it again
+        # (「有効期限が2025年2月30日なんですが、まだ更新できますか」 turns on that expiry)
+        unreal = next((f.role or "date" for f in told if f.name == "invalid_date"), None)
+        if unreal is not None and unreal not in known:
+            known = {**known, "unreal_date": unreal}
         decision = snap.knowledge.rules.decide(intent, known, today)
         # what the answer says about a date (clamped, cut at today) is said only where its rules read that date;
         # a date that does not exist is always told
@@ -896,7 +906,7 @@ def _store(facts: Mapping[str, Any], used: Collection[str]) -> dict[str, Any]:
     """Facts as JSON-able values (dates tagged so they come back as dates). An order number is kept only when
     the entry's rules read it: a conversation store is no place for personal data the answer never needed."""
     return {k: {"date": v.isoformat()} if isinstance(v, date) else v for k, v in facts.items()
-            if k not in _PERSONAL_FACTS or k in used}
+            if (k not in _PERSONAL_FACTS or k in used) and k != "unreal_date"}  # a reply names the date anew
 
 
 _PERSONAL_FACTS = frozenset({"order_number", "order_kind"})

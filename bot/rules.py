@@ -18,8 +18,9 @@ from . import dates
 from .errors import Problem, RuleError
 from .yamlsrc import Loc, Source, close_match, dotted, read_yaml, validate
 
-# Facts that are not dates, plus the as-of date; date roles come from rules/facts.yaml.
-VALUE_FACTS = ("date", "order_number", "order_kind", "years", "quantity", "today")
+# Facts that are not dates, plus the as-of date; date roles come from rules/facts.yaml. `unreal_date` is the role
+# (or "date") of a date named that does not exist (有効期限が2025年2月30日): a rule may ask for that date again.
+VALUE_FACTS = ("date", "order_number", "order_kind", "years", "quantity", "today", "unreal_date")
 CONDITION_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "matches", "exists",
                  "before", "after", "on_or_before", "on_or_after")
 COMPUTE_OPS = ("add", "day_before", "next_day_of_month", "next_anniversary", "months_between", "days_between",
