@@ -236,8 +236,70 @@ def test_follow_up_continues_the_session(chat: Page) -> None:
     assert second["session_id"] == first["session_id"]
     assert second["intent"] == first["intent"] and second["computed"]["renewal_deadline"] == "2025-06-30"
     item = last_answer(chat).locator(".faqbot-dates-item").first
-    expect(item.locator("dt")).to_have_text("更新できる期限")
+    # a deadline already gone is labelled and coloured so (this test's today is the clock's)
+    gone = not second["computed"]["renewable"]
+    expect(item.locator("dt")).to_have_text("更新できる期限（過ぎています）" if gone else "更新できる期限")
+    expect(item).to_have_class("faqbot-dates-item faqbot-dates-gone" if gone else "faqbot-dates-item")
     expect(item.locator("dd")).to_contain_text("2025年6月30日")
+
+
+def test_a_reload_keeps_the_conversation_and_its_pending_question(chat: Page) -> None:
+    sent = _asks(chat)
+    first = ask(chat, "期限切れてしまったけど、まだ更新まにあう？")
+    assert first["follow_up"], "precondition: the bot asks for the expiry date"
+    chat.reload()
+    # the log as it was, without rating buttons, and the reply still continues the question asked
+    expect(chat.locator(".faqbot-msg-user")).to_have_text(["あなた：期限切れてしまったけど、まだ更新まにあう？"])
+    expect(last_answer(chat).locator(".faqbot-followup")).to_have_text(first["follow_up"])
+    expect(last_answer(chat).locator(".faqbot-rate")).to_have_count(0)
+    second = ask(chat, "2023年6月30日です")
+    assert json.loads(sent[-1].post_data or "{}")["session_id"] == first["session_id"]
+    assert second["intent"] == first["intent"] and second["computed"]["renewal_deadline"] == "2025-06-30"
+    # a new tab is a new conversation
+    other = chat.context.new_page()
+    other.goto(chat.url)
+    expect(other.get_by_role("log")).to_be_empty()
+    other.close()
+
+
+def test_a_garbled_stored_conversation_starts_afresh(chat: Page) -> None:
+    chat.evaluate("sessionStorage.setItem('faqbot-conversation', '{not json')")
+    chat.reload()
+    expect(chat.get_by_role("log")).to_be_empty()
+    assert ask(chat, "更新後にアプリの再インストールは必要ですか？")["intent"] == "no-reinstall"
+
+
+def test_the_send_button_gives_the_focus_back_to_the_box(chat: Page) -> None:
+    chat.fill("#faqbot-input", "更新後にアプリの再インストールは必要ですか？")
+    chat.locator(".faqbot-send").focus()
+    with chat.expect_response(lambda r: r.url.endswith("/api/ask")):
+        chat.keyboard.press("Enter")
+    expect(chat.locator(".faqbot-answer")).to_have_count(1)
+    expect(chat.locator("#faqbot-input")).to_be_focused()
+
+
+def test_a_paste_longer_than_the_box_says_what_was_cut(chat: Page, context: BrowserContext) -> None:
+    box, count = chat.locator("#faqbot-input"), chat.locator(".faqbot-count")
+    expect(count).to_be_hidden()
+    chat.evaluate("navigator.clipboard.writeText('更新について。'.repeat(200))")  # 1,400 characters
+    box.focus()
+    chat.keyboard.press("Control+V")
+    expect(box).to_have_value(("更新について。" * 200)[:1000])
+    expect(count).to_contain_text("1,000文字を超えた分は入力されませんでした")
+    expect(count).to_have_attribute("aria-live", "polite")
+    box.fill("")
+    box.press_sequentially("あ" * 5)
+    expect(count).to_be_hidden()
+    box.fill("あ" * 949)
+    box.press_sequentially("い")
+    expect(count).to_have_text("あと50文字です（1,000文字まで）。")
+
+
+def test_a_first_anniversary_is_labelled_the_first(chat: Page) -> None:
+    answer = ask(chat, "初回注文は2025年1月16日です。契約応当日はいつですか？")
+    assert answer["computed"]["anniversary_from_order"] == "2026-01-16"
+    labels = last_answer(chat).locator(".faqbot-dates dt")
+    expect(labels.first).to_have_text("最初の契約応当日")
 
 
 def test_suggestions_are_buttons_that_ask(chat: Page) -> None:

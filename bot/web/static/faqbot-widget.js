@@ -16,6 +16,10 @@
   var TARGET = (script && script.getAttribute('data-faqbot-target')) || '#faqbot';
   var STATIC = script && script.src ? script.src.replace(/[?#].*$/, '').replace(/[^/]*$/, '') : '/static/';
   var TIMEOUT_MS = 20000;
+  var MAX_CHARS = 1000;  // the textarea's maxlength; the API's own limit is higher
+  // this tab's conversation, kept across a reload or the next page of the site (sessionStorage: gone with the tab)
+  var STORE_KEY = 'faqbot-conversation';
+  var STORE_TURNS = 40;
 
   var EXAMPLES = [
     '有効期限が切れたけど、まだ更新できますか？',
@@ -31,7 +35,7 @@
     ['new_expiry', '更新後の有効期限'],
     ['cancel_by', '解約手続きの期限', 'days_to_cancel', 'あと{n}日'],
     ['reflect_by', '製品画面への反映の目安'],
-    ['anniversary_from_order', '契約応当日'],
+    ['anniversary_from_order', '最初の契約応当日'],
     ['anniv', '契約応当日'],
     ['cycle_anniv', '契約応当日'],
     ['first_term_end', 'ライセンス期間の終了日'],
@@ -50,6 +54,7 @@
   var MESSAGES = {
     busy: 'ただいま混み合っています。少し時間をおいてから、もう一度お試しください。',
     tooLong: 'ご質問が長すぎます。1,000文字以内でお書きください。',
+    cut: '1,000文字を超えた分は入力されませんでした。ご質問は1,000文字以内でお書きください。',
     rejected: 'このご質問は受け付けられませんでした。表現を変えて、もう一度お試しください。',
     server: '申し訳ありません。ただいま回答できません。しばらくしてから、もう一度お試しください。',
     network: 'サーバーに接続できませんでした。通信環境をご確認のうえ、もう一度お試しください。',
@@ -218,8 +223,57 @@
     this.busy = false;
     this.composing = false;
     this.contacts = null;
+    this.turns = [];
+    // the characters left, once few are: shown under the box at every width, and read out (aria-live)
+    this.count = el('p', 'faqbot-count');
+    this.count.id = 'faqbot-count';
+    this.count.setAttribute('aria-live', 'polite');
+    root.appendChild(this.count);
     this.wire();
+    this.restore();
   }
+
+  function loadStored() {
+    try {
+      var data = JSON.parse(window.sessionStorage.getItem(STORE_KEY) || 'null');
+      return data && Array.isArray(data.turns) ? data : null;
+    } catch (e) {
+      return null;  // storage blocked (private mode, a sandboxed frame) or garbled: start afresh
+    }
+  }
+
+  Widget.prototype.save = function () {
+    try {
+      window.sessionStorage.setItem(STORE_KEY, JSON.stringify({
+        session_id: this.sessionId, product: this.lastProduct, turns: this.turns.slice(-STORE_TURNS)
+      }));
+    } catch (e) { /* storage full or blocked: the conversation still goes on in this page */ }
+  };
+
+  // After a reload: the conversation so far, and its session, so a pending question still takes its reply.
+  Widget.prototype.restore = function () {
+    var data = loadStored();
+    if (!data) return;
+    var self = this;
+    this.sessionId = typeof data.session_id === 'string' ? data.session_id : null;
+    this.lastProduct = typeof data.product === 'string' ? data.product : null;
+    data.turns.forEach(function (turn) {
+      if (turn && turn.user && typeof turn.user === 'string') self.addUser(turn.user, true);
+      else if (turn && turn.answer && typeof turn.answer === 'object') self.addAnswer(turn.answer, true);
+    });
+  };
+
+  Widget.prototype.remember = function (turn) {
+    this.turns.push(turn);
+    this.save();
+  };
+
+  Widget.prototype.showCount = function (cut) {
+    var n = this.input.value.length;
+    if (cut) this.count.textContent = MESSAGES.cut;
+    else if (n >= MAX_CHARS - 100) this.count.textContent = 'あと' + Math.max(0, MAX_CHARS - n) + '文字です（1,000文字まで）。';
+    else this.count.textContent = '';
+  };
 
   Widget.prototype.wire = function () {
     var self = this;
@@ -230,6 +284,17 @@
     input.addEventListener('compositionstart', function () { self.composing = true; });
     input.addEventListener('compositionend', function () {
       setTimeout(function () { self.composing = false; }, 0);
+    });
+    // a paste longer than the box takes is cut by the browser without a word: say so
+    var cut = false;
+    input.addEventListener('paste', function (e) {
+      var pasted = e.clipboardData ? e.clipboardData.getData('text') : '';
+      var kept = input.value.length - (input.selectionEnd - input.selectionStart);
+      cut = kept + pasted.replace(/\r\n/g, '\n').length > MAX_CHARS;
+    });
+    input.addEventListener('input', function () {
+      self.showCount(cut);
+      cut = false;
     });
     input.addEventListener('keydown', function (e) {
       if (e.key !== 'Enter' || e.shiftKey) return;  // Shift+Enter: the textarea's own newline
@@ -254,6 +319,7 @@
     // they stay as typed (a joiner holds an emoji together)
     if (!text.replace(/[\u200B-\u200D\u2060\uFEFF]/g, '')) return;
     this.input.value = '';
+    this.showCount(false);
     this.ask(text);
   };
 
@@ -264,18 +330,27 @@
     var payload = { text: text };
     if (this.sessionId) payload.session_id = this.sessionId;  // a follow-up continues the conversation
     var loading = this.addLoading();
+    // sent from the 送信 button, which is disabled while waiting: the focus, lost to the page, comes back to
+    // the box afterwards, so the next question is typed without reaching for the mouse
+    var typing = document.activeElement === this.sendButton || document.activeElement === this.input;
     this.setBusy(true);
     request('POST', '/api/ask', payload).then(function (answer) {
       self.sessionId = answer.session_id || self.sessionId;
       if (answer.product) self.lastProduct = answer.product;
       loading.remove();
+      self.remember({ user: text });
+      self.remember({ answer: answer });
       self.addAnswer(answer);
     }, function (err) {
       loading.remove();
       self.addNotice(politeError(err));
       // the question goes back in the box, to send again without typing it again
       if (!self.input.value) self.input.value = text;
-    }).then(function () { self.setBusy(false); });
+    }).then(function () {
+      self.setBusy(false);
+      var lost = !document.activeElement || document.activeElement === document.body;
+      if (typing && lost) self.input.focus({ preventScroll: true });
+    });
   };
 
   Widget.prototype.setBusy = function (busy) {
@@ -318,15 +393,16 @@
     return this.append(msg, false);
   };
 
-  Widget.prototype.addAnswer = function (answer) {
+  // `restored`: shown again after a reload, without the rating buttons (it was rated, or not, then)
+  Widget.prototype.addAnswer = function (answer, restored) {
     var msg = this.message('bot');
     msg.classList.add('faqbot-answer');
     if (answer.intent === null) msg.classList.add('faqbot-fallback');
     var dates = renderDates(answer.computed || {});
     if (dates) msg.appendChild(dates);
     this.renderText(msg, answer);
-    msg.appendChild(this.feedbackBar(answer));
-    return this.append(msg, true);
+    if (!restored) msg.appendChild(this.feedbackBar(answer));
+    return this.append(msg, !restored);
   };
 
   // The answer's paragraphs; the "もしかして" lines become buttons; the follow-up question stands out.
@@ -469,12 +545,16 @@
         var count = typeof n === 'number' ? String(n) : countRange(n);
         if (count) notes.push(spec[k + 1].replace('{n}', count));
       }
-      rows.push([spec[1], shown, notes.join('・')]);
+      // a deadline already gone (更新できる期限 two years past the expiry, 解約手続きの期限 before the charge)
+      // is labelled and coloured as gone, not shown like one still to meet
+      var gone = (spec[0] === 'renewal_deadline' && computed.renewable === false) ||
+          (spec[0] === 'cancel_by' && computed.cancel_in_time === false);
+      rows.push([gone ? spec[1] + '（過ぎています）' : spec[1], shown, notes.join('・'), gone]);
     });
     if (!rows.length) return null;
     var dl = el('dl', 'faqbot-dates');
     rows.forEach(function (row) {
-      var item = el('div', 'faqbot-dates-item');
+      var item = el('div', row[3] ? 'faqbot-dates-item faqbot-dates-gone' : 'faqbot-dates-item');
       item.appendChild(el('dt', null, row[0]));
       var dd = el('dd', null, row[1]);
       if (row[2]) dd.appendChild(el('span', 'faqbot-dates-note', row[2]));
