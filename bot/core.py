@@ -702,6 +702,11 @@ class Bot:
         ranked = snap.rank(romaji_to_kana(normalize(query)), product, limit, off_topics=False)[0]
         return [Hit(snap.entries[m.id], round(m.score, 4), m.question) for m in ranked]
 
+    def out_of_scope(self, query: str, *, today: date, product: str | None = None) -> bool:
+        """Whether the bot, asked `query` by a customer, would refuse it as about something else (the weather,
+        ノートン): the agents' look-up still lists the nearest entries, and says so above them."""
+        return self._snap.evidence(self._check_text(query, "q"), today, product).off_topic
+
     def _check_text(self, text: str, name: str = "text") -> str:
         if not isinstance(text, str):
             raise InputError("bad_text", f"'{name}' must be a string")

@@ -181,6 +181,16 @@ def test_faq_lookup(client: FlaskClient) -> None:
     assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.parametrize(("q", "outside"), [("ノートンの更新料金", True), ("今日の天気は？", True), ("更新料", False),
+                                           ("領収書", False)])
+def test_faq_lookup_says_when_the_bot_would_refuse_the_question(client: FlaskClient, q: str, outside: bool) -> None:
+    body = client.get("/api/faq", query_string={"q": q}).get_json()
+    assert body["out_of_scope"] is outside
+    assert body["results"]  # the nearest entries are listed all the same
+    asked = client.post("/api/ask", json={"text": q, "today": "2025-05-15"}).get_json()
+    assert (asked["intent"] is None) if outside else (asked["intent"] is not None)
+
+
 def test_faq_lookup_product_filter(client: FlaskClient) -> None:
     results = client.get("/api/faq", query_string={"q": "更新", "product": "adobe-vip"}).get_json()["results"]
     assert results and {x["product"] for x in results} == {"adobe-vip"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -507,6 +508,26 @@ def test_agent_search_of_a_long_message_and_a_failed_search(page: Page, base: st
     page.fill("#search-q", "領収書")
     expect(page.locator("#search-status")).to_have_text("サーバーに接続できませんでした。")
     expect(page.locator(".result")).to_have_count(0)  # not the long message's results under the error
+
+
+def test_agent_search_warns_when_the_bot_would_refuse_the_question(page: Page, base: str) -> None:
+    page.goto(base + "/agent")
+    with page.expect_response(lambda r: "/api/faq?" in r.url) as info:
+        page.fill("#search-q", "ノートンの更新料金")
+    assert info.value.json()["out_of_scope"] is True
+    expect(page.locator("#search-status")).to_contain_text("ボットはこの質問を対象外")
+    expect(page.locator("#results")).to_have_class(re.compile(r"\boutside\b"))
+    with page.expect_response(lambda r: "/api/faq?" in r.url and "out_of_scope" in r.text()):
+        page.fill("#search-q", "更新料金")
+    expect(page.locator("#search-status")).not_to_contain_text("対象外")
+    expect(page.locator("#results")).not_to_have_class(re.compile(r"\boutside\b"))
+
+
+def test_agent_search_status_has_one_full_stop_before_the_cut(page: Page, base: str) -> None:
+    page.goto(base + "/agent")
+    page.fill("#search-q", "ん" * 450)
+    expect(page.locator("#search-status")).to_contain_text("先頭の400文字で検索しました")
+    assert "。。" not in page.locator("#search-status").text_content()
 
 
 def test_agent_product_filter(page: Page, base: str) -> None:

@@ -73,7 +73,9 @@ def faq() -> tuple[Response, int]:
     raw_limit = request.args.get("limit", "10")
     if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 50:  # int("²") fails
         return error("bad_limit", "'limit' must be a whole number from 1 to 50", 400)
-    hits = _bot().search(q, product=product, limit=int(raw_limit), name="q")
+    bot = _bot()
+    hits = bot.search(q, product=product, limit=int(raw_limit), name="q")
+    outside = bot.out_of_scope(q, today=today_in(bot.settings.timezone), product=product)
     results = [
         {
             "intent": h.entry.id,
@@ -87,4 +89,4 @@ def faq() -> tuple[Response, int]:
         }
         for h in hits
     ]
-    return jsonify(query=q, results=results), 200
+    return jsonify(query=q, results=results, out_of_scope=outside), 200

@@ -243,8 +243,9 @@
     if (product) params.set('product', product);
     api('GET', '/api/faq?' + params.toString(), undefined, searchAbort && searchAbort.signal).then(function (data) {
       if (seq !== searchSeq) return;  // an older answer arriving late never replaces a newer one
-      renderResults(data.results);
-      if (cut) $('search-status').textContent += '。先頭の' + SEARCH_MAX_CHARS + '文字で検索しました';
+      renderResults(data.results, data.out_of_scope);
+      var status = $('search-status');
+      if (cut) status.textContent = status.textContent.replace(/。$/, '') + '。先頭の' + SEARCH_MAX_CHARS + '文字で検索しました。';
     }, function (err) {
       if (seq !== searchSeq) return;
       var message = describeError(err);
@@ -254,11 +255,17 @@
     });
   }
 
-  function renderResults(results) {
+  // `outside`: the bot would refuse this from a customer (the weather, ノートン): the nearest entries are listed,
+  // under a warning, so no one pastes Virus Buster's answer to a question about another vendor
+  function renderResults(results, outside) {
     var list = $('results');
     list.replaceChildren();
-    $('search-status').textContent = results.length ? results.length + '件見つかりました（スコアの高い順）'
+    var found = results.length ? results.length + '件見つかりました（スコアの高い順）'
       : '該当する FAQ が見つかりませんでした。別のキーワードをお試しください。';
+    $('search-status').textContent = outside && results.length
+      ? 'ボットはこの質問を対象外（資料にない話題や他社製品）と判断します。以下は言葉の近い FAQ で、答えにならない場合があります。' + found
+      : found;
+    list.classList.toggle('outside', !!outside);
     var top = results.length ? Math.max(1, results[0].score) : 1;
     results.forEach(function (r, i) {
       var li = el('li', 'result');
