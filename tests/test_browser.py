@@ -591,10 +591,30 @@ def test_agent_whatif_shows_a_hand_over_to_another_entry(page: Page, base: str) 
     expect(rules.locator(".held").last).to_contain_text(answer["rule"])
 
 
-def test_agent_whatif_bad_fact_is_explained(page: Page, base: str) -> None:
-    response = whatif(page, base, "インボイスを発行したい", order_number="12345")
-    assert response.status == 400
-    expect(page.locator("#whatif-result .error")).to_contain_text(response.json()["error"]["message"])
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("order_number", "AB-123", "「注文番号」は AB-20240116123456-123456789 の形式"),
+    ("years", "99999999999999999999", "「更新年数」は 1 から 99 までの整数で入力してください。"),
+])
+def test_agent_whatif_bad_fact_is_explained_in_japanese_at_its_field(page: Page, base: str, field: str, value: str,
+                                                                      says: str) -> None:
+    response = whatif(page, base, "インボイスを発行したい", **{field: value})
+    assert response.status == 400 and response.json()["error"]["code"] == "bad_fact"
+    expect(page.locator("#whatif-result .error")).to_have_text(re.compile("^" + re.escape(says)))
+    expect(page.locator(f"#fact-{field}")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#fact-{field}")).to_be_focused()
+    # fixed and sent again: the mark goes
+    page.fill(f"#fact-{field}", "")
+    with page.expect_response(lambda r: r.url.endswith("/api/agent/whatif")) as info:
+        page.get_by_role("button", name="計算する").click()
+    assert info.value.status == 200
+    expect(page.locator(f"#fact-{field}")).not_to_have_attribute("aria-invalid", "true")
+
+
+def test_agent_whatif_bad_today_is_explained_in_japanese(page: Page, base: str) -> None:
+    response = whatif(page, base, "インボイスを発行したい", today="1800-01-01")
+    assert response.status == 400 and response.json()["error"]["code"] == "bad_today"
+    expect(page.locator("#whatif-result .error")).to_have_text(re.compile("^基準日は 1900年1月1日から"))
+    expect(page.locator("#whatif-today")).to_have_attribute("aria-invalid", "true")
 
 
 def test_agent_token(browser: Browser, tmp_path: Path) -> None:

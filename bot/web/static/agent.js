@@ -371,11 +371,44 @@
     var button = $('whatif-submit');
     button.disabled = true;
     out.replaceChildren(el('p', 'status', '計算しています…'));
+    Array.prototype.forEach.call(document.querySelectorAll('#whatif-form [aria-invalid]'), function (input) {
+      input.removeAttribute('aria-invalid');
+    });
     api('POST', '/api/agent/whatif', payload).then(function (answer) {
       renderWhatif(answer);
     }, function (err) {
-      out.replaceChildren(el('p', 'error', describeError(err)));
+      var bad = whatifField(err);
+      out.replaceChildren(el('p', 'error', bad ? bad.message : describeError(err)));
+      if (bad && bad.input) {
+        bad.input.setAttribute('aria-invalid', 'true');
+        bad.input.focus();
+      }
     }).then(function () { button.disabled = false; });
+  }
+
+  // The form's field a refused what-if names, and what to fix, in Japanese (the API's messages are English,
+  // for developers): 「注文番号は AB-20240116123456-123456789 の形式で入力してください。」 with the field marked.
+  function whatifField(err) {
+    var fact = /^fact '([a-z_]+)'/.exec(err.message || '');
+    if (err.code === 'bad_fact' && fact) {
+      var name = fact[1];
+      var input = $('fact-' + name);
+      var label = '「' + (FACT_LABELS[name] || name) + '」';
+      var kind = input ? input.getAttribute('data-kind') : null;
+      var top = /from 1 to ([\d,]+)/.exec(err.message);
+      var what = name === 'order_number' ? 'は AB-20240116123456-123456789 の形式（2 文字のアルファベット - 14 桁の数字 - 9 桁の数字）で入力してください。'
+        : kind === 'number' ? 'は 1 から ' + (top ? top[1] : '') + ' までの整数で入力してください。'
+        : kind === 'date' ? 'は、存在する日付で入力してください。'
+        : 'を確認してください。';
+      return { message: label + what, input: input };
+    }
+    if (err.code === 'bad_today') {
+      return { message: '基準日は 1900年1月1日から 2200年12月31日までの日付で入力してください。', input: $('whatif-today') };
+    }
+    if (err.code === 'text_too_long') {
+      return { message: '質問が長すぎます。1,000文字以内にしてください。', input: $('whatif-text') };
+    }
+    return null;
   }
 
   function renderWhatif(a) {
