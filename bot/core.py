@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import uuid
 from collections.abc import Collection, Mapping, Sequence
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from .confidence import Calibration, is_kana_only, margin_ok
 from .config import Settings
 from .dates import date_span, read_iso_day
-from .errors import InputError
+from .errors import InputError, StoreUnavailable
 from .facts import Fact, as_role, dont_know, extract_facts, reply_years
 from .facts import tense as facts_tense
 from .index import Document, Index, Match
@@ -25,6 +26,7 @@ from .sessions import MemoryStore, SessionStore
 from .text import Analysis, FugashiTokenizer, Names, Tokenizer, normalize, romaji_to_kana, to_katakana
 from .yamlsrc import close_match
 
+_log = logging.getLogger(__name__)
 FALLBACK = "申し訳ありません。このご質問に確実にお答えできる回答が見つかりませんでした。"
 OFF_TOPIC = "~off-topic"  # the index group of faq/'s off-topics: no product id can be spelled like this
 # A reply hedged with 「たぶん」「確か」 still gives the date it names: these words are not about another topic
@@ -444,10 +446,18 @@ class Bot:
         threshold = self.settings.threshold or self.calibration.threshold
         confident = (not ev.off_topic and not ev.name_only and bool(ranked) and confidence >= threshold
                      and self._lead(snap, ev, known, today)[1])
-        state = self.sessions.get(sid) if session_id else None
+        try:
+            state = self.sessions.get(sid) if session_id else None
+        except StoreUnavailable as exc:
+            # the shared store is down: a reply that gives only a fact needs the question it answers, so it is
+            # told to try again (503); any other message is answered as a question of its own, nothing kept
+            if found and _only_facts(text, ev.words):
+                raise
+            _log.warning("sessions unavailable, answering without the conversation: %s", exc)
+            state = None
         pending = snap.entries.get(state["intent"]) if state and state.get("ask") else None
         if state and pending is not None and chosen is None and not found and dont_know(text):
-            self.sessions.put(sid, state)  # still pending, from now: the date, once found, continues it
+            self._keep(sid, state)  # still pending, from now: the date, once found, continues it
             return self._not_known(snap, pending, sid, self._trace(snap, explain, today, found, ranked, None, True))
         intent, kept = None, False
         told = found
@@ -517,7 +527,7 @@ class Bot:
         entry = snap.entries.get(intent) if intent else None
         if intent is None or entry is None:
             if state:
-                self.sessions.delete(sid)
+                self._keep(sid, None)
             if ev.off_topic and ranked and (courtesy := snap.replies.get(ranked[0].id)) and not found:
                 # 「ありがとうございました」 after an answer: a courtesy back, not "no confident answer"
                 return Answer(answer=courtesy, intent=None, confidence=round(confidence, 4), product=detected,
@@ -540,14 +550,14 @@ class Bot:
             used |= snap.knowledge.rules.reads(intent)
         # the tense of the question places a reply's bare 「12月です」: before today if the expiry has passed
         if decision.ask and remember:
-            self.sessions.put(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known, used),
+            self._keep(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known, used),
                                     "tense": _tense_of(text, state if continued else None)})
         elif remember and any(name in snap.roles for name in known) and decision.computed:
             # an answer worked out from a date: a what-if reply may change that date (see _what_if)
-            self.sessions.put(sid, {"intent": intent, "answered": True, "facts": _store(known, used),
+            self._keep(sid, {"intent": intent, "answered": True, "facts": _store(known, used),
                                     "tense": _tense_of(text, state if continued else None)})
         elif (session_id or state) and not kept:
-            self.sessions.delete(sid)
+            self._keep(sid, None)
         trace = self._trace(snap, explain, today, told, ranked, decision, continued)
         return Answer(
             answer=_compose(entry, decision, [f.notice for f in told if f.notice and f.name in used]),
@@ -562,6 +572,17 @@ class Bot:
             links=entry.links,
             trace=trace,
         )
+
+    def _keep(self, sid: str, state: dict[str, Any] | None) -> None:
+        """Store (or, with None, end) a conversation. A store that is down loses it: the answer still goes out,
+        and a reply to it is told to try again (see ask)."""
+        try:
+            if state is None:
+                self.sessions.delete(sid)
+            else:
+                self.sessions.put(sid, state)
+        except StoreUnavailable as exc:
+            _log.warning("sessions unavailable, the conversation is not kept: %s", exc)
 
     def fact_names(self) -> dict[str, str]:
         """The facts a what-if may set, with their kind: "date", "order_number" or "number"."""

@@ -9,6 +9,10 @@ class BotError(Exception):
     """Base of every error the core raises on purpose."""
 
 
+class StoreUnavailable(BotError):
+    """The shared store (Redis) did not answer; the request that needed it cannot be served now."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong in a knowledge or rule file."""

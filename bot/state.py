@@ -25,15 +25,11 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from .config import Settings
-from .errors import BotError
+from .errors import StoreUnavailable
 from .sessions import SessionStore
 
 PREFIX = "faqbot:"
 GENERATION_KEY = PREFIX + "knowledge:generation"
-
-
-class StoreUnavailable(BotError):
-    """The shared store (Redis) did not answer; the request that needed it cannot be served now."""
 
 
 class Dedupe(Protocol):
