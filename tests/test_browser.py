@@ -301,6 +301,10 @@ def test_a_first_anniversary_is_labelled_the_first(chat: Page) -> None:
     assert answer["computed"]["anniversary_from_order"] == "2026-01-16"
     labels = last_answer(chat).locator(".faqbot-dates dt")
     expect(labels.first).to_have_text("最初の契約応当日")
+    # the document's own example, written spaced, stands out as the computed dates do
+    spaced = re.findall(r"\d{4} 年 \d{1,2} 月 \d{1,2} 日", answer["answer"])
+    assert spaced, "precondition: the FAQ text has a spaced date"
+    expect(last_answer(chat).locator("strong.faqbot-date", has_text=spaced[0]).first).to_be_visible()
 
 
 def test_suggestions_are_buttons_that_ask(chat: Page) -> None:

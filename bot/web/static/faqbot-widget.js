@@ -63,7 +63,8 @@
 
   var ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
   var RANGE = /^([^/]+)\/([^/]+)$/;
-  var JA_DATE = /\d{4}年\d{1,2}月\d{1,2}日/g;
+  // the documents write their examples spaced (2024 年 1 月 16 日), the rules without spaces: both stand out
+  var JA_DATE = /\d{4} ?年 ?\d{1,2} ?月 ?\d{1,2} ?日/g;
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
