@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import ConfigError, Problem
-from .rules import RuleSet, check_examples, load_rules
-from .text import Names, normalize
-from .yamlsrc import Source, read_yaml, validate
+from .rules import VALUE_FACTS, RuleSet, check_examples, load_rules
+from .text import Names, normalize, to_katakana
+from .yamlsrc import Source, knowledge_files, parse_yaml, read_file, read_yaml, validate
 
 _ID = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -80,6 +83,8 @@ class Product:
     contact: str
     source: str | None
     subproducts: tuple[str, ...] = ()
+    path: str = ""  # the faq/ file that defines it, and the line of its `product:`
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,14 +160,34 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
+class _Synonym(NamedTuple):
+    """One variant of a synonym group, and where it is written."""
+
+    variant: str
+    canonical: str
+    path: str
+    line: int | None
+
+
+class _Name(NamedTuple):
+    """One name of a product (its name, an alias or a subproduct), and where it is written."""
+
+    product: str
+    name: str
+    key: str  # product.aliases[2]
+    path: str
+    line: int | None
+
+
 @dataclass
 class _Loaded:
     """What the files of faq/ gave, and every problem found in them."""
 
     products: list[Product] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
-    synonyms: list[tuple[str, str]] = field(default_factory=list)
+    synonyms: list[_Synonym] = field(default_factory=list)
     off_topics: list[OffTopic] = field(default_factory=list)
+    names: list[_Name] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     digest: bytes = b""
 
@@ -170,13 +195,17 @@ class _Loaded:
 def load_faq(faq_dir: Path) -> _Loaded:
     """Read every YAML file of `faq_dir`: products with entries, synonyms, off-topics; every problem."""
     out = _Loaded()
-    files = sorted(faq_dir.glob("*.yaml")) + sorted(faq_dir.glob("*.yml"))
+    files = knowledge_files(faq_dir, "*.yaml", "*.yml")
     if not files:
         out.problems.append(Problem(str(faq_dir), None, "", "no knowledge files (*.yaml) found"))
     for path in files:
         name = _display(path, faq_dir)
-        out.digest += name.encode() + b"\0" + path.read_bytes() + b"\0"
-        src, errs = read_yaml(path, name)
+        raw, errs = read_file(path, name)  # the bytes hashed are the bytes parsed
+        out.problems += errs
+        if raw is None:
+            continue
+        out.digest += name.encode() + b"\0" + raw + b"\0"
+        src, errs = parse_yaml(raw, name)
         out.problems += errs
         if src is None:
             continue
@@ -189,8 +218,9 @@ def load_faq(faq_dir: Path) -> _Loaded:
         elif "off_topics" in src.data:
             out.problems += _load_off_topics(src, out.off_topics)
         else:
-            out.problems += _load_product(src, out.products, out.entries)
+            out.problems += _load_product(src, out.products, out.entries, out.names)
     out.problems += _cross_checks(out.products, out.entries, out.synonyms, out.off_topics)
+    out.problems += _product_name_checks(out.names)
     return out
 
 
@@ -199,6 +229,9 @@ def _load_off_topics(src: Source, out: list[OffTopic]) -> list[Problem]:
     if model is None:
         return problems
     for i, t in enumerate(model.off_topics):
+        if not t.about.strip():
+            problems.append(Problem(src.path, src.line(("off_topics", i, "about")), f"off_topics[{i}].about",
+                                    "is blank", "say what the questions are about, for whoever edits them next"))
         phrasings = tuple(p for p in (x.strip() for x in t.phrasings) if p)
         if not phrasings:
             problems.append(Problem(src.path, src.line(("off_topics", i)), f"off_topics[{i}].phrasings",
@@ -214,7 +247,7 @@ def _load_off_topics(src: Source, out: list[OffTopic]) -> list[Problem]:
     return problems
 
 
-def _load_synonyms(src: Source, out: list[tuple[str, str]]) -> list[Problem]:
+def _load_synonyms(src: Source, out: list[_Synonym]) -> list[Problem]:
     model, problems = validate(src, _SynonymFileModel)
     if model is None:
         return problems
@@ -229,17 +262,51 @@ def _load_synonyms(src: Source, out: list[tuple[str, str]]) -> list[Problem]:
                 problems.append(Problem(src.path, src.line(("synonyms", i)), f"synonyms[{i}]",
                                         f"variant '{variant}' is too short to replace safely", "use 2+ characters"))
             elif variant != words[0]:
-                out.append((variant, words[0]))
+                out.append(_Synonym(variant, words[0], src.path, src.line(("synonyms", i))))
     return problems
 
 
-def _load_product(src: Source, products: list[Product], entries: list[Entry]) -> list[Problem]:
+# A link is the title of a page the documents name (契約更新前のよくある質問): the bot never gives a URL it was not
+# given, so a URL here would be one invented while editing
+_URL = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.)", re.IGNORECASE)
+
+
+def _load_product(src: Source, products: list[Product], entries: list[Entry], names: list[_Name]) -> list[Problem]:
     model, problems = validate(src, _FaqFileModel)
     if model is None:
         return problems
     p = model.product
-    products.append(Product(p.id, p.name, tuple(p.aliases), p.contact, p.source, tuple(p.subproducts)))
+
+    def blank(loc: tuple[str | int, ...], key: str, hint: str) -> None:
+        problems.append(Problem(src.path, src.line(loc), key, "is blank", hint))
+
+    # min_length lets '   ' through, which would answer with nothing (an entry) or give no contact (a product)
+    if not p.contact.strip():
+        blank(("product", "contact"), "product.contact",
+              "the support contact in the documents' words: the bot gives it when it cannot answer")
+    for kind, said in (("name", [p.name]), ("aliases", p.aliases), ("subproducts", p.subproducts)):
+        for j, word in enumerate(said):
+            loc: tuple[str | int, ...] = ("product", kind) if kind == "name" else ("product", kind, j)
+            key = "product.name" if kind == "name" else f"product.{kind}[{j}]"
+            if word.strip():
+                names.append(_Name(p.id, word, key, src.path, src.line(loc)))
+            else:
+                blank(loc, key, "the product's name as its documents write it" if kind == "name" else "take it out")
+    products.append(Product(p.id, p.name, tuple(p.aliases), p.contact, p.source, tuple(p.subproducts),
+                            src.path, src.line(("product",))))
     for i, e in enumerate(model.entries):
+        if not e.question.strip():
+            blank(("entries", i, "question"), f"entries[{i}].question", "the question as the document asks it")
+        if not e.answer.strip():
+            blank(("entries", i, "answer"), f"entries[{i}].answer", "the document's answer, word for word")
+        for j, link in enumerate(e.links):
+            if not link.strip():
+                blank(("entries", i, "links", j), f"entries[{i}].links[{j}]", "a page title, or leave it out")
+            elif _URL.search(unicodedata.normalize("NFKC", link)):
+                problems.append(Problem(src.path, src.line(("entries", i, "links", j)), f"entries[{i}].links[{j}]",
+                                        f"'{link}' holds a URL: links hold page titles only",
+                                        "write the page's title as the document names it (契約更新前のよくある"
+                                        "質問): the bot never gives a URL"))
         entries.append(Entry(
             id=e.id, product=p.id, section=e.section, question=e.question.strip(), answer=e.answer.strip(),
             links=tuple(e.links), alternates=tuple(a for a in (x.strip() for x in e.alternates) if a),
@@ -248,13 +315,16 @@ def _load_product(src: Source, products: list[Product], entries: list[Entry]) ->
     return problems
 
 
-def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[tuple[str, str]],
+def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[_Synonym],
                   off_topics: list[OffTopic]) -> list[Problem]:
     problems: list[Problem] = []
     seen_products: dict[str, Product] = {}
     for p in products:
         if p.id in seen_products:
-            problems.append(Problem(p.source or p.id, None, "product.id", f"product '{p.id}' is defined twice"))
+            was = seen_products[p.id]
+            problems.append(Problem(p.path, p.line, "product.id", f"product '{p.id}' is defined twice",
+                                    f"first defined at {was.path}:{was.line}; one file per product"))
+            continue
         seen_products[p.id] = p
     seen: dict[str, Entry] = {}
     owner: dict[str, Entry] = {}
@@ -267,6 +337,8 @@ def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[
         seen[e.id] = e
         for phrase in e.phrasings:
             key = normalize(phrase)
+            if not key:  # a blank question, reported where it is
+                continue
             said.append((e.id, phrase, key))
             other = owner.get(key)
             if other is not None and other.id != e.id:
@@ -288,12 +360,48 @@ def _cross_checks(products: list[Product], entries: list[Entry], synonyms: list[
                                         f"phrasing '{phrase}' is also a phrasing of entry '{other.id}'",
                                         "a question is either answered or off-topic, not both"))
         problems += _name_checks(t, products, said)
-    variants: dict[str, str] = {}
-    for variant, canonical in synonyms:
-        if variants.get(variant, canonical) != canonical:
-            problems.append(Problem("faq/synonyms.yaml", None, "synonyms",
-                                    f"'{variant}' is a variant of both '{variants[variant]}' and '{canonical}'"))
-        variants[variant] = canonical
+    groups: dict[str, _Synonym] = {}  # each variant's first group
+    for syn in synonyms:
+        group = groups.setdefault(syn.variant, syn)
+        if group.canonical != syn.canonical:
+            problems.append(Problem(syn.path, syn.line, "synonyms",
+                                    f"'{syn.variant}' is a variant of both '{group.canonical}' and '{syn.canonical}'",
+                                    f"the group of '{group.canonical}' is at {group.path}:{group.line}; "
+                                    "keep the word in one group"))
+    return problems
+
+
+def _product_name_checks(names: list[_Name]) -> list[Problem]:
+    """No name of a product may overlap another product's, in the forms the matcher looks for them (normalised,
+    and in katakana): a question naming it would name both, and a new product with `aliases: [ウイルスバスター]`
+    took Virus Buster's questions over.
+
+    Of two products that clash, the one with fewer names in the clash is reported, each of those names once
+    (the later file when they have as many): the new product's `ウイルスバスター`, not the eight names of
+    ウイルスバスター that contain it or read like it.
+    """
+    forms = [(n, {f for f in (normalize(n.name), to_katakana(normalize(n.name))) if f}) for n in names]
+    clashes: dict[tuple[str, str], list[tuple[_Name, _Name]]] = {}  # (earlier product, later) → (its name, theirs)
+    for i, (later, mine) in enumerate(forms):
+        for earlier, theirs in forms[:i]:
+            if earlier.product != later.product and any(a in b or b in a for a in mine for b in theirs):
+                clashes.setdefault((earlier.product, later.product), []).append((earlier, later))
+                clashes.setdefault((later.product, earlier.product), []).append((later, earlier))
+    problems: list[Problem] = []
+    for (_product, other), pairs in clashes.items():
+        ours, others = {n for n, _m in pairs}, {m for _n, m in pairs}
+        first_ours, first_others = min(map(names.index, ours)), min(map(names.index, others))
+        if (len(ours), -first_ours) > (len(others), -first_others):
+            continue  # the other product's names are reported
+        for name in sorted(ours, key=names.index):
+            hit = [m for n, m in pairs if n == name]
+            same = [m for m in hit if normalize(m.name) == normalize(name.name)]
+            said = (f"is also a name of product '{other}'" if same else
+                    f"overlaps '{hit[0].name}', a name of product '{other}'")
+            problems.append(Problem(name.path, name.line, name.key,
+                                    f"'{name.name}' {said} ({(same or hit)[0].path}:{(same or hit)[0].line})",
+                                    "a question naming it would be about both products: give each product "
+                                    "names of its own"))
     return problems
 
 
@@ -338,7 +446,20 @@ def _read_date_roles(rules_dir: Path) -> tuple[dict[str, list[str]], list[Proble
     if src is None:
         return {}, problems
     model, problems = validate(src, _FactsFileModel)
-    return (model.date_roles if model else {}), problems
+    if model is None:
+        return {}, problems
+    for role in model.date_roles:
+        if role in _NOT_ROLES:
+            problems.append(Problem(name, src.line(("date_roles", role)), f"date_roles.{role}",
+                                    f"'{role}' is the name of a fact that is not a date's role",
+                                    "name the role after what the date is (expiry, billing): a rule reading "
+                                    f"'{role}' could not tell the two apart"))
+    return model.date_roles, problems
+
+
+# the names bot/facts.py gives facts that are not a date's role (years: 「3年」, invalid_date: 2月30日, offset:
+# 期限の2か月前); a role called `years` made 「有効期限は…」 a number of years, and crashed the rule comparing it
+_NOT_ROLES = frozenset({*VALUE_FACTS, "invalid_date", "offset"})
 
 
 def load_date_roles(rules_dir: Path) -> dict[str, list[str]]:
@@ -362,14 +483,16 @@ def load_knowledge(faq_dir: Path, rules_dir: Path | None = None, *, run_examples
         rules, comps, examples, errs = load_rules(rules_dir, date_roles=roles, intents=intents,
                                                   intents_complete=not loaded.problems)
         problems += errs
-        for path in sorted(rules_dir.glob("*.yaml")):
-            digest += path.name.encode() + b"\0" + path.read_bytes()
+        for path in knowledge_files(rules_dir, "*.yaml"):
+            raw, _ = read_file(path)  # one that cannot be read is reported by load_rules
+            digest += path.name.encode() + b"\0" + (raw or b"")
         ruleset = RuleSet(rules, comps, examples)
         if run_examples and not problems:
             problems += check_examples(ruleset)
     if problems:
         raise ConfigError(problems)
-    table = tuple(sorted(set(loaded.synonyms), key=lambda pair: (-len(pair[0]), pair[0])))
+    pairs = {(syn.variant, syn.canonical) for syn in loaded.synonyms}
+    table = tuple(sorted(pairs, key=lambda pair: (-len(pair[0]), pair[0])))
     version = hashlib.sha256(digest).hexdigest()[:12]
     return Knowledge(tuple(loaded.products), tuple(entries), table, version, ruleset,
                      tuple((role, tuple(cues)) for role, cues in roles.items()), tuple(loaded.off_topics))

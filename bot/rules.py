@@ -8,7 +8,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import dates
 from .errors import Problem, RuleError
-from .yamlsrc import Loc, Source, close_match, dotted, read_yaml, validate
+from .yamlsrc import Loc, Source, close_match, dotted, knowledge_files, read_yaml, validate
 
 # Facts that are not dates, plus the as-of date; date roles come from rules/facts.yaml. `unreal_date` is the role
 # (or "date") of a date named that does not exist (有効期限が2025年2月30日): a rule may ask for that date again.
@@ -26,6 +26,25 @@ CONDITION_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "matches", "exists"
 COMPUTE_OPS = ("add", "day_before", "next_day_of_month", "next_anniversary", "months_between", "days_between",
                "first_of", "sign_schedule")
 _ADD_UNITS = ("years", "months", "days")
+_DATE_OPS = ("before", "after", "on_or_before", "on_or_after")
+# What each value fact holds, so that a rule comparing it is checked at load and never fails while answering
+# (expiry after 'tomorrow' did, with an HTTP 500). Date roles and `date` are dates; `unreal_date` is the role of a
+# date that does not exist (expiry), or "date".
+_VALUE_KINDS = {"date": "date", "today": "date", "years": "number", "quantity": "number", "order_number": "text",
+                "order_kind": "text", "unreal_date": "role"}
+_COMPUTED_KINDS = {"add": "date", "day_before": "date", "next_day_of_month": "date", "next_anniversary": "date",
+                   "months_between": "number", "days_between": "number", "sign_schedule": "dates"}
+_KIND_WORDS = {"date": "a date", "number": "a number", "text": "text", "role": "the role of a date",
+               "dates": "a list of dates"}
+# The value facts a reply to a follow-up fills, besides the date roles (bot/core.py `_fill_asked`): an order number,
+# 「3年」, 「10ライセンス」. A rule asking for another can never be answered: the conversation would ask forever.
+_ASKABLE_VALUES = ("order_number", "years", "quantity")
+_NOT_ASKABLE = {
+    "date": "a reply's dates fill the roles asked: ask for the role (expiry, billing)",
+    "today": "today is always known",
+    "unreal_date": "it names the role of a date that does not exist: ask for that role (expiry) again",
+    "order_kind": "ask for order_number: its kind is read from it",
+}
 
 
 class _Missing:
@@ -56,11 +75,19 @@ class _RuleModel(_Strict):
     description: str | None = None
 
 
+class _ExpectModel(_Strict):
+    rule: str | None = None  # null: no rule fires
+    redirect: str | None = None
+    computed: dict[str, Any] = {}
+    say: list[str] = []  # words the answer says, each checked whole: a bare string was checked letter by letter
+    ask: list[str] = []
+
+
 class _ExampleModel(_Strict):
     intent: str
     today: date
     facts: dict[str, Any] = {}
-    expect: dict[str, Any]
+    expect: _ExpectModel
 
 
 class _RuleFileModel(_Strict):
@@ -193,28 +220,22 @@ def load_rules(
     When the knowledge files had problems (`intents_complete` false), a name missing from `intents` may be one
     that failed to load, so unknown products and intents are not reported: one broken file, not thirty lines.
     """
-    facts = set(date_roles) | set(VALUE_FACTS)
+    roles = tuple(date_roles)
+    facts = set(roles) | set(VALUE_FACTS)
+    askable = set(roles) | set(_ASKABLE_VALUES)
     rules: list[Rule] = []
     computations: dict[str, dict[str, Computation]] = {}
     examples: list[Example] = []
     problems: list[Problem] = []
-    for path in sorted(rules_dir.glob("*.yaml")):
-        name = f"{rules_dir.name}/{path.name}"
-        src, errs = read_yaml(path, name)
-        problems += errs
-        if src is None or (isinstance(src.data, dict) and "date_roles" in src.data):
-            continue  # facts.yaml is read by the knowledge loader
-        if not isinstance(src.data, dict):
-            problems.append(Problem(name, 1, "", "expected a mapping with 'product' and 'rules'"))
-            continue
-        model, errs = validate(src, _RuleFileModel)
-        problems += errs
-        if model is None:
-            continue
+    parsed, problems = _rule_files(rules_dir)
+    for src, model in parsed:
+        name = src.path
         comps, errs = _compile_computations(src, model.computations, facts)
         problems += errs
         computations[model.product] = comps
         known = facts | set(model.computations)  # a broken computation was reported once already
+        kinds = _kinds(roles, comps)
+        problems += _computation_kind_problems(src, comps, kinds)
         products = set(intents.values())
         if model.product not in products and intents_complete:
             problems.append(Problem(name, src.line(("product",)), "product", f"unknown product '{model.product}'",
@@ -231,7 +252,7 @@ def load_rules(
                                             f"intent '{intent}' belongs to product '{intents[intent]}'"))
             when = None
             if r.when is not None:
-                when, errs = _compile_condition(src, r.when, (*loc, "when"), known)
+                when, errs = _compile_condition(src, r.when, (*loc, "when"), known, kinds, roles)
                 problems += errs
             if r.redirect is not None:
                 if r.say is not None or r.ask or r.follow_up is not None:
@@ -254,6 +275,10 @@ def load_rules(
                 if fact not in facts:
                     problems.append(Problem(name, src.line((*loc, "ask", j)), f"rules[{i}].ask",
                                             f"unknown fact '{fact}'", close_match(fact, facts)))
+                elif fact not in askable:
+                    problems.append(Problem(name, src.line((*loc, "ask", j)), f"rules[{i}].ask",
+                                            f"'{fact}' cannot be asked for: no reply fills it", _NOT_ASKABLE.get(
+                                                fact, "ask for " + ", ".join(sorted(askable)))))
             for key in ("say", "follow_up"):
                 template = getattr(r, key)
                 if template and (wrong := _template_error(template)):
@@ -266,8 +291,13 @@ def load_rules(
                                                 f"unknown placeholder '{{{ph}}}'", close_match(ph, known)))
             rules.append(Rule(r.id, model.product, tuple(r.intents), r.priority, when, r.say, tuple(r.ask),
                               r.follow_up, name, src.line(loc), dict(r.set), r.redirect, r.exact_dates))
+        reported = known | {key for r in model.rules for key in r.set}  # what an answer's `computed` may hold
         for i, ex in enumerate(model.examples):
-            examples.append(Example(ex.intent, ex.today, ex.facts, ex.expect, name, src.line(("examples", i))))
+            given, errs = _example_facts(src, i, ex, model.product, intents if intents_complete else None,
+                                         roles, kinds, reported)
+            problems += errs
+            examples.append(Example(ex.intent, ex.today, given, ex.expect.model_dump(exclude_unset=True), name,
+                                    src.line(("examples", i))))
     seen: dict[str, Rule] = {}
     for rule in rules:
         if rule.id in seen:
@@ -280,11 +310,96 @@ def load_rules(
             problems.append(Problem(rule.path, rule.line, "redirect",
                                     f"'{rule.redirect}' has redirect rules of its own; redirect to the entry "
                                     "that answers"))
-    for ex in examples:
-        if "rule" in ex.expect and ex.expect["rule"] not in seen and ex.expect["rule"] is not None:
-            problems.append(Problem(ex.path, ex.line, "expect.rule", f"unknown rule '{ex.expect['rule']}'",
-                                    close_match(str(ex.expect["rule"]), seen)))
+    for example in examples:
+        expected = example.expect.get("rule")
+        if expected is not None and expected not in seen:
+            problems.append(Problem(example.path, example.line, "expect.rule", f"unknown rule '{expected}'",
+                                    close_match(str(expected), seen)))
     return rules, computations, examples, problems
+
+
+def _rule_files(rules_dir: Path) -> tuple[list[tuple[Source, _RuleFileModel]], list[Problem]]:
+    """Every rule file that parses, one per product, and the problems of the others.
+
+    A second file for a product (rules/virusbuster-extra.yaml) replaced the first's computations, and the first's
+    examples then failed on them: it is refused, and the product's own file (rules/virusbuster.yaml) is kept.
+    """
+    parsed: list[tuple[Source, _RuleFileModel]] = []
+    problems: list[Problem] = []
+    for path in knowledge_files(rules_dir, "*.yaml"):
+        name = f"{rules_dir.name}/{path.name}"
+        src, errs = read_yaml(path, name)
+        problems += errs
+        if src is None or (isinstance(src.data, dict) and "date_roles" in src.data):
+            continue  # facts.yaml is read by the knowledge loader
+        if not isinstance(src.data, dict):
+            problems.append(Problem(name, 1, "", "expected a mapping with 'product' and 'rules'"))
+            continue
+        model, errs = validate(src, _RuleFileModel)
+        problems += errs
+        if model is not None:
+            parsed.append((src, model))
+    # the file named after its product first, then the others in name order
+    parsed.sort(key=lambda pair: Path(pair[0].path).stem != pair[1].product)
+    owners: dict[str, str] = {}
+    kept: list[tuple[Source, _RuleFileModel]] = []
+    for src, model in parsed:
+        if model.product in owners:
+            problems.append(Problem(src.path, src.line(("product",)), "product",
+                                    f"product '{model.product}' already has rules in {owners[model.product]}",
+                                    "put a product's rules, computations and examples in one file"))
+            continue
+        owners[model.product] = src.path
+        kept.append((src, model))
+    kept.sort(key=lambda pair: pair[0].path)
+    return kept, problems
+
+
+def _example_facts(src: Source, i: int, ex: _ExampleModel, product: str, intents: Mapping[str, str] | None,
+                   roles: Sequence[str], kinds: Mapping[str, str | None],
+                   reported: set[str]) -> tuple[dict[str, Any], list[Problem]]:
+    """An example's facts as the rules get them (a quoted '2024-01-16' as a date), and every problem in it.
+
+    A typo made an example test something else, or nothing: `facts: {expirie: …}` left the expiry out, and a
+    quoted '2023-02-30' stopped `faqbot check` with a traceback. `intents` is None when the knowledge files had
+    problems (an intent may be missing because its file failed).
+    """
+    problems: list[Problem] = []
+
+    def bad(at: Loc, key: str, message: str, hint: str | None = None) -> None:
+        problems.append(Problem(src.path, src.line(("examples", i, *at)), f"examples[{i}].{key}", message, hint))
+
+    facts = {*roles, *VALUE_FACTS}
+    if intents is not None and ex.intent not in intents:
+        bad(("intent",), "intent", f"unknown intent '{ex.intent}'", close_match(ex.intent, intents))
+    elif intents is not None and intents[ex.intent] != product:
+        bad(("intent",), "intent", f"intent '{ex.intent}' belongs to product '{intents[ex.intent]}'")
+    given: dict[str, Any] = {}
+    for name, value in ex.facts.items():
+        if name == "today":
+            bad(("facts", name), f"facts.{name}", "today is the example's own key", "write today: beside facts")
+        elif name not in facts:
+            bad(("facts", name), f"facts.{name}", f"unknown fact '{name}'", close_match(name, facts))
+        elif kinds.get(name) == "date" and dates.date_span(value) is not None:
+            given[name] = value  # known to the month or to a span of days (2023-05, 2023-05-21/2023-05-31)
+        else:
+            read, wrong, hint = _literal(kinds.get(name), value, roles)
+            if wrong:
+                bad(("facts", name), f"facts.{name}", f"'{value}' {wrong}", hint)
+            else:
+                given[name] = read
+    exp = ex.expect
+    if exp.redirect is not None and intents is not None and exp.redirect not in intents:
+        bad(("expect", "redirect"), "expect.redirect", f"unknown intent '{exp.redirect}'",
+            close_match(exp.redirect, intents))
+    for name in exp.computed:
+        if name not in reported:
+            bad(("expect", "computed", name), f"expect.computed.{name}", f"'{name}' is never computed",
+                close_match(name, reported) or "a fact, a computation, or a key of a rule's set")
+    for j, name in enumerate(exp.ask):
+        if name not in facts:
+            bad(("expect", "ask", j), "expect.ask", f"unknown fact '{name}'", close_match(name, facts))
+    return given, problems
 
 
 def _redirecting(rules: Iterable[Rule]) -> frozenset[str]:
@@ -339,6 +454,65 @@ def _cyclic(name: str, comps: Mapping[str, Computation], stack: set[str]) -> boo
     return any(_cyclic(ref, comps, stack | {name}) for ref in comp.inputs)
 
 
+def _kinds(roles: Iterable[str], comps: Mapping[str, Computation]) -> dict[str, str | None]:
+    """What each fact and computation holds ("date", "number", "text", "role", "dates"); None where it depends
+    (first_of over a date and a number) or could not be worked out (a cycle, reported once already)."""
+    kinds: dict[str, str | None] = {**{role: "date" for role in roles}, **_VALUE_KINDS}
+
+    def kind(name: str, stack: frozenset[str]) -> str | None:
+        if name in kinds or name not in comps or name in stack:
+            return kinds.get(name)
+        comp = comps[name]
+        if comp.op == "first_of":
+            found = {kind(n, stack | {name}) for n in comp.inputs}
+            return found.pop() if len(found) == 1 else None
+        return _COMPUTED_KINDS[comp.op]
+
+    for name in comps:
+        kinds[name] = kind(name, frozenset())
+    return kinds
+
+
+def _computation_kind_problems(src: Source, comps: Mapping[str, Computation],
+                               kinds: Mapping[str, str | None]) -> list[Problem]:
+    """Every argument of a computation is a date, but add's years, months and days, which are numbers:
+    {add: {date: years}} failed while answering."""
+    problems: list[Problem] = []
+    for comp in comps.values():
+        if comp.op == "first_of":
+            continue
+        for key, value in comp.args.items():
+            want = "number" if key in _ADD_UNITS else "date"
+            if isinstance(value, str) and (have := kinds.get(value)) is not None and have != want:
+                problems.append(Problem(src.path, src.line(("computations", comp.name, comp.op)),
+                                        f"computations.{comp.name}.{comp.op}",
+                                        f"'{key}' needs {_KIND_WORDS[want]}, and '{value}' is {_KIND_WORDS[have]}"))
+    return problems
+
+
+def _literal(kind: str | None, value: Any, roles: Iterable[str]) -> tuple[Any, str | None, str | None]:
+    """A value written in a rule file as the fact of this kind holds it (a quoted '2024-01-01' as a date), or what
+    it is not, with a hint: 'tomorrow' is not a date, 'three' not a number of years."""
+    if kind == "date":
+        if isinstance(value, datetime):  # 2024-01-01 10:00: a date never equals it, and compares with it not at all
+            return value, "is a date and time", "write the date alone: 2025-06-30"
+        if isinstance(value, date):
+            return value, None, None
+        try:
+            return dates.read_iso_day(value), None, None
+        except ValueError as wrong:
+            return value, f"is not a date ({wrong})", "write a date as 2025-06-30"
+    if kind == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        return value, "is not a number", "write a number: 3"
+    if kind == "text" and not isinstance(value, str):
+        return value, "is not text", f"quote it: '{value}'"
+    if kind == "role" and value not in (valid := {*roles, "date"}):
+        return value, "is not the role of a date", close_match(str(value), valid) or "a role of rules/facts.yaml"
+    if kind == "dates":
+        return value, "is compared with a list of dates", "test the list with 'exists'"
+    return value, None, None
+
+
 def _computation_args(op: str, args: Any) -> tuple[list[str], dict[str, Any], str | None]:
     """Check an operator's arguments; return the names it reads, the arguments, or a message."""
     if op == "day_before":
@@ -378,7 +552,8 @@ def _computation_args(op: str, args: Any) -> tuple[list[str], dict[str, Any], st
     return inputs, dict(args), None
 
 
-def _compile_condition(src: Source, raw: Any, loc: Loc, known: set[str]) -> tuple[Condition | None, list[Problem]]:
+def _compile_condition(src: Source, raw: Any, loc: Loc, known: set[str], kinds: Mapping[str, str | None],
+                       roles: Sequence[str]) -> tuple[Condition | None, list[Problem]]:
     def bad(message: str, hint: str | None = None, at: Loc = loc) -> tuple[None, list[Problem]]:
         return None, [Problem(src.path, src.line(at), dotted(at), message, hint)]
 
@@ -394,7 +569,7 @@ def _compile_condition(src: Source, raw: Any, loc: Loc, known: set[str]) -> tupl
         children, problems = [], []
         for i, item in enumerate(items):
             child_loc: Loc = (*loc, kind) if kind == "not" else (*loc, kind, i)
-            child, errs = _compile_condition(src, item, child_loc, known)
+            child, errs = _compile_condition(src, item, child_loc, known, kinds, roles)
             problems += errs
             if child is not None:
                 children.append(child)
@@ -432,7 +607,30 @@ def _compile_condition(src: Source, raw: Any, loc: Loc, known: set[str]) -> tupl
             re.compile(str(value))
         except re.error as exc:
             return bad(f"bad regular expression: {exc}")
-    return Condition("leaf", fact=fact, op=op, value=value, ref=ref), []
+        return Condition("leaf", fact=fact, op=op, value=value, ref=ref), []
+    # checked here, not while answering: {fact: expiry, op: after, value: 'tomorrow'} failed on every question
+    # that gave an expiry; `before`..`on_or_after` compare dates, the others values of the fact's own kind
+    kind = kinds.get(fact)
+    if op in _DATE_OPS and kind is not None and kind != "date":
+        return bad(f"'{op}' compares dates, and '{fact}' is {_KIND_WORDS[kind]}", "use eq, lt, gt …", (*loc, "op"))
+    want = "date" if op in _DATE_OPS else kind
+    if ref is not None:
+        other = kinds.get(ref)
+        if op != "in" and want is not None and other is not None and other != want:
+            return bad(f"'{fact}' is {_KIND_WORDS[want]} and '{ref}' is {_KIND_WORDS[other]}: they do not compare",
+                       None, (*loc, "ref"))
+        return Condition("leaf", fact=fact, op=op, ref=ref), []
+    literals: list[tuple[int | None, Any]] = [*enumerate(value or ())] if op == "in" else [(None, value)]
+    read = []
+    for j, item in literals:
+        where = (*loc, "value") if j is None else (*loc, "value", j)
+        as_held, wrong, hint = _literal(want, item, roles)
+        if wrong:
+            if want == "date" and hint:
+                hint += ", or compare with another date: ref: today"
+            return bad(f"'{fact}' is {_KIND_WORDS[str(want)]}, and '{item}' {wrong}", hint, where)
+        read.append(as_held)
+    return Condition("leaf", fact=fact, op=op, value=read if op == "in" else read[0]), []
 
 
 # ---------------------------------------------------------------- evaluation
@@ -473,6 +671,7 @@ class _Env:
         self.notes: dict[str, str] = {}
         self.steps: list[dict[str, Any]] = []
         self.read: set[str] = set()  # filled by _ReadingEnv only
+        self.failed: dict[str, str] = {}  # values that cannot be computed, and why (a date past 9999)
 
     def get(self, name: str) -> Any:
         if name in self.facts:
@@ -488,6 +687,8 @@ class _Env:
         constants = {k: v for k, v in comp.args.items() if isinstance(v, int)}  # add's years/months/days
         if constants:
             step["constants"] = constants
+        if name in self.failed:
+            step["failed"] = self.failed[name]
         self.steps.append(step)
         return value
 
@@ -504,7 +705,12 @@ class _Env:
             return MISSING
         try:
             return self._apply(comp, args)
-        except (TypeError, ValueError, OverflowError, AttributeError) as exc:
+        except (OverflowError, ValueError) as exc:
+            # a date the calendar cannot hold ({add: {date: expiry, years: 100000}}: year 102025 is out of range)
+            # cannot be computed, like a missing one: the rule reading it does not fire and the answer still comes
+            self.failed[comp.name] = str(exc)
+            return MISSING
+        except (TypeError, AttributeError) as exc:
             raise RuleError(f"computation '{comp.name}' ({comp.op}) failed on {args}: {exc}") from exc
 
     def _apply(self, comp: Computation, args: Mapping[str, Any]) -> Any:
@@ -857,11 +1063,8 @@ def check_examples(ruleset: RuleSet) -> list[Problem]:
     """Run every example of every rule file; each mismatch is a Problem."""
     problems: list[Problem] = []
     for ex in ruleset.examples:
-        # YAML reads 2024-01-16 as a date already; a quoted one arrives as a string
-        facts = {k: (date.fromisoformat(v) if isinstance(v, str) and _ISO.match(v) else v)
-                 for k, v in ex.facts.items()}
         try:
-            got = ruleset.decide(ex.intent, facts, ex.today)
+            got = ruleset.decide(ex.intent, ex.facts, ex.today)  # a quoted date was made a date at load
         except RuleError as exc:
             problems.append(Problem(ex.path, ex.line, "example", str(exc)))
             continue

@@ -25,7 +25,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from .config import Settings
-from .errors import StoreUnavailable
+from .errors import StoreUnavailable as StoreUnavailable  # re-exported: the web layer and the CLI catch it from here
 from .sessions import SessionStore
 
 PREFIX = "faqbot:"

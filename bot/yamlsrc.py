@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import errno
+import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,13 +73,72 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
-def read_yaml(path: Path, display: str | None = None) -> tuple[Source | None, list[Problem]]:
-    """Parse one file; a syntax error or an impossible date becomes a Problem with its line, never an exception."""
+def knowledge_files(directory: Path, *patterns: str) -> list[Path]:
+    """The files of `directory` that match `patterns` (each sorted), without an editor's leftovers.
+
+    A name starting with a dot is an editor's lock or backup, never knowledge: Emacs locks virusbuster.yaml with a
+    dangling symbolic link `.#virusbuster.yaml`, LibreOffice and others copy it to `.~adobe-vip.yaml`; a name ending
+    in `~` is a backup too. Loaded, a backup defined every entry twice and a lock file stopped the loader.
+    """
+    return [path for pattern in patterns for path in sorted(directory.glob(pattern))
+            if not path.name.startswith(".") and not path.name.endswith("~")]
+
+
+def read_file(path: Path, display: str | None = None) -> tuple[bytes | None, list[Problem]]:
+    """The bytes of one file, or the Problem that stops them being read, never an exception.
+
+    Not a regular file: a directory named x.yaml, a symbolic link to nothing (Emacs's lock `.#x.yaml` points at
+    user@host.pid) or to itself; the OS error for the rest (no permission, no such file).
+    """
     name = display or str(path)
+    moved = "move it out of the folder, or rename it so it does not end in .yaml"
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(name, None, "", f"cannot read the file: {exc}")]
+        found = os.stat(path)  # follows a link
+        if stat.S_ISREG(found.st_mode):
+            return path.read_bytes(), []
+    except OSError as exc:
+        if path.is_symlink() and exc.errno in (errno.ENOENT, errno.ELOOP):
+            what = "that loops" if exc.errno == errno.ELOOP else "to a file that does not exist"
+            return None, [Problem(name, None, "", f"not a regular file: a symbolic link {what} "
+                                  f"('{_link_target(path)}')", moved)]
+        return None, [Problem(name, None, "", f"cannot read the file: {exc.strerror or exc}")]
+    what = "a directory" if stat.S_ISDIR(found.st_mode) else "a device, pipe or socket"
+    return None, [Problem(name, None, "", f"not a regular file: {what}", moved)]
+
+
+def _link_target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:  # gone since
+        return "?"
+
+
+def decode(raw: bytes, name: str) -> tuple[str | None, list[Problem]]:
+    """UTF-8 text, or a Problem naming the line and column of the first byte that is not UTF-8 (a file saved as
+    Shift_JIS: the decoder's own message gave only its offset, 「position 66329」)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = len(raw[raw.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8")) + 1  # UTF-8 up to there
+        return None, [Problem(name, line, "", f"cannot read the file: byte 0x{raw[exc.start]:02X} at column "
+                              f"{column} is not UTF-8", "save the file as UTF-8 (not Shift_JIS)")]
+    return text.replace("\r\n", "\n").replace("\r", "\n"), []  # line ends as text mode reads them
+
+
+def read_yaml(path: Path, display: str | None = None) -> tuple[Source | None, list[Problem]]:
+    """Read and parse one file; see `parse_yaml`."""
+    name = display or str(path)
+    raw, problems = read_file(path, name)
+    return (None, problems) if raw is None else parse_yaml(raw, name)
+
+
+def parse_yaml(raw: bytes, name: str) -> tuple[Source | None, list[Problem]]:
+    """Parse one file's bytes; text that is not UTF-8, a syntax error or an impossible date becomes a Problem with
+    its line, never an exception."""
+    text, problems = decode(raw, name)
+    if text is None:
+        return None, problems
     try:
         loader = _Loader(text)  # the reader checks every character here: a control character stops it
     except yaml.reader.ReaderError as exc:
@@ -133,6 +195,9 @@ def validate(src: Source, model: type[BaseModel], loc: Loc = ()) -> tuple[Any, l
                 message = "unknown key"
             elif err["type"] == "missing":
                 message = "required key is missing"
+            elif err["type"] == "list_type":  # say: '2025年6月30日まで' was checked letter by letter
+                message = "expected a list"
+                hint = "write a list, even of one item: [like this]"
             problems.append(Problem(src.path, src.line(where), dotted(where), message, hint))
         return None, problems
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.errors import ConfigError
-from bot.knowledge import load_knowledge
+from bot.knowledge import load_date_roles, load_knowledge
 
 from .conftest import FIXTURES, ROOT
 
@@ -137,3 +138,129 @@ def test_not_utf8(tmp_path: Path) -> None:
 def test_empty_dir(tmp_path: Path) -> None:
     (tmp_path / "faq").mkdir()
     assert "no knowledge files" in _problems(tmp_path / "faq")[0]
+
+
+def _copy_faq(tmp_path: Path, source: Path = FIXTURES / "faq") -> Path:
+    shutil.copytree(source, tmp_path / "faq")
+    return tmp_path / "faq"
+
+
+def test_editor_leftovers_are_not_knowledge(tmp_path: Path) -> None:
+    # Emacs locks a file it edits with a dangling link .#name (the loader crashed on it), others keep a backup
+    # .~name or name~ (loaded, it defined every entry twice)
+    d = _copy_faq(tmp_path)
+    before = load_knowledge(d).version
+    (d / ".#shop.yaml").symlink_to("user@host.1234:1700000000")
+    shutil.copy(d / "shop.yaml", d / ".~shop.yaml")
+    shutil.copy(d / "shop.yaml", d / ".shop.yaml")
+    shutil.copy(d / "shop.yaml", d / "shop.yaml~")
+    k = load_knowledge(d)
+    assert [e.id for e in k.entries] == ["refund", "delivery", "password"]
+    assert k.version == before
+
+
+@pytest.mark.parametrize(("make", "says"), [
+    (lambda p: p.mkdir(), "not a regular file: a directory"),
+    (lambda p: p.symlink_to("nowhere.yaml"),
+     "not a regular file: a symbolic link to a file that does not exist ('nowhere.yaml')"),
+    (lambda p: p.symlink_to(p.name), "not a regular file: a symbolic link that loops ('x.yaml')"),
+], ids=["directory", "dangling-link", "link-loop"])
+def test_a_file_that_is_not_regular_is_one_problem_not_a_traceback(tmp_path: Path, make: Any, says: str) -> None:
+    d = _copy_faq(tmp_path)
+    make(d / "x.yaml")
+    problems = _problems(d)
+    assert len(problems) == 1 and problems[0].startswith(f"faq/x.yaml: {says}"), problems
+    assert problems[0].endswith("(hint: move it out of the folder, or rename it so it does not end in .yaml)")
+
+
+def test_a_file_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
+    # the decoder's message gave only an offset in bytes (「position 66329」)
+    d = _copy_faq(tmp_path)
+    (d / "broken.yaml").write_bytes("# 店\nproduct:\n  id: x\n".encode() + "  name: テスト\n".encode("shift_jis"))
+    assert _problems(d) == ["faq/broken.yaml:4: cannot read the file: byte 0x83 at column 9 is not UTF-8 "
+                            "(hint: save the file as UTF-8 (not Shift_JIS))"]
+
+
+OTHER = ("product: {id: other, name: 別の店, aliases: [ALIAS], contact: c}\n"
+         "entries:\n  - {id: x, question: q, answer: a}\n")
+
+
+@pytest.mark.parametrize(("alias", "expected"), [
+    ("てすとしょっぷ", "faq/other.yaml:1: product.aliases[0]: 'てすとしょっぷ' is also a name of product 'shop' "
+                      "(faq/shop.yaml:4)"),
+    ("ショップ", "faq/other.yaml:1: product.aliases[0]: 'ショップ' overlaps 'テストショップ', a name of product "
+                "'shop' (faq/shop.yaml:3)"),
+    ("テストショップ本店", "faq/other.yaml:1: product.aliases[0]: 'テストショップ本店' overlaps 'テストショップ', "
+                         "a name of product 'shop' (faq/shop.yaml:3)"),
+], ids=["same-in-hiragana", "inside", "around"])
+def test_a_product_may_not_take_another_products_name(tmp_path: Path, alias: str, expected: str) -> None:
+    d = _copy_faq(tmp_path)
+    (d / "other.yaml").write_text(OTHER.replace("ALIAS", alias), encoding="utf-8")
+    assert _problems(d) == [expected + " (hint: a question naming it would be about both products: give each "
+                                       "product names of its own)"]
+
+
+def test_a_new_product_cannot_take_over_virus_busters_questions(tmp_path: Path) -> None:
+    # faq/example.yaml sorts before virusbuster.yaml: the new alias is reported, not Virus Buster's eight names
+    d = _copy_faq(tmp_path, ROOT / "faq")
+    (d / "example.yaml").write_text(OTHER.replace("ALIAS", "ウイルスバスター"), encoding="utf-8")
+    problems = _problems(d)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("faq/example.yaml:1: product.aliases[0]: 'ウイルスバスター' is also a name of "
+                                  "product 'virusbuster' (faq/virusbuster.yaml:4)"), problems
+
+
+ENTRY = "product: {id: other, name: 別の店, contact: c}\nentries:\n  - id: x\n    question: q\n    answer: a\n"
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("answer: a", "answer: '   '"), "faq/other.yaml:5: entries[0].answer: is blank "
+                                     "(hint: the document's answer, word for word)"),
+    (("question: q", "question: ' '"), "faq/other.yaml:4: entries[0].question: is blank "
+                                       "(hint: the question as the document asks it)"),
+    (("contact: c", "contact: ' '"), "faq/other.yaml:1: product.contact: is blank (hint: the support contact in "
+                                     "the documents' words: the bot gives it when it cannot answer)"),
+    (("answer: a", "answer: a\n    links: ['']"), "faq/other.yaml:6: entries[0].links[0]: is blank "
+                                                   "(hint: a page title, or leave it out)"),
+    (("answer: a", "answer: a\n    links: [https://example.com/renew]"),
+     "faq/other.yaml:6: entries[0].links[0]: 'https://example.com/renew' holds a URL: links hold page titles only "
+     "(hint: write the page's title as the document names it (契約更新前のよくある質問): the bot never gives a URL)"),
+], ids=["answer", "question", "contact", "blank-link", "url-link"])
+def test_blank_text_and_urls_are_refused(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    d = _copy_faq(tmp_path)
+    (d / "other.yaml").write_text(ENTRY.replace(*change), encoding="utf-8")
+    assert _problems(d) == [expected]
+
+
+def test_a_product_defined_twice_names_the_file_and_line(tmp_path: Path) -> None:
+    # it named the seed document: 000_….txt: product.id: product 'virusbuster' is defined twice
+    d = _copy_faq(tmp_path)
+    text = (d / "shop.yaml").read_text(encoding="utf-8").replace("- id: ", "- id: copy-")
+    (d / "shop2.yaml").write_text("# a copy\n" + text.replace("払い戻しできる？", "x").replace(
+        "返金 方法", "y"), encoding="utf-8")
+    problems = [p for p in _problems(d) if "product.id" in p]
+    assert problems == ["faq/shop2.yaml:2: product.id: product 'shop' is defined twice "
+                        "(hint: first defined at faq/shop.yaml:1; one file per product)"], problems
+
+
+def test_a_synonym_in_two_groups_names_the_file_and_line(tmp_path: Path) -> None:
+    # it said faq/synonyms.yaml, without a line, whichever file the second group was in
+    d = _copy_faq(tmp_path)
+    (d / "zz-synonyms.yaml").write_text("synonyms:\n  - [配送, 発送]\n  - [払い戻し金, 払い戻し]\n", encoding="utf-8")
+    assert _problems(d) == ["faq/zz-synonyms.yaml:3: synonyms: '払い戻し' is a variant of both '返金' and '払い戻し金' "
+                            "(hint: the group of '返金' is at faq/synonyms.yaml:2; keep the word in one group)"]
+
+
+@pytest.mark.parametrize("role", ["years", "quantity", "today", "date", "order_number", "order_kind", "unreal_date",
+                                  "invalid_date"])
+def test_a_date_role_named_like_another_fact_is_refused(tmp_path: Path, role: str) -> None:
+    # `years: [年数]` made 「有効期限は…年数」 a date called years, and the rule comparing years with 1 crashed
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "facts.yaml").write_text(f"date_roles:\n  expiry: [有効期限]\n  {role}: [年数]\n",
+                                                   encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_date_roles(tmp_path / "rules")
+    assert [str(p) for p in info.value.problems] == [
+        f"rules/facts.yaml:3: date_roles.{role}: '{role}' is the name of a fact that is not a date's role (hint: "
+        f"name the role after what the date is (expiry, billing): a rule reading '{role}' could not tell the two "
+        "apart)"]

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bot import Bot, Settings
 from bot.errors import ConfigError
 from bot.knowledge import load_knowledge
 from bot.rules import RuleSet, check_examples
+from bot.text import FugashiTokenizer
 
 from .conftest import ROOT
 
@@ -393,3 +395,178 @@ def test_what_could_not_be_worked_out_is_left_out_of_computed(shipped: RuleSet, 
     # computed said {"anniv": null}: a client reading computed saw a fact with no value
     decision = shipped.decide(intent, facts, TODAY)
     assert decision.rule == rule and None not in decision.computed.values(), decision.computed
+
+
+def test_a_rules_file_that_is_not_regular_is_one_problem_and_a_lock_file_none(tmp_path: Path) -> None:
+    d = _rules_dir(tmp_path, GOOD)
+    (d / "loop.yaml").symlink_to("loop.yaml")  # read_bytes raised OSError (ELOOP) outside any error handling
+    (d / ".#virusbuster.yaml").symlink_to("user@host.1234:1700000000")  # Emacs's lock: not a rules file at all
+    assert _problems_in(d) == ["rules/loop.yaml: not a regular file: a symbolic link that loops ('loop.yaml') "
+                               "(hint: move it out of the folder, or rename it so it does not end in .yaml)"]
+
+
+def _problems_in(rules: Path, *, run_examples: bool = False) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_knowledge(ROOT / "faq", rules, run_examples=run_examples)
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize(("condition", "expected"), [
+    # each of these was loaded, then failed while answering: "cannot compare expiry=… after 'tomorrow'"
+    ("{fact: expiry, op: after, value: tomorrow}",
+     "rules[0].when.value: 'expiry' is a date, and 'tomorrow' is not a date (must be a date written YYYY-MM-DD) "
+     "(hint: write a date as 2025-06-30, or compare with another date: ref: today)"),
+    ("{fact: expiry, op: eq, value: '2025-02-30'}",
+     "rules[0].when.value: 'expiry' is a date, and '2025-02-30' is not a date (must be a day of the calendar: "
+     "2025-02 has 28 days) (hint: write a date as 2025-06-30, or compare with another date: ref: today)"),
+    ("{fact: deadline, op: lt, value: 2}",
+     "rules[0].when.value: 'deadline' is a date, and '2' is not a date (must be a date written YYYY-MM-DD) "
+     "(hint: write a date as 2025-06-30, or compare with another date: ref: today)"),
+    ("{fact: expiry, op: in, value: [2024-01-01, soon]}",
+     "rules[0].when.value[1]: 'expiry' is a date, and 'soon' is not a date (must be a date written YYYY-MM-DD) "
+     "(hint: write a date as 2025-06-30, or compare with another date: ref: today)"),
+    ("{fact: years, op: gte, value: three}",
+     "rules[0].when.value: 'years' is a number, and 'three' is not a number (hint: write a number: 3)"),
+    ("{fact: years, op: before, value: 2024-01-01}",
+     "rules[0].when.op: 'before' compares dates, and 'years' is a number (hint: use eq, lt, gt …)"),
+    ("{fact: expiry, op: before, ref: years}",
+     "rules[0].when.ref: 'expiry' is a date and 'years' is a number: they do not compare"),
+    ("{fact: order_kind, op: eq, value: 7}",
+     "rules[0].when.value: 'order_kind' is text, and '7' is not text (hint: quote it: '7')"),
+    ("{fact: unreal_date, op: eq, value: expiri}",
+     "rules[0].when.value: 'unreal_date' is the role of a date, and 'expiri' is not the role of a date "
+     "(hint: did you mean 'expiry'?)"),
+], ids=["date-after-word", "no-such-day", "computed-date-lt-number", "date-in-list", "years-gte-word",
+        "years-before", "date-before-years", "order-kind-number", "unreal-date-typo"])
+def test_a_value_that_does_not_fit_the_fact_is_refused_at_load(tmp_path: Path, condition: str,
+                                                               expected: str) -> None:
+    text = GOOD.replace("{fact: today, op: on_or_before, ref: deadline}", condition)
+    assert _problems(tmp_path, text) == [f"rules/virusbuster.yaml:8: {expected}"]
+
+
+@pytest.mark.parametrize(("add", "expected"), [
+    ("{date: years, years: 2}", "'date' needs a date, and 'years' is a number"),
+    ("{date: expiry, years: expiry}", "'years' needs a number, and 'expiry' is a date"),
+])
+def test_a_computation_reading_a_fact_of_the_wrong_kind_is_refused(tmp_path: Path, add: str, expected: str) -> None:
+    problems = _problems(tmp_path, GOOD.replace("{date: expiry, years: 2}", add))
+    assert problems == [f"rules/virusbuster.yaml:3: computations.deadline.add: {expected}"]
+
+
+def test_quoted_dates_in_a_list_are_dates(tmp_path: Path) -> None:
+    text = GOOD.replace("{fact: today, op: on_or_before, ref: deadline}",
+                        "{fact: expiry, op: in, value: ['2024-01-31', 2024-02-29]}")
+    k = load_knowledge(ROOT / "faq", _rules_dir(tmp_path, text))
+    assert k.rules.decide("renew-after-expiry", {"expiry": date(2024, 1, 31)}, date(2025, 1, 1)).rule == "ok"
+
+
+def test_a_date_out_of_the_calendar_cannot_be_computed_and_the_rule_does_not_fire(tmp_path: Path) -> None:
+    # it raised RuleError ("year 102023 is out of range") while answering: an HTTP 500
+    k = load_knowledge(ROOT / "faq", _rules_dir(tmp_path, GOOD.replace("years: 2", "years: 100000")))
+    decision = k.rules.decide("renew-after-expiry", {"expiry": date(2023, 6, 30)}, date(2025, 5, 15))
+    assert decision.rule is None
+    steps = next(t["computations"] for t in decision.trace if "computations" in t)
+    assert steps == [{"name": "deadline", "op": "add", "inputs": {"expiry": "2023-06-30"}, "value": None,
+                      "constants": {"years": 100000}, "failed": "year 102023 is out of range"}]
+
+
+def test_the_answer_still_comes_back_when_a_date_cannot_be_computed(tmp_path: Path,
+                                                                    tokenizer: FugashiTokenizer) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    path = rules / "virusbuster.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "renewal_deadline: {add: {date: expiry, years: 2}}" in text
+    path.write_text(text.replace("renewal_deadline: {add: {date: expiry, years: 2}}",
+                                 "renewal_deadline: {add: {date: expiry, years: 100000}}"), encoding="utf-8")
+    settings = Settings(rules_dir=rules, state_file=tmp_path / "state.sqlite3", feedback_file=tmp_path / "f.jsonl")
+    bot = Bot(load_knowledge(ROOT / "faq", rules), settings=settings, tokenizer=tokenizer)
+    answer = bot.ask("2023年6月30日に期限が切れたけど、まだ更新できる？", today=TODAY)
+    assert answer.intent == "renew-after-expiry" and answer.rule is None
+    assert "有効期間が切れて 2 年以内の場合" in answer.answer  # the entry's own text, without a computed deadline
+
+
+ASKS = GOOD + """\
+  - id: asks
+    intents: [renew-after-expiry]
+    priority: 5
+    ask: [FACT]
+    follow_up: 教えてください
+"""
+
+
+@pytest.mark.parametrize(("fact", "hint"), [
+    ("date", "a reply's dates fill the roles asked: ask for the role (expiry, billing)"),
+    ("today", "today is always known"),
+    ("unreal_date", "it names the role of a date that does not exist: ask for that role (expiry) again"),
+    ("order_kind", "ask for order_number: its kind is read from it"),
+])
+def test_asking_for_a_fact_no_reply_can_give_is_refused(tmp_path: Path, fact: str, hint: str) -> None:
+    # the follow-up could never be answered: every reply would be taken for a new question
+    assert _problems(tmp_path, ASKS.replace("FACT", fact)) == [
+        f"rules/virusbuster.yaml:13: rules[1].ask: '{fact}' cannot be asked for: no reply fills it (hint: {hint})"]
+
+
+@pytest.mark.parametrize("fact", ["expiry", "billing", "years", "quantity", "order_number"])
+def test_a_reply_can_give_the_date_roles_and_read_values(tmp_path: Path, fact: str) -> None:
+    load_knowledge(ROOT / "faq", _rules_dir(tmp_path, ASKS.replace("FACT", fact)))
+
+
+def test_a_second_rules_file_for_a_product_is_refused(tmp_path: Path) -> None:
+    # it replaced the computations of the first (whose examples then failed oddly), or added rules unseen
+    d = _rules_dir(tmp_path, GOOD)
+    (d / "virusbuster-extra.yaml").write_text(
+        "# more rules\nproduct: virusbuster\nrules:\n  - {id: extra, intents: [renew-early], priority: 1, say: x}\n",
+        encoding="utf-8")
+    assert _problems_in(d) == ["rules/virusbuster-extra.yaml:2: product: product 'virusbuster' already has rules in "
+                               "rules/virusbuster.yaml (hint: put a product's rules, computations and examples in "
+                               "one file)"]
+
+
+EXAMPLE = GOOD + """\
+examples:
+  - intent: renew-after-expiry
+    today: 2025-01-01
+    facts: {expiry: 2024-01-31}
+    expect: {rule: ok, computed: {deadline: 2026-01-31}, say: [2026年1月31日まで]}
+"""
+
+
+def test_the_example_file_passes(tmp_path: Path) -> None:
+    k = load_knowledge(ROOT / "faq", _rules_dir(tmp_path, EXAMPLE), run_examples=True)
+    assert k.rules.examples[0].facts == {"expiry": date(2024, 1, 31)}
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    # a quoted date the calendar does not have stopped `faqbot check` with a ValueError
+    (("{expiry: 2024-01-31}", "{expiry: '2023-02-30'}"),
+     "rules/virusbuster.yaml:13: examples[0].facts.expiry: '2023-02-30' is not a date (must be a day of the "
+     "calendar: 2023-02 has 28 days) (hint: write a date as 2025-06-30)"),
+    # the typos below passed, and the example tested something else or nothing
+    (("  - intent: renew-after-expiry", "  - intent: renew-after-expiri"),
+     "rules/virusbuster.yaml:11: examples[0].intent: unknown intent 'renew-after-expiri' "
+     "(hint: did you mean 'renew-after-expiry'?)"),
+    (("  - intent: renew-after-expiry", "  - intent: anniversary"),
+     "rules/virusbuster.yaml:11: examples[0].intent: intent 'anniversary' belongs to product 'adobe-vip'"),
+    (("{expiry: 2024-01-31}", "{expirie: 2024-01-31}"),
+     "rules/virusbuster.yaml:13: examples[0].facts.expirie: unknown fact 'expirie' (hint: did you mean 'expiry'?)"),
+    (("{expiry: 2024-01-31}", "{expiry: 2024-01-31, years: three}"),
+     "rules/virusbuster.yaml:13: examples[0].facts.years: 'three' is not a number (hint: write a number: 3)"),
+    (("{expiry: 2024-01-31}", "{expiry: 2024-01-31, today: 2025-01-01}"),
+     "rules/virusbuster.yaml:13: examples[0].facts.today: today is the example's own key "
+     "(hint: write today: beside facts)"),
+    (("{rule: ok,", "{rul: ok,"),
+     "rules/virusbuster.yaml:14: examples[0].expect.rul: unknown key (hint: did you mean 'rule'?)"),
+    (("say: [2026年1月31日まで]", "sya: [zzz]"),
+     "rules/virusbuster.yaml:14: examples[0].expect.sya: unknown key (hint: did you mean 'say'?)"),
+    (("computed: {deadline:", "computed: {dedline:"),
+     "rules/virusbuster.yaml:14: examples[0].expect.computed.dedline: 'dedline' is never computed "
+     "(hint: did you mean 'deadline'?)"),
+    # a string was checked letter by letter: any answer holding 2, 0, 年 … passed
+    (("say: [2026年1月31日まで]", "say: 2026年1月31日まで"),
+     "rules/virusbuster.yaml:14: examples[0].expect.say: expected a list "
+     "(hint: write a list, even of one item: [like this])"),
+], ids=["no-such-day", "unknown-intent", "other-products-intent", "unknown-fact", "years-not-a-number",
+        "today-in-facts", "expect-rul", "expect-sya", "unknown-computed", "say-as-a-string"])
+def test_an_example_is_checked_strictly(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    assert _problems_in(_rules_dir(tmp_path, EXAMPLE.replace(*change)), run_examples=True) == [expected]
