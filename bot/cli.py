@@ -16,16 +16,17 @@ import click
 from .config import Settings, from_env
 from .core import Bot, load_bot, today_in
 from .dates import read_iso_day
-from .errors import BotError, ConfigError, InputError, Problem
+from .errors import BotError, ConfigError, InputError, Problem, StoreUnavailable
 from .knowledge import Knowledge, load_knowledge
 
 if TYPE_CHECKING:  # evaluate is imported only by the eval command, which needs it
     from .evaluate import Case, Row
 
 
-def _settings() -> Settings:
+def _settings(*, new_calibration: bool = False) -> Settings:
+    """The settings, every one checked: a bad one stops the command here, in a line naming it (exit 1)."""
     try:
-        return from_env()
+        return from_env(new_calibration=new_calibration)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -122,7 +123,7 @@ def reload() -> None:
                    "its workers swap the new knowledge in")
         told = True
     if settings.redis_url:
-        from .state import RedisGeneration, StoreUnavailable, redis_client
+        from .state import RedisGeneration, redis_client
 
         try:
             generation = RedisGeneration(redis_client(settings.redis_url)).bump()
@@ -239,7 +240,8 @@ def check() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--today", help="as-of date for cases without one (default: today)")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="write the figures here")
-@click.option("--errors", default=20, show_default=True, help="how many errors to list")
+@click.option("--errors", default=20, show_default=True, type=click.IntRange(min=0),
+              help="how many errors to list (0: none)")
 @click.option("--calibrate", is_flag=True, help="fit the confidence model on FILE and save it (dev data only!)")
 @click.option("--arrivals", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="with --calibrate or --leave-out: question sets and the commits they were first measured at "
@@ -260,9 +262,12 @@ def eval_cmd(files: tuple[Path, ...], today: str | None, json_out: Path | None, 
         raise click.UsageError("--arrivals goes with --calibrate or --leave-out")
     if leave_out and json_out:
         raise click.UsageError("--json writes a report's figures; --leave-out prints its table only")
-    settings = _settings()
+    _check_distinct(files)
+    settings = _settings(new_calibration=calibrate)  # --calibrate writes FAQBOT_CALIBRATION: it may be new
     if json_out:
         _check_writable(json_out)  # before the slow part, not after it
+    if calibrate:
+        _check_writable(settings.calibration, "FAQBOT_CALIBRATION")
     day = _day(today, settings)
     bot = _bot(settings)
     intents = {e.id for e in bot.knowledge.entries}
@@ -270,7 +275,7 @@ def eval_cmd(files: tuple[Path, ...], today: str | None, json_out: Path | None, 
     problems: list[Problem] = []
     for file in files:
         try:
-            by_file[file] = load_cases(file, intents)
+            by_file[file] = load_cases(file, intents, max_length=settings.max_text_length)
         except ConfigError as exc:
             problems += exc.problems
     if problems:
@@ -290,10 +295,22 @@ def eval_cmd(files: tuple[Path, ...], today: str | None, json_out: Path | None, 
             raise click.ClickException(f"cannot write --json {json_out}: {exc.strerror or exc}") from None
 
 
-def _check_writable(path: Path) -> None:
+def _check_distinct(files: tuple[Path, ...]) -> None:
+    """Refuse a question set given twice: its questions would be scored once, under a title naming it twice."""
+    seen: dict[Path, Path] = {}
+    for file in files:
+        first = seen.setdefault(file.resolve(), file)
+        if first is not file:
+            same = f"'{file}' is given twice" if str(first) == str(file) else f"'{file}' is '{first}' again"
+            raise click.BadParameter(f"{same}: give each question set once", param_hint="'FILE...'")
+
+
+def _check_writable(path: Path, what: str = "--json") -> None:
     """Refuse an output file that could not be written, so a long evaluation is not lost at its end."""
-    folder = path.parent  # click has refused a path that is a folder
-    if not folder.exists():
+    folder = path.parent
+    if path.is_dir():  # click refuses a folder for --json; FAQBOT_CALIBRATION comes from the environment
+        why = "it is a folder"
+    elif not folder.exists():
         why = f"no such folder {folder}"
     elif not folder.is_dir():
         why = f"{folder} is not a folder"
@@ -301,7 +318,7 @@ def _check_writable(path: Path) -> None:
         why = "permission denied"
     else:
         return
-    raise click.ClickException(f"cannot write --json {path}: {why}")
+    raise click.ClickException(f"cannot write {what} {path}: {why}")
 
 
 def _arrived(bot: Bot, arrivals: Path, day: date) -> list[tuple[str, list[Row]]]:
@@ -332,7 +349,11 @@ def _calibrate(bot: Bot, settings: Settings, files: tuple[Path, ...], cases: lis
         model, accuracy, rejection = calibrate_rows(rows, chosen_on, goal)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    model.save(settings.calibration, note=note)
+    try:
+        model.save(settings.calibration, note=note)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write FAQBOT_CALIBRATION {settings.calibration}: "
+                                   f"{exc.strerror or exc}") from None
     bot.calibration = model
     click.echo(f"calibration written to {settings.calibration}: threshold {model.threshold:.2f} "
                f"(out-of-scope rejection {rejection:.3f}, in-scope accuracy {accuracy:.3f} "

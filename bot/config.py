@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -61,32 +64,132 @@ def env_name(name: str) -> str:
     return _PLAIN_NAMES.get(name, f"FAQBOT_{name.upper()}")
 
 
-def from_env(env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from FAQBOT_* variables; unknown or malformed values raise ValueError naming the variable."""
+def from_env(env: Mapping[str, str] | None = None, *, new_calibration: bool = False) -> Settings:
+    """Settings from FAQBOT_* variables, each checked for what it means; a bad one raises ValueError.
+
+    The message has one line per bad variable, naming it, its value and what is allowed, so every entry point
+    stops before it starts instead of failing at the first question that needs the value (an unknown time
+    zone was a 500 on every request). `new_calibration`: FAQBOT_CALIBRATION is about to be written
+    (`faqbot eval --calibrate`), so it need not exist or be a model yet.
+    """
     env = os.environ if env is None else env
     base = Settings()
     changes: dict[str, Any] = {}
+    wrong: list[str] = []
     for f in fields(Settings):
-        raw = env.get(env_name(f.name))
+        name, raw = env_name(f.name), env.get(env_name(f.name))
         if raw is None or raw == "":
             continue
         current = getattr(base, f.name)
+        if isinstance(current, Path):
+            changes[f.name] = Path(raw)
+            continue
         try:
-            changes[f.name] = type(current)(raw) if not isinstance(current, Path) else Path(raw)
-        except ValueError as exc:
-            raise ValueError(f"{env_name(f.name)}={raw!r}: expected {type(current).__name__}") from exc
-    if not 0 <= changes.get("proxies", 0) <= 5:
-        raise ValueError(f"FAQBOT_PROXIES={changes['proxies']!r}: expected the number of proxies in front, 0 to 5")
-    if changes.get("redis_url"):
-        _check_redis_url(changes["redis_url"])
+            value = type(current)(raw)
+        except ValueError:
+            wrong.append(f"{name}={raw!r}: expected {_NUMBERS[f.name][2]}")
+            continue
+        if f.name in _NUMBERS:
+            low, high, expected = _NUMBERS[f.name]
+            if not low <= value <= high:  # also refuses nan, which float() reads
+                wrong.append(f"{name}={raw.strip()}: expected {expected}")
+                continue
+        elif f.name in _TEXTS and (why := _TEXTS[f.name](value)):
+            wrong.append(f"{name}={raw!r}: {why}")
+            continue
+        changes[f.name] = value
+    if not new_calibration:
+        wrong += _check_calibration(changes.get("calibration", base.calibration), env.get("FAQBOT_CALIBRATION"))
+    if wrong:
+        raise ValueError("\n".join(wrong))
     return replace(base, **changes)
 
 
-def _check_redis_url(url: str) -> None:
+# what each number may be: outside these the bot runs but never does what the README says (a negative longest
+# question refuses every question, a threshold above 1 answers none, a negative count drops suggestions)
+_NUMBERS: dict[str, tuple[float, float, str]] = {
+    "threshold": (0.0, 1.0, "a confidence from 0 to 1 (0: the threshold fitted with the calibration)"),
+    "min_margin": (0.0, 1.0, "a relative margin from 0 to 1"),
+    "min_margin_one_word": (0.0, 1.0, "a relative margin from 0 to 1"),
+    "max_text_length": (1, 100_000, "a number of characters from 1 to 100000"),
+    "max_body_bytes": (1024, 10 * 1024 * 1024, "a number of bytes from 1024 to 10485760 (10 MiB)"),
+    "session_ttl": (1, 7 * 24 * 3600, "a number of seconds from 1 to 604800 (a week)"),
+    # the index ranks twelve intents deep (core._RANK_DEPTH); 0 leaves the fallback without もしかして
+    "suggestions": (0, 10, "a number of suggestions from 0 to 10"),
+    "proxies": (0, 5, "the number of proxies in front, 0 to 5"),
+}
+
+
+def _check_timezone(name: str) -> str | None:
+    """What is wrong with a time zone name, or None; the zone is looked up on every request without `today`."""
+    from zoneinfo import ZoneInfo, available_timezones
+
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # not found (a KeyError), not a name (../x, /etc/x), a folder (Asia)
+        hint = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
+        return ("no such time zone; expected an IANA name such as 'Asia/Tokyo' or 'UTC'"
+                + (f" (hint: did you mean '{hint[0]}'?)" if hint else ""))
+    return None
+
+
+def _check_limit(value: str) -> str | None:
+    """What is wrong with a Flask-Limiter limit string, or None; web/limits.py reads it when the app is built."""
+    from limits import parse_many
+
+    if value.strip().lower() == "off":
+        return None
+    try:
+        if parse_many(value):
+            return None
+    except ValueError:
+        pass
+    return "expected limits such as '60/minute;10/second' or 'off'"
+
+
+def _check_redis_url(url: str) -> str | None:
     """A REDIS_URL redis-py cannot read fails here, in one sentence, not as a worker's traceback at boot."""
     from redis.connection import parse_url
 
     try:
         parse_url(url)  # type: ignore[no-untyped-call]
     except ValueError as exc:
-        raise ValueError(f"REDIS_URL={url!r}: {exc} (e.g. redis://127.0.0.1:6379/0)") from None
+        return f"{exc} (e.g. redis://127.0.0.1:6379/0)"
+    return None
+
+
+_TEXTS: dict[str, Callable[[str], str | None]] = {
+    "timezone": _check_timezone,
+    "rate_limit": _check_limit,
+    "slack_rate_limit": _check_limit,
+    "redis_url": _check_redis_url,
+}
+
+
+def _check_calibration(path: Path, given: str | None) -> list[str]:
+    """The confidence model's problem, as one line, or none.
+
+    Calibration.load falls back to a neutral model when it cannot read the file, which suits a bot built in
+    code; from the settings, a misspelt path would serve that model without a word, so it is read here first.
+    """
+    from .confidence import FEATURES
+
+    shown = f"FAQBOT_CALIBRATION={given!r}" if given else f"FAQBOT_CALIBRATION (unset, so {str(path)!r})"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [f"{shown}: no such file; expected the confidence model `faqbot eval --calibrate` writes "
+                "(the shipped one is bot/calibration.json)"]
+    except OSError as exc:
+        return [f"{shown}: cannot read it: {exc.strerror or exc}"]
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        return [f"{shown}: not a confidence model: not JSON ({exc})"]
+    try:  # as Calibration.load reads it
+        weights = [float(data["weights"][name]) for name in FEATURES]
+        threshold = float(data.get("threshold", 0.5))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return [f"{shown}: not a confidence model: expected \"weights\" with a number for each of "
+                f"{', '.join(FEATURES)}, and a \"threshold\" from 0 to 1 (refit it with `faqbot eval --calibrate`)"]
+    if not all(math.isfinite(w) for w in weights) or not 0 <= threshold <= 1:
+        return [f"{shown}: not a confidence model: its weights must be finite and its threshold from 0 to 1"]
+    return []

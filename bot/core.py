@@ -731,12 +731,17 @@ class Bot:
     def _check_text(self, text: str, name: str = "text") -> str:
         if not isinstance(text, str):
             raise InputError("bad_text", f"'{name}' must be a string")
-        cleaned = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
+        cleaned = clean_text(text)
         if not cleaned:
             raise InputError("empty_text", f"'{name}' is empty")
         if len(text) > self.settings.max_text_length:  # as sent: the limit is on what a client may send
             raise InputError("text_too_long", f"'{name}' is longer than {self.settings.max_text_length} characters")
         return cleaned
+
+
+def clean_text(text: str) -> str:
+    """The text a question is answered from: no control or invisible characters (NUL, U+200B), stripped."""
+    return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
 
 
 def _blank_personal(text: str) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .confidence import ARRIVAL_REJECTION, READ_REJECTION, Calibration, choose_threshold, features, fit, rates
-from .core import Bot
+from .core import Bot, clean_text
 from .dates import read_iso_day
 from .errors import ConfigError, Problem
 from .knowledge import load_knowledge
@@ -72,17 +72,22 @@ def _ratio(a: int, b: int) -> float:
 _CASE_KEYS = {"text", "intent", "today", "product"}  # product: whose answer it is, for the reader only
 
 
-def load_cases(path: Path, intents: Collection[str] | None = None) -> list[Case]:
+def load_cases(path: Path, intents: Collection[str] | None = None, *, max_length: int | None = None
+               ) -> list[Case]:
     """Read a YAML list of {text, intent, today?}; every bad item raises ConfigError naming its file and line.
 
     With `intents` (the knowledge's entry ids) a case naming any other intent is refused, with the nearest id:
-    the knowledge could never give it, so the case would be scored wrong whatever the bot answered.
+    the knowledge could never give it, so the case would be scored wrong whatever the bot answered. With
+    `max_length` (FAQBOT_MAX_TEXT_LENGTH) a longer question is refused too: asking it would stop the run there.
     """
     src, problems = read_yaml(path)
     if src is None:
         raise ConfigError(problems, "the question set")
     if not isinstance(src.data, list):
         raise ConfigError([Problem(src.path, 1, "", "expected a list of {text, intent}")], "the question set")
+    if not src.data:  # a report of nothing reads as a pass: a truncated file, or the wrong one
+        raise ConfigError([Problem(src.path, 1, "", "no questions: expected a list of {text, intent}")],
+                          "the question set")
     cases = []
     for i, item in enumerate(src.data):
         if not isinstance(item, dict) or not isinstance(item.get("text"), str) or "intent" not in item:
@@ -91,8 +96,16 @@ def load_cases(path: Path, intents: Collection[str] | None = None) -> list[Case]
         for key in item.keys() - _CASE_KEYS:  # a misspelt today: would be scored against the run's day instead
             problems.append(Problem(src.path, src.line((i, key)), f"[{i}].{key}", f"unknown key '{key}'",
                                     close_match(str(key), _CASE_KEYS)))
-        if not item["text"].strip():
+        text = item["text"]
+        if not text.strip():
             problems.append(Problem(src.path, src.line((i, "text")), f"[{i}].text", "the question is empty"))
+        elif not clean_text(text):
+            problems.append(Problem(src.path, src.line((i, "text")), f"[{i}].text",
+                                    f"the question is empty: it holds only invisible characters {text[:20]!r}"))
+        if max_length is not None and len(text) > max_length:
+            problems.append(Problem(src.path, src.line((i, "text")), f"[{i}].text",
+                                    f"the question is {len(text):,} characters long; the bot takes at most "
+                                    f"{max_length:,} (FAQBOT_MAX_TEXT_LENGTH)"))
         intent, today = item["intent"], item.get("today")
         if intent is not None and not isinstance(intent, str):
             problems.append(Problem(src.path, src.line((i, "intent")), f"[{i}].intent",
@@ -102,13 +115,13 @@ def load_cases(path: Path, intents: Collection[str] | None = None) -> list[Case]
                                     f"unknown intent '{intent}'", close_match(intent, intents)))
         if isinstance(today, datetime):  # YAML reads 2025-05-15 10:00 as a datetime; a case's day is a date
             today = today.date()
-        if today:  # a date YAML read, or text: either way in the years the date arithmetic handles
+        if today is not None:  # a date YAML read, or anything else (0, '', false): each must read as a day
             try:
                 today = read_iso_day(today.isoformat() if isinstance(today, date) else str(today))
             except ValueError as wrong:
                 problems.append(Problem(src.path, src.line((i, "today")), f"[{i}].today", f"'{today}' {wrong}"))
                 continue
-        cases.append(Case(item["text"], intent, today or None))
+        cases.append(Case(text, intent, today))
     if problems:
         raise ConfigError(problems, "the question set")
     return cases
@@ -130,11 +143,13 @@ def evaluate(bot: Bot, cases: Sequence[Case], *, today: date) -> tuple[Report, l
     rows: list[Row] = []
     for case in cases:
         report.total += 1
-        ev = bot.evidence(case.text, today=case.today or today)
-        top, clear = bot.lead(ev, today=case.today or today)  # the answer the best match gives, after the rules
+        # scored on the text ask answers: a NUL inside 更新料金 split the word for the ranking, not for the answer
+        text, day = clean_text(case.text), case.today or today
+        ev = bot.evidence(text, today=day)
+        top, clear = bot.lead(ev, today=day)  # the answer the best match gives, after the rules
         rows.append(Row(features(ev.ranked, ev.unknown, kana_only=ev.kana_only, terms=ev.terms),
                         None if case.intent is None else top == case.intent, clear, ev.off_topic))
-        got = bot.ask(case.text, today=case.today or today).intent
+        got = bot.ask(text, today=day).intent
         if case.intent is None:
             report.out_scope += 1
             if got is None:
@@ -268,7 +283,8 @@ def arrival_rows(bot: Bot, arrivals: Sequence[Arrival], *, today: date) -> list[
                 raise ConfigError(exc.problems, f"the knowledge at {arrival.knowledge}, which "
                                   f"{arrival.questions.name} arrived to") from None
             then = Bot(knowledge, settings=bot.settings, tokenizer=bot.tokenizer, calibration=bot.calibration)
-            out.append(evaluate(then, load_cases(arrival.questions), today=today)[1])
+            out.append(evaluate(then, load_cases(arrival.questions, max_length=bot.settings.max_text_length),
+                                 today=today)[1])
     return out
 
 

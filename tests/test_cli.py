@@ -155,6 +155,25 @@ def test_bad_setting_is_named(runner: CliRunner, monkeypatch: pytest.MonkeyPatch
     assert result.exit_code == 1 and "FAQBOT_THRESHOLD='high'" in result.output
 
 
+@pytest.mark.parametrize(("name", "value", "command"), [
+    # ask ended in a ZoneInfoNotFoundError traceback; serve started, and answered 500 to every /api/ask
+    ("FAQBOT_TIMEZONE", "Mars/Base", ["ask", "更新料金"]),
+    ("FAQBOT_TIMEZONE", "Mars/Base", ["serve", "--port", "8661"]),
+    ("FAQBOT_TIMEZONE", "Mars/Base", ["reload"]),
+    ("FAQBOT_MAX_TEXT_LENGTH", "-5", ["ask", "更新料金"]),  # every question was "longer than -5 characters"
+    ("FAQBOT_THRESHOLD", "7", ["search", "更新料金"]),  # nothing was ever answered
+    ("FAQBOT_SUGGESTIONS", "-2", ["check"]),  # check said ok; two suggestions were dropped
+    ("FAQBOT_CALIBRATION", "bot/calibration.jsn", ["check"]),  # a typo served a neutral model without a word
+])
+def test_a_bad_setting_stops_every_command_in_one_line(runner: CliRunner, monkeypatch: pytest.MonkeyPatch,
+                                                       name: str, value: str, command: list[str]) -> None:
+    monkeypatch.setenv(name, value)
+    result = runner.invoke(main, command)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.startswith(f"Error: {name}=") and value in result.output, result.output
+    assert result.output.count("\n") == 1  # one line: the variable, its value and what is allowed
+
+
 @pytest.mark.parametrize("command", [["serve", "--port", "1"], ["reload"]])
 def test_a_malformed_redis_url_is_named_before_anything_starts(runner: CliRunner, monkeypatch: pytest.MonkeyPatch,
                                                                 command: list[str]) -> None:
@@ -245,6 +264,82 @@ def test_eval_impossible_today_in_a_case(runner: CliRunner, tmp_path: Path, line
     result = runner.invoke(main, ["eval", str(cases)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert f"{cases}:{says}" in result.output
+
+
+def test_eval_refuses_questions_the_bot_would_refuse_with_their_lines(runner: CliRunner, tmp_path: Path) -> None:
+    # the run stopped at them, partway, with "error: 'text' is longer than 1000 characters" and no file or line
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- {text: 更新料はいくらですか, intent: renewal-fee}\n"
+                     f"- {{text: {'あ' * 1001}, intent: null}}\n"
+                     '- {text: "\\u200b", intent: null}\n', encoding="utf-8")
+    result = runner.invoke(main, ["eval", str(cases), "--today", "2025-05-15"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output == ("Error: 2 problems in the question set:\n"
+                             f"  {cases}:2: [1].text: the question is 1,001 characters long; the bot takes at "
+                             "most 1,000 (FAQBOT_MAX_TEXT_LENGTH)\n"
+                             f"  {cases}:3: [2].text: the question is empty: it holds only invisible characters "
+                             "'\\u200b'\n")
+
+
+def test_eval_refuses_a_question_set_without_questions(runner: CliRunner, tmp_path: Path) -> None:
+    # "0 questions", exit 0: nothing measured read as a pass
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("[]\n", encoding="utf-8")
+    result = runner.invoke(main, ["eval", str(cases), "--today", "2025-05-15"])
+    assert result.exit_code == 1, result.output
+    assert result.output == ("Error: 1 problem in the question set:\n"
+                             f"  {cases}:1: no questions: expected a list of {{text, intent}}\n")
+
+
+@pytest.mark.parametrize("today", ["0", "''", "false"])
+def test_eval_refuses_a_today_that_is_no_day(runner: CliRunner, tmp_path: Path, today: str) -> None:
+    # today: 0 was ignored, and the case scored against the run's day
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(f"- {{text: 更新料はいくらですか, intent: renewal-fee, today: {today}}}\n", encoding="utf-8")
+    result = runner.invoke(main, ["eval", str(cases), "--today", "2025-05-15"])
+    assert result.exit_code == 1, result.output
+    assert f"{cases}:1: [0].today: '" in result.output and "must be a date written YYYY-MM-DD" in result.output
+
+
+def test_eval_refuses_a_negative_error_count(runner: CliRunner, tmp_path: Path) -> None:
+    # printed "errors (first -1):"
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- {text: 今日の天気は？, intent: renewal-fee}\n", encoding="utf-8")
+    result = runner.invoke(main, ["eval", str(cases), "--today", "2025-05-15", "--errors", "-1"])
+    assert result.exit_code == 2 and "Invalid value for '--errors': -1 is not in the range x>=0" in result.output
+
+
+def test_eval_refuses_a_question_set_given_twice(runner: CliRunner, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # its questions were counted once, under the title "one.yaml + one.yaml"
+    (tmp_path / "one.yaml").write_text("- {text: 更新料はいくらですか, intent: renewal-fee}\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["eval", "one.yaml", "one.yaml"])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for 'FILE...': 'one.yaml' is given twice: give each question set once" in result.output
+    result = runner.invoke(main, ["eval", "one.yaml", f"../{tmp_path.name}/one.yaml"])
+    assert result.exit_code == 2, result.output
+    assert f"'../{tmp_path.name}/one.yaml' is 'one.yaml' again" in result.output
+
+
+def test_eval_ranks_the_text_ask_answers(runner: CliRunner, tmp_path: Path) -> None:
+    # ask drops the NUL, eval ranked it: the answer was right, "top-1 before the threshold 0.000"
+    cases = tmp_path / "cases.yaml"
+    cases.write_text('- {text: "更新\\0料金", intent: renewal-fee}\n', encoding="utf-8")
+    result = runner.invoke(main, ["eval", str(cases), "--today", "2025-05-15"])
+    assert result.exit_code == 0, result.output
+    assert "in-scope accuracy        1.000  (1/1; top-1 before the threshold 1.000;" in result.output
+
+
+def test_eval_calibrate_into_a_missing_folder_is_refused_before_evaluating(runner: CliRunner, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- {text: 更新料はいくらですか, intent: renewal-fee}\n", encoding="utf-8")
+    target = tmp_path / "no-such-dir" / "calibration.json"
+    monkeypatch.setenv("FAQBOT_CALIBRATION", str(target))
+    result = runner.invoke(main, ["eval", str(cases), "--today", "2025-05-15", "--calibrate"])
+    assert result.exit_code == 1, result.output
+    assert result.output == f"Error: cannot write FAQBOT_CALIBRATION {target}: no such folder {target.parent}\n"
 
 
 def test_reload_never_signals_a_process_that_took_a_stale_pid(runner: CliRunner, tmp_path: Path,
