@@ -133,7 +133,7 @@ def _check_timezone(name: str) -> str | None:
     return None
 
 
-def _check_limit(value: str) -> str | None:
+def limit_problem(value: str) -> str | None:
     """What is wrong with a Flask-Limiter limit string, or None; web/limits.py reads it when the app is built."""
     from limits import parse_many
 
@@ -160,8 +160,8 @@ def _check_redis_url(url: str) -> str | None:
 
 _TEXTS: dict[str, Callable[[str], str | None]] = {
     "timezone": _check_timezone,
-    "rate_limit": _check_limit,
-    "slack_rate_limit": _check_limit,
+    "rate_limit": limit_problem,
+    "slack_rate_limit": limit_problem,
     "redis_url": _check_redis_url,
 }
 

@@ -16,11 +16,10 @@ from urllib.parse import parse_qs
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits import parse_many
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ..config import Settings, env_name
+from ..config import Settings, env_name, limit_problem
 from .slack import signed_by_slack
 
 # (path or path prefix, whether it is a prefix) → the per-client limit; /slack/events gets the Slack one
@@ -33,12 +32,8 @@ def parse_limit(value: str, setting: str) -> str | None:
     """A Flask-Limiter limit string checked now (None for "off"); ValueError naming the variable otherwise."""
     if value.strip().lower() == "off":
         return None
-    try:
-        if not parse_many(value):
-            raise ValueError(value)
-    except ValueError:
-        raise ValueError(f"{env_name(setting)}={value!r}: expected limits such as '60/minute;10/second' "
-                         "or 'off'") from None
+    if why := limit_problem(value):
+        raise ValueError(f"{env_name(setting)}={value!r}: {why}")
     return value
 
 
