@@ -551,11 +551,11 @@ class Bot:
         # the tense of the question places a reply's bare 「12月です」: before today if the expiry has passed
         if decision.ask and remember:
             self._keep(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known, used),
-                                    "tense": _tense_of(text, state if continued else None)})
+                             "tense": _tense_of(text, state if continued else None)})
         elif remember and any(name in snap.roles for name in known) and decision.computed:
             # an answer worked out from a date: a what-if reply may change that date (see _what_if)
             self._keep(sid, {"intent": intent, "answered": True, "facts": _store(known, used),
-                                    "tense": _tense_of(text, state if continued else None)})
+                             "tense": _tense_of(text, state if continued else None)})
         elif (session_id or state) and not kept:
             self._keep(sid, None)
         trace = self._trace(snap, explain, today, told, ranked, decision, continued)
