@@ -79,15 +79,34 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     @classmethod
-    def load(cls, path: Path) -> Calibration:
-        """Read weights written by `save`; fall back to a neutral model when absent."""
+    def read(cls, path: Path) -> Calibration:
+        """Read weights written by `save`; a ValueError saying what is wrong with the file otherwise."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ValueError("no such file; expected the confidence model `faqbot eval --calibrate` writes "
+                             "(the shipped one is bot/calibration.json)") from None
+        except OSError as exc:
+            raise ValueError(f"cannot read it: {exc.strerror or exc}") from None
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            raise ValueError(f"not a confidence model: not JSON ({exc})") from None
+        try:
             weights = tuple(float(data["weights"][name]) for name in FEATURES)
             threshold = float(data.get("threshold", 0.5))
-        except (OSError, ValueError, KeyError, TypeError):
-            weights, threshold = (-4.0, 1.0, 2.0, 3.0, 1.0, 2.0, -1.0, -2.0, 0.0), 0.5
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ValueError(f"not a confidence model: expected \"weights\" with a number for each of "
+                             f"{', '.join(FEATURES)}, and a \"threshold\" from 0 to 1 (refit it with "
+                             "`faqbot eval --calibrate`)") from None
         return cls(weights, threshold)
+
+    @classmethod
+    def load(cls, path: Path) -> Calibration:
+        """`read`, falling back to a neutral model when the file cannot be read: for a bot built in code (from
+        the settings, config.from_env refuses such a file before any bot is built)."""
+        try:
+            return cls.read(path)
+        except ValueError:
+            return cls((-4.0, 1.0, 2.0, 3.0, 1.0, 2.0, -1.0, -2.0, 0.0), 0.5)
 
     def save(self, path: Path, note: str) -> None:
         """Write the weights as JSON, with a note on where they came from."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -172,24 +171,13 @@ def _check_calibration(path: Path, given: str | None) -> list[str]:
     Calibration.load falls back to a neutral model when it cannot read the file, which suits a bot built in
     code; from the settings, a misspelt path would serve that model without a word, so it is read here first.
     """
-    from .confidence import FEATURES
+    from .confidence import Calibration
 
     shown = f"FAQBOT_CALIBRATION={given!r}" if given else f"FAQBOT_CALIBRATION (unset, so {str(path)!r})"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return [f"{shown}: no such file; expected the confidence model `faqbot eval --calibrate` writes "
-                "(the shipped one is bot/calibration.json)"]
-    except OSError as exc:
-        return [f"{shown}: cannot read it: {exc.strerror or exc}"]
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-        return [f"{shown}: not a confidence model: not JSON ({exc})"]
-    try:  # as Calibration.load reads it
-        weights = [float(data["weights"][name]) for name in FEATURES]
-        threshold = float(data.get("threshold", 0.5))
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return [f"{shown}: not a confidence model: expected \"weights\" with a number for each of "
-                f"{', '.join(FEATURES)}, and a \"threshold\" from 0 to 1 (refit it with `faqbot eval --calibrate`)"]
-    if not all(math.isfinite(w) for w in weights) or not 0 <= threshold <= 1:
+        model = Calibration.read(path)
+    except ValueError as exc:
+        return [f"{shown}: {exc}"]
+    if not all(math.isfinite(w) for w in model.weights) or not 0 <= model.threshold <= 1:
         return [f"{shown}: not a confidence model: its weights must be finite and its threshold from 0 to 1"]
     return []
