@@ -16,6 +16,7 @@ import click
 from .config import Settings, from_env
 from .core import Bot, load_bot, today_in
 from .dates import read_iso_day
+from .display import labelled
 from .errors import BotError, ConfigError, InputError, Problem, StoreUnavailable
 from .knowledge import Knowledge, load_knowledge
 
@@ -195,6 +196,10 @@ def ask(text: str, today: str | None, product: str | None, session_id: str | Non
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
         return
     click.echo(answer.answer)
+    if answer.dates:
+        click.echo("")
+        for label, text in map(labelled, answer.dates):
+            click.echo(f"{label}: {text}")
     meta: dict[str, Any] = {"intent": answer.intent, "confidence": answer.confidence}
     if answer.rule:
         meta["rule"] = answer.rule

@@ -16,7 +16,7 @@ from .confidence import Calibration, is_kana_only, margin_ok
 from .config import Settings
 from .dates import date_span, read_iso_day
 from .errors import InputError, StoreUnavailable
-from .facts import Fact, as_role, dont_know, extract_facts, reply_years
+from .facts import Fact, Roles, as_role, dont_know, extract_facts, reply_years
 from .facts import tense as facts_tense
 from .index import Document, Index, Match
 from .knowledge import Entry, Knowledge, load_knowledge
@@ -97,6 +97,8 @@ class Answer:
     follow_up: str | None = None
     suggestions: tuple[Suggestion, ...] = ()
     links: tuple[str, ...] = ()
+    # the dates worth a glance, labelled by the product's rule file (bot/display.py): what the widget and Slack show
+    dates: tuple[Mapping[str, Any], ...] = ()
     trace: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,6 +118,7 @@ class Answer:
             "suggestions": [{"intent": s.intent, "question": s.question, "score": s.score}
                             for s in self.suggestions],
             "links": list(self.links),
+            "dates": [dict(d) for d in self.dates],
         }
         if self.trace is not None:
             data["trace"] = self.trace
@@ -176,7 +179,7 @@ class _Snapshot:
         self.vocabulary = self.index.vocabulary(self.products).union(
             *(self.index.analyse(name).terms for p in knowledge.products for name in (p.name, *p.aliases,
                                                                                      *p.subproducts)))
-        self.roles = {role: list(cues) for role, cues in knowledge.date_roles}
+        self.roles = knowledge.roles
         self.aliases = [(p.id, _alias_forms(p.name, *p.aliases, *p.subproducts)) for p in knowledge.products]
         # the product's own names, longest first, blanked from a question about it before ranking (see _rank)
         self.names = {p.id: _alias_forms(p.name, *p.aliases)[::-1] for p in knowledge.products}
@@ -552,7 +555,7 @@ class Bot:
         if decision.ask and remember:
             self._keep(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known, used),
                              "tense": _tense_of(text, state if continued else None)})
-        elif remember and any(name in snap.roles for name in known) and decision.computed:
+        elif remember and any(name in snap.roles.names for name in known) and decision.computed:
             # an answer worked out from a date: a what-if reply may change that date (see _what_if)
             self._keep(sid, {"intent": intent, "answered": True, "facts": _store(known, used),
                              "tense": _tense_of(text, state if continued else None)})
@@ -571,6 +574,8 @@ class Bot:
             follow_up=decision.follow_up,
             links=entry.links,
             trace=trace,
+            dates=tuple(snap.knowledge.rules.display(entry.product).dates(decision.computed)) if decision.computed
+            else (),
         )
 
     def _keep(self, sid: str, state: dict[str, Any] | None) -> None:
@@ -586,7 +591,7 @@ class Bot:
 
     def fact_names(self) -> dict[str, str]:
         """The facts a what-if may set, with their kind: "date", "order_number" or "number"."""
-        names = {role: "date" for role in self._snap.roles}
+        names = {role: "date" for role in self._snap.roles.names}
         return {**names, "date": "date", "order_number": "order_number", "years": "number", "quantity": "number"}
 
     def parse_facts(self, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -616,7 +621,7 @@ class Bot:
                     raise InputError("bad_fact", f"fact '{name}' must be a whole number from 1 to {top - 1:,}")
                 out[name] = value
             else:
-                read = extract_facts(value, today=date.today(), roles={}) if isinstance(value, str) else []
+                read = extract_facts(value, today=date.today(), roles=Roles()) if isinstance(value, str) else []
                 order = {f.name: f.value for f in read if f.name in ("order_number", "order_kind")}
                 if "order_number" not in order:
                     raise InputError("bad_fact", "fact 'order_number' must be an order number such as "
@@ -820,7 +825,7 @@ def _corrected(text: str, facts: Sequence[Fact]) -> list[Fact]:
 
 
 def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact], asked: Sequence[str],
-                roles: Mapping[str, Sequence[str]], today: date,
+                roles: Roles, today: date,
                 said: int = 0) -> tuple[dict[str, Any], dict[Fact, Fact]] | None:
     """Merge a reply into the facts of a pending question, or None if it gives nothing that was asked.
 
@@ -845,12 +850,13 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact
         answered[fact] = fact
         gave = gave or fact.role in asked
     bare = [f for f in bare if f.role is None]
-    targets = [a for a in asked if a in roles and a not in new and a not in {f.role for f in named}]
+    targets = [a for a in asked if a in roles.names and a not in new and a not in {f.role for f in named}]
     for target, fact in zip(targets, bare, strict=False):  # as many as both give
         # 「3月1日です」 for the 課金日 in May: next year's; 「12月です」 after 「切れた…」 in February: last year's;
         # 「20日です」 after 「来月です」 (the bot asked for the day): next month's
         rough = isinstance(before.get(target), str)
-        answered[fact] = given = as_role(_dated_like(fact, before[target]) if rough else fact, target, today, said)
+        answered[fact] = given = as_role(_dated_like(fact, before[target]) if rough else fact, target, today, said,
+                                         roles=roles)
         if given.name == target:  # not a date that does not exist
             merged[target] = given.value
         gave = True
@@ -865,7 +871,7 @@ def _tense_of(text: str, continued: Mapping[str, Any] | None) -> int:
     return continued.get("tense", 0) if continued else facts_tense(text)
 
 
-def _what_if(state: Mapping[str, Any], text: str, found: Sequence[Fact], roles: Mapping[str, Sequence[str]],
+def _what_if(state: Mapping[str, Any], text: str, found: Sequence[Fact], roles: Roles,
              today: date) -> tuple[dict[str, Any], list[Fact]] | None:
     """The facts of the question answered before, with what a what-if reply changes, and the facts as told; or None.
 
@@ -877,7 +883,7 @@ def _what_if(state: Mapping[str, Any], text: str, found: Sequence[Fact], roles: 
     read them.
     """
     before = _restore(state.get("facts", {}))
-    dated = [name for name in before if name in roles]
+    dated = [name for name in before if name in roles.names]
     named = [f for f in found if f.name in dated or (f.name == "invalid_date" and f.role in dated)]
     bare = [f for f in found if f.name in ("date", "invalid_date") and f not in named]
     years = ([f for f in found if f.name == "years"][:1] or [y for y in [reply_years(text, found)] if y]
@@ -894,7 +900,7 @@ def _what_if(state: Mapping[str, Any], text: str, found: Sequence[Fact], roles: 
         told += named
     elif bare and not named and len(bare) == 1 and len(dated) == 1:
         said = state.get("tense", 0) if facts_tense(text) == 0 else 0
-        given = as_role(_dated_like(bare[0], before[dated[0]]), dated[0], today, said)
+        given = as_role(_dated_like(bare[0], before[dated[0]]), dated[0], today, said, roles=roles)
         if given.name == dated[0]:
             merged[given.name] = given.value
         elif given.name == "invalid_date":

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 
 import pendulum
@@ -27,7 +27,35 @@ from bot.dates import (
     span_ja,
 )
 
-__all__ = ["Fact", "as_role", "dont_know", "extract_facts", "reply_years", "tense"]
+__all__ = ["Fact", "Roles", "as_role", "dont_know", "extract_facts", "reply_years", "tense"]
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What rules/facts.yaml says of dates: the cue words of each role, the roles whose date comes round again,
+    and the role an order after a first order takes.
+
+    `recurring` roles (課金日 every term, 契約応当日 every year), named without a year (or month), mean the next time,
+    whatever the tense: 「3月1日に課金されました」 in May is next year's billing. `later_orders` maps a first order's
+    role to the role of an order after it: 「2021年6月1日に注文したSignトランザクション…最初のSign注文は2020年5月15日」
+    names two Sign orders, and only the earlier can be the first.
+    """
+
+    cues: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    recurring: frozenset[str] = frozenset()
+    later_orders: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, cues: Mapping[str, Sequence[str]], recurring: Iterable[str] = (),
+           later_orders: Mapping[str, str] | None = None) -> Roles:
+        """Roles from plain tables, as rules/facts.yaml gives them."""
+        return cls(tuple((role, tuple(words)) for role, words in cues.items()), frozenset(recurring),
+                   tuple((later_orders or {}).items()))
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """The roles, in the file's order."""
+        return tuple(role for role, _ in self.cues)
 
 
 @dataclass(frozen=True)
@@ -45,7 +73,7 @@ class Fact:
     role: str | None = None  # the role a date that does not exist was named for (「追加日は2月30日です」: added)
 
 
-def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]]) -> list[Fact]:
+def extract_facts(text: str, *, today: date, roles: Roles) -> list[Fact]:
     """Read dates (with roles), order numbers, renewal years and quantities from `text`.
 
     A date given only to the month (2023年5月, 先月, 去年の12月) has the value "YYYY-MM", never an invented day;
@@ -84,22 +112,22 @@ def extract_facts(text: str, *, today: date, roles: Mapping[str, Sequence[str]])
         # 「期限の2か月前」: a span from a day the text does not give; no date, but no topic word either
         found += [Fact("offset", work[start:end], start, end, "", "from a day the text does not give")
                   for start, end in offsets]
-    names = _assign_roles(work, [(item.start, item.end) for item in items], _cue_matcher(_freeze(roles)))
+    names = _assign_roles(work, [(item.start, item.end) for item in items], _cue_matcher(roles.cues))
     for item, name in zip(items, names, strict=True):
         if isinstance(item, _Impossible):
-            hit = _recur(item, today) if name in RECURRING else None
+            hit = _recur(item, today) if name in roles.recurring else None
             if hit is None:
                 found.append(Fact("invalid_date", item.value, item.start, item.end, "", "no such date", item.inferred,
                                   item.notice, role=name))
                 continue
             item = hit
-        elif name in RECURRING and item.inferred:
+        elif name in roles.recurring and item.inferred:
             item = _next_occurrence(item, today)
-        elif name not in RECURRING:
+        elif name not in roles.recurring:
             item = _cut_by_tense(item, work, today)
         found.append(Fact(name or "date", _rough_value(item), item.start, item.end, "", item.note, item.inferred,
                           item.notice))
-    found = _later_orders(found)
+    found = _later_orders(found, roles.later_orders)
 
     taken = [(f.start, f.end) for f in found]
     for start, end, kind, amount in _numbers(work):
@@ -123,7 +151,7 @@ def tense(text: str) -> int:
     return 0
 
 
-def as_role(fact: Fact, role: str, today: date, question_tense: int = 0) -> Fact:
+def as_role(fact: Fact, role: str, today: date, question_tense: int = 0, *, roles: Roles) -> Fact:
     """A date read without a role, once a conversation gives it one: a recurring date (課金日, 契約応当日) whose
     year came from today is its next occurrence, as if the role had been named with it. So is a 2月29日 read in
     a common year (an `invalid_date` until then), clamped to the month's end where the year has no 29th.
@@ -131,7 +159,7 @@ def as_role(fact: Fact, role: str, today: date, question_tense: int = 0) -> Fact
     """
     if fact.name == "invalid_date":
         parts = _ISO_PARTS.fullmatch(str(fact.value))
-        if role not in RECURRING or fact.inferred is None or parts is None:
+        if role not in roles.recurring or fact.inferred is None or parts is None:
             return fact
         year, month, day = (int(p) if p else None for p in parts.groups())
         bad = _Impossible(fact.start, fact.end, year, month, day or 0, fact.inferred)
@@ -139,7 +167,7 @@ def as_role(fact: Fact, role: str, today: date, question_tense: int = 0) -> Fact
         return fact if hit is None else replace(fact, name=role, value=hit.value, note=hit.note, notice=hit.notice)
     if fact.inferred is None:
         return replace(fact, name=role)
-    if role not in RECURRING:
+    if role not in roles.recurring:
         # 「12月です」 after 「有効期限が切れたライセンスは…」 in February: the question's tense places it
         return _placed_by_tense(replace(fact, name=role), today, question_tense)
     if isinstance(fact.value, date):
@@ -1005,26 +1033,16 @@ def _missing_day(item: _Timex, year: int, month: int, unit: Literal["year", "mon
                        date(year, month, 1))
 
 
-# Roles of a first order, and the role of an order after it: 「2021年6月1日に注文したSignトランザクション…最初の
-# Sign注文は2020年5月15日」 names two Sign orders, and only the earlier can be the first.
-FIRST_ORDERS = {"sign_order": "added", "first_order": "added"}
-
-
-def _later_orders(found: list[Fact]) -> list[Fact]:
+def _later_orders(found: list[Fact], later_orders: Iterable[tuple[str, str]]) -> list[Fact]:
     """`found` with every date but the earliest of a first-order role given the later orders' role, when the
     text names no such order of its own."""
-    for role, later in FIRST_ORDERS.items():
+    for role, later in later_orders:
         orders = [f for f in found if f.name == role]
         if len(orders) < 2 or any(f.name == later for f in found):
             continue
         first = min(orders, key=lambda f: str(f.value)[:10])
         found = [replace(f, name=later) if f.name == role and f is not first else f for f in found]
     return found
-
-
-# Roles whose date comes round again (課金日 every term, 契約応当日 every year): named without a year (or month),
-# they mean the next time, whatever the tense: 「3月1日に課金されました」 in May is next year's billing.
-RECURRING = frozenset({"billing", "anniversary"})
 
 
 def _next_occurrence(hit: _DateHit, today: date) -> _DateHit:
@@ -1119,11 +1137,6 @@ class _CueMatcher:
 
     pattern: re.Pattern[str] | None
     role_of: Mapping[str, str]
-
-
-def _freeze(roles: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """A hashable copy of the role table, for the matcher cache."""
-    return tuple((role, tuple(cues)) for role, cues in roles.items())
 
 
 @lru_cache(maxsize=16)

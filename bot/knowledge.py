@@ -12,9 +12,10 @@ from typing import NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import ConfigError, Problem
+from .facts import Roles
 from .rules import VALUE_FACTS, RuleSet, check_examples, load_rules
 from .text import Names, normalize, to_katakana
-from .yamlsrc import Source, knowledge_files, parse_yaml, read_file, read_yaml, validate
+from .yamlsrc import Source, close_match, dotted, knowledge_files, parse_yaml, read_file, read_yaml, validate
 
 _ID = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -64,6 +65,9 @@ class _SynonymFileModel(_Strict):
 
 class _FactsFileModel(_Strict):
     date_roles: dict[str, list[str]] = Field(min_length=1)
+    recurring: list[str] = []
+    later_orders: dict[str, str] = {}
+    labels: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -138,8 +142,10 @@ class Knowledge:
     synonyms: tuple[tuple[str, str], ...]  # (variant, canonical), longest variant first
     version: str
     rules: RuleSet = field(default_factory=lambda: RuleSet((), {}))
-    date_roles: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    roles: Roles = Roles()
     off_topics: tuple[OffTopic, ...] = ()
+    # how each fact is named to people (rules/facts.yaml `labels`), in the file's order
+    fact_labels: tuple[tuple[str, str], ...] = ()
 
     def entry(self, entry_id: str) -> Entry:
         """The entry with this id (KeyError if none)."""
@@ -437,37 +443,67 @@ def _name_checks(topic: OffTopic, products: list[Product], said: list[tuple[str,
     return problems
 
 
-def _read_date_roles(rules_dir: Path) -> tuple[dict[str, list[str]], list[Problem]]:
+class _FactsFile(NamedTuple):
+    roles: Roles
+    labels: dict[str, str]
+
+
+def _read_facts_file(rules_dir: Path) -> tuple[_FactsFile, list[Problem]]:
+    """rules/facts.yaml: the date roles with their cue words, which of them recur, the role of a later order,
+    and every fact's label; what is wrong in it, each with its line."""
     path = rules_dir / "facts.yaml"
     name = f"{rules_dir.name}/facts.yaml"
+    empty = _FactsFile(Roles(), {})
     if not path.exists():
-        return {}, [Problem(name, None, "", "missing: it names the roles a date can have (date_roles)")]
+        return empty, [Problem(name, None, "", "missing: it names the roles a date can have (date_roles)")]
     src, problems = read_yaml(path, name)
     if src is None:
-        return {}, problems
+        return empty, problems
     model, problems = validate(src, _FactsFileModel)
     if model is None:
-        return {}, problems
-    for role in model.date_roles:
+        return empty, problems
+
+    def bad(loc: tuple[str | int, ...], message: str, hint: str | None = None) -> None:
+        problems.append(Problem(name, src.line(loc), dotted(loc), message, hint))
+
+    roles = model.date_roles
+    for role in roles:
         if role in _NOT_ROLES:
-            problems.append(Problem(name, src.line(("date_roles", role)), f"date_roles.{role}",
-                                    f"'{role}' is the name of a fact that is not a date's role",
-                                    "name the role after what the date is (expiry, billing): a rule reading "
-                                    f"'{role}' could not tell the two apart"))
-    return model.date_roles, problems
+            bad(("date_roles", role), f"'{role}' is the name of a fact that is not a date's role",
+                "name the role after what the date is (expiry, billing): a rule reading "
+                f"'{role}' could not tell the two apart")
+    for i, role in enumerate(model.recurring):
+        if role not in roles:
+            bad(("recurring", i), f"unknown role '{role}'", close_match(role, roles))
+    for first, later in model.later_orders.items():
+        for at, role in ((first, first), (first, later)):
+            if role not in roles:
+                bad(("later_orders", at), f"unknown role '{role}'", close_match(role, roles))
+    named = {*roles, *_NOT_ROLES}
+    for fact, label in model.labels.items():
+        if fact not in named:
+            bad(("labels", fact), f"unknown fact '{fact}'", close_match(fact, named))
+        elif not label.strip():
+            bad(("labels", fact), "the label is blank", "write the name a person knows the fact by: 有効期限")
+    unlabelled = [fact for fact in dict.fromkeys((*roles, *_NOT_ROLES)) if fact not in model.labels]
+    if unlabelled:
+        bad(("labels",) if "labels" in src.data else (), "no label for " + ", ".join(f"'{f}'" for f in unlabelled),
+            "the agents' page names every fact by its label: add them under labels")
+    labels = {fact: label.strip() for fact, label in model.labels.items()}
+    return _FactsFile(Roles.of(roles, model.recurring, model.later_orders), labels), problems
 
 
 # the names bot/facts.py gives facts that are not a date's role (years: 「3年」, invalid_date: 2月30日, offset:
 # 期限の2か月前); a role called `years` made 「有効期限は…」 a number of years, and crashed the rule comparing it
-_NOT_ROLES = frozenset({*VALUE_FACTS, "invalid_date", "offset"})
+_NOT_ROLES = (*VALUE_FACTS, "invalid_date", "offset")
 
 
-def load_date_roles(rules_dir: Path) -> dict[str, list[str]]:
-    """The cue words of each date role, from rules/facts.yaml; ConfigError when it is missing or wrong."""
-    roles, problems = _read_date_roles(rules_dir)
+def load_date_roles(rules_dir: Path) -> Roles:
+    """The date roles of rules/facts.yaml; ConfigError when the file is missing or wrong."""
+    facts, problems = _read_facts_file(rules_dir)
     if problems:
         raise ConfigError(problems)
-    return roles
+    return facts.roles
 
 
 def load_knowledge(faq_dir: Path, rules_dir: Path | None = None, *, run_examples: bool = False) -> Knowledge:
@@ -475,18 +511,18 @@ def load_knowledge(faq_dir: Path, rules_dir: Path | None = None, *, run_examples
     loaded = load_faq(faq_dir)
     entries, problems, digest = loaded.entries, list(loaded.problems), loaded.digest
     ruleset = RuleSet((), {})
-    roles: dict[str, list[str]] = {}
+    facts = _FactsFile(Roles(), {})
     if rules_dir is not None:
-        roles, errs = _read_date_roles(rules_dir)
+        facts, errs = _read_facts_file(rules_dir)
         problems += errs
         intents = {e.id: e.product for e in entries}
-        rules, comps, examples, errs = load_rules(rules_dir, date_roles=roles, intents=intents,
+        rules, comps, examples, displays, errs = load_rules(rules_dir, date_roles=facts.roles.names, intents=intents,
                                                   intents_complete=not loaded.problems)
         problems += errs
         for path in knowledge_files(rules_dir, "*.yaml"):
             raw, _ = read_file(path)  # one that cannot be read is reported by load_rules
             digest += path.name.encode() + b"\0" + (raw or b"")
-        ruleset = RuleSet(rules, comps, examples)
+        ruleset = RuleSet(rules, comps, examples, displays)
         if run_examples and not problems:
             problems += check_examples(ruleset)
     if problems:
@@ -495,4 +531,4 @@ def load_knowledge(faq_dir: Path, rules_dir: Path | None = None, *, run_examples
     table = tuple(sorted(pairs, key=lambda pair: (-len(pair[0]), pair[0])))
     version = hashlib.sha256(digest).hexdigest()[:12]
     return Knowledge(tuple(loaded.products), tuple(entries), table, version, ruleset,
-                     tuple((role, tuple(cues)) for role, cues in roles.items()), tuple(loaded.off_topics))
+                     facts.roles, tuple(loaded.off_topics), tuple(facts.labels.items()))

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import dates
+from .display import UNITS, Display, Glance
 from .errors import Problem, RuleError
 from .yamlsrc import Loc, Source, close_match, dotted, knowledge_files, read_yaml, validate
 
@@ -90,11 +91,20 @@ class _ExampleModel(_Strict):
     expect: _ExpectModel
 
 
+class _GlanceModel(_Strict):
+    date: str
+    label: str | None = None  # else the value's label
+    counts: dict[str, str] = {}  # a number shown beside the date: {days_left: あと{n}日}
+    passed: dict[str, str | int | bool] = {}  # the outcome that makes the date one gone: {renewable: false}
+
+
 class _RuleFileModel(_Strict):
     product: str
     computations: dict[str, dict[str, Any]] = {}
     rules: list[_RuleModel] = Field(min_length=1)
     examples: list[_ExampleModel] = []
+    labels: dict[str, str] = {}
+    glance: list[_GlanceModel] = []
 
 
 # ---------------------------------------------------------------- compiled forms
@@ -214,7 +224,7 @@ def _template_error(template: str) -> str | None:
 
 def load_rules(
     rules_dir: Path, *, date_roles: Iterable[str], intents: Mapping[str, str], intents_complete: bool = True
-) -> tuple[list[Rule], dict[str, dict[str, Computation]], list[Example], list[Problem]]:
+) -> tuple[list[Rule], dict[str, dict[str, Computation]], list[Example], dict[str, Display], list[Problem]]:
     """Read every rule file; `intents` maps each known intent to its product.
 
     When the knowledge files had problems (`intents_complete` false), a name missing from `intents` may be one
@@ -226,7 +236,7 @@ def load_rules(
     rules: list[Rule] = []
     computations: dict[str, dict[str, Computation]] = {}
     examples: list[Example] = []
-    problems: list[Problem] = []
+    displays: dict[str, Display] = {}
     parsed, problems = _rule_files(rules_dir)
     for src, model in parsed:
         name = src.path
@@ -298,6 +308,10 @@ def load_rules(
             problems += errs
             examples.append(Example(ex.intent, ex.today, given, ex.expect.model_dump(exclude_unset=True), name,
                                     src.line(("examples", i))))
+        outcomes = {key: None for r in model.rules for key in r.set if key not in facts}  # facts: facts.yaml's labels
+        display, errs = _display(src, model, comps, outcomes, kinds)
+        problems += errs
+        displays[model.product] = display
     seen: dict[str, Rule] = {}
     for rule in rules:
         if rule.id in seen:
@@ -315,7 +329,62 @@ def load_rules(
         if expected is not None and expected not in seen:
             problems.append(Problem(example.path, example.line, "expect.rule", f"unknown rule '{expected}'",
                                     close_match(str(expected), seen)))
-    return rules, computations, examples, problems
+    return rules, computations, examples, displays, problems
+
+
+def _display(src: Source, model: _RuleFileModel, comps: Mapping[str, Computation], outcomes: Mapping[str, None],
+             kinds: Mapping[str, str | None]) -> tuple[Display, list[Problem]]:
+    """A rule file's `labels` and `glance`, checked: every computation and outcome (a key of a rule's `set`) has a
+    label, since the agents' page shows them all; a glance date is a date, its counts numbers, each template {n}."""
+    problems: list[Problem] = []
+
+    def bad(loc: Loc, message: str, hint: str | None = None) -> None:
+        problems.append(Problem(src.path, src.line(loc), dotted(loc), message, hint))
+
+    named = {**{name: None for name in comps}, **outcomes}  # what an answer's `computed` holds, in file order
+    for name, label in model.labels.items():
+        if name not in named:
+            bad(("labels", name), f"'{name}' is neither a computation nor a key of a rule's set",
+                close_match(name, named))
+        elif not label.strip():
+            bad(("labels", name), "the label is blank", "write the name a person knows the value by: 更新できる期限")
+    unlabelled = [name for name in named if name not in model.labels]
+    if unlabelled:
+        bad(("labels",) if model.labels else ("computations",),
+            "no label for " + ", ".join(f"'{name}'" for name in unlabelled),
+            "the agents' page names every value by its label: add them under labels")
+    glance: list[Glance] = []
+    for i, item in enumerate(model.glance):
+        loc: Loc = ("glance", i)
+        if kinds.get(item.date) not in ("date", "dates"):
+            what = f"is {_KIND_WORDS[k]}" if (k := kinds.get(item.date)) else "is not computed here"
+            bad((*loc, "date"), f"'{item.date}' {what}: a glance shows dates",
+                _one_of(item.date, [n for n in comps if kinds.get(n) in ("date", "dates")]))
+            continue
+        label = (item.label or model.labels.get(item.date, "")).strip()
+        if not label:
+            bad(loc, f"'{item.date}' has no label", "add it under labels, or give this item a label")
+            continue
+        for name, template in item.counts.items():
+            if kinds.get(name) != "number":
+                bad((*loc, "counts", name), f"'{name}' is not a computed number",
+                    _one_of(name, [n for n in comps if kinds.get(n) == "number"]))
+            elif (wrong := _template_error(template)) or _placeholders(template) != {"n"}:
+                bad((*loc, "counts", name), wrong or "a count's text holds {n} and no other placeholder",
+                    "e.g. あと{n}日")
+        for name in item.passed:
+            if name not in named:
+                bad((*loc, "passed", name), f"'{name}' is neither a computation nor a key of a rule's set",
+                    close_match(name, named))
+        glance.append(Glance(item.date, label, tuple(item.counts.items()), dict(item.passed)))
+    labels = tuple((name, label.strip()) for name, label in model.labels.items() if name in named)
+    units = {name: UNITS[comp.op] for name, comp in comps.items() if comp.op in UNITS}
+    return Display(labels, units, tuple(glance)), problems
+
+
+def _one_of(name: str, valid: Sequence[str]) -> str | None:
+    """A hint: the nearest valid name, else all of them (a file's few dates or counts)."""
+    return close_match(name, valid) or ("one of: " + ", ".join(valid) if valid else None)
 
 
 def _rule_files(rules_dir: Path) -> tuple[list[tuple[Source, _RuleFileModel]], list[Problem]]:
@@ -844,20 +913,28 @@ def render_value(value: Any) -> str:
     return str(value)
 
 
+_NO_DISPLAY = Display()
+
+
 class RuleSet:
     """Rules grouped by intent, highest priority first."""
 
     def __init__(self, rules: Sequence[Rule], computations: Mapping[str, Mapping[str, Computation]],
-                 examples: Sequence[Example] = ()) -> None:
+                 examples: Sequence[Example] = (), displays: Mapping[str, Display] | None = None) -> None:
         self.rules = tuple(rules)
         self.computations = computations
         self.examples = tuple(examples)
+        self.displays = dict(displays or {})
         self._by_intent: dict[str, list[Rule]] = {}
         self._redirecting = _redirecting(rules)
         self._reads: dict[str, frozenset[str]] = {}
         for rule in sorted(rules, key=lambda r: -r.priority):
             for intent in rule.intents:
                 self._by_intent.setdefault(intent, []).append(rule)
+
+    def display(self, product: str) -> Display:
+        """How the product's computed values are named to people (no labels for a product without rules)."""
+        return self.displays.get(product) or _NO_DISPLAY
 
     def for_intent(self, intent: str) -> list[Rule]:
         """The rules that apply to an intent, in the order they are tried."""

@@ -11,13 +11,13 @@ from hypothesis import strategies as st
 
 from bot import facts as facts_module
 from bot.errors import ConfigError
-from bot.facts import Fact, as_role, dont_know, extract_facts, reply_years, tense
+from bot.facts import Fact, Roles, as_role, dont_know, extract_facts, reply_years, tense
 from bot.knowledge import load_date_roles
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2025, 5, 15)  # a Thursday
 ROLES = load_date_roles(ROOT / "rules")
-DATE_NAMES = {"date", *ROLES}
+DATE_NAMES = {"date", *ROLES.names}
 
 
 def facts(text: str, today: date = TODAY) -> list[Fact]:
@@ -484,12 +484,12 @@ def test_roles(text: str, expected: list[tuple[str, date | str]]) -> None:
 
 
 def test_no_roles_means_plain_dates() -> None:
-    found = extract_facts("有効期限は2023年6月30日です", today=TODAY, roles={})
+    found = extract_facts("有効期限は2023年6月30日です", today=TODAY, roles=Roles())
     assert [(f.name, f.value) for f in found] == [("date", date(2023, 6, 30))]
 
 
 def test_roles_come_from_the_mapping() -> None:
-    found = extract_facts("締め日は2023年6月30日です", today=TODAY, roles={"closing": ["締め日"]})
+    found = extract_facts("締め日は2023年6月30日です", today=TODAY, roles=Roles.of({"closing": ["締め日"]}))
     assert [(f.name, f.value) for f in found] == [("closing", date(2023, 6, 30))]
 
 
@@ -662,8 +662,10 @@ def test_texts_without_date_words_skip_ja_timex(text: str, monkeypatch: pytest.M
 
 
 def test_date_roles_read_from_the_shipped_file() -> None:
-    assert ROLES["expiry"][0] == "有効期限"
-    assert {"expiry", "first_order", "anniversary", "added", "billing", "payment", "sign_order"} <= set(ROLES)
+    assert dict(ROLES.cues)["expiry"][0] == "有効期限"
+    assert {"expiry", "first_order", "anniversary", "added", "billing", "payment", "sign_order"} <= set(ROLES.names)
+    assert ROLES.recurring == {"billing", "anniversary"}
+    assert dict(ROLES.later_orders) == {"first_order": "added", "sign_order": "added"}
 
 
 def test_date_roles_file_without_the_table_is_refused(tmp_path: Path) -> None:
@@ -783,13 +785,14 @@ def test_no_invalid_date_where_none_is_written(text: str) -> None:
 def test_a_date_read_without_a_role_takes_the_one_asked() -> None:
     (leap,) = facts("2月29日です")
     assert leap.name == "invalid_date"
-    as_anniversary = as_role(leap, "anniversary", TODAY)
+    as_anniversary = as_role(leap, "anniversary", TODAY, roles=ROLES)
     assert (as_anniversary.name, as_anniversary.value) == ("anniversary", date(2026, 2, 28))
     assert as_anniversary.notice is not None and "月末の2026年2月28日" in as_anniversary.notice
-    assert as_role(leap, "expiry", TODAY) == leap  # an expiry does not recur: 2025 has no 2/29, and that is said
+    # an expiry does not recur: 2025 has no 2/29, and that is said
+    assert as_role(leap, "expiry", TODAY, roles=ROLES) == leap
     (plain,) = facts("3月1日です")
-    assert (as_role(plain, "billing", TODAY).value, as_role(plain, "expiry", TODAY).value) == (
-        date(2026, 3, 1), date(2025, 3, 1))
+    billing, expiry = (as_role(plain, role, TODAY, roles=ROLES).value for role in ("billing", "expiry"))
+    assert (billing, expiry) == (date(2026, 3, 1), date(2025, 3, 1))
 
 
 @pytest.mark.parametrize(

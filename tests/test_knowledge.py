@@ -256,11 +256,13 @@ def test_a_synonym_in_two_groups_names_the_file_and_line(tmp_path: Path) -> None
 def test_a_date_role_named_like_another_fact_is_refused(tmp_path: Path, role: str) -> None:
     # `years: [年数]` made 「有効期限は…年数」 a date called years, and the rule comparing years with 1 crashed
     (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "facts.yaml").write_text(f"date_roles:\n  expiry: [有効期限]\n  {role}: [年数]\n",
-                                                   encoding="utf-8")
+    shipped = (ROOT / "rules" / "facts.yaml").read_text(encoding="utf-8")
+    text = shipped.replace("date_roles:\n", f"date_roles:\n  {role}: [年数]\n", 1)
+    (tmp_path / "rules" / "facts.yaml").write_text(text, encoding="utf-8")
+    line = text.splitlines().index(f"  {role}: [年数]") + 1
     with pytest.raises(ConfigError) as info:
         load_date_roles(tmp_path / "rules")
     assert [str(p) for p in info.value.problems] == [
-        f"rules/facts.yaml:3: date_roles.{role}: '{role}' is the name of a fact that is not a date's role (hint: "
+        f"rules/facts.yaml:{line}: date_roles.{role}: '{role}' is the name of a fact that is not a date's role (hint: "
         f"name the role after what the date is (expiry, billing): a rule reading '{role}' could not tell the two "
         "apart)"]

@@ -22,12 +22,19 @@ def _bot() -> Bot:
 
 @bp.get("/facts")
 def facts() -> Response:
-    """The facts a what-if may set (name → kind), the products and the intents, for the form."""
+    """The facts a what-if may set (name → kind), the products and the intents, for the form; how every fact and
+    every product's computed value is named (rules/*.yaml `labels`), as lists: JSON objects lose their order."""
     bot = _bot()
     knowledge = bot.knowledge
+
+    def values(product: str) -> list[dict[str, Any]]:
+        display = knowledge.rules.display(product)
+        return [{"name": name, "label": label, "unit": display.units.get(name)} for name, label in display.labels]
+
     return jsonify(
         facts=bot.fact_names(),
-        products=[{"id": p.id, "name": p.name} for p in knowledge.products],
+        fact_labels=[{"name": name, "label": label} for name, label in knowledge.fact_labels],
+        products=[{"id": p.id, "name": p.name, "values": values(p.id)} for p in knowledge.products],
         intents=[{"id": e.id, "question": e.question, "product": e.product} for e in knowledge.entries],
         version=bot.version,
     )

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -36,7 +36,8 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
 from ..core import Answer, Bot, today_in
-from ..dates import date_span, format_date_ja, format_span_ja, parse_iso_day
+from ..dates import format_date_ja
+from ..display import labelled
 from ..errors import BotError, InputError
 from ..state import Dedupe, State
 
@@ -57,31 +58,6 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 # Slack's own markup in incoming text: <@U123>, <#C123|name>, <!here>, <https://x|label>, <mailto:a@b|a@b>
 _MARKUP = re.compile(r"<(?:([@#!])|(?=[a-z][a-z0-9+.-]*:))([^<>|]*)(?:\|([^<>]*))?>")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
-
-# how the computed dates of rules/*.yaml are labelled in Slack; a name not listed here is shown as it is
-LABELS = {
-    "renewal_deadline": "更新できる期限",
-    "new_expiry": "更新後の有効期限",
-    "cancel_by": "解約手続きの期限",
-    "paid_on": "入金日",
-    "reflect_by": "製品画面への反映の目安",
-    "order_day": "初回注文日",
-    "anniversary_from_order": "契約応当日",
-    "anniv": "契約応当日",
-    "cycle_anniv": "契約応当日",
-    "first_term_end": "最初のライセンス期間の最終日",
-    "term_end": "ライセンス期間の最終日",
-    "cycle_term_end": "支払い対象期間の最終日",
-    "current_anniv": "次の契約応当日",
-    "current_term_end": "現在のライセンス期間の最終日",
-    "next_anniv_from_order": "次の契約応当日",
-    "next_term_end_from_order": "現在のライセンス期間の最終日",
-    "prorate_start": "月割り開始日",
-    "free_until": "月割り開始日の前日",
-    "first_sign": "最初の Sign 注文日",
-    "sign_expiries": "Sign 消耗品の失効日",
-    "later_sign_expiries": "追加注文分の Sign 消耗品の失効日",
-}
 
 HELP = (
     "使い方: `/faq 質問` と入力してください（例: `/faq 2023年6月30日に期限が切れたけど、まだ更新できる？`）。\n"
@@ -166,9 +142,10 @@ def render_answer(answer: Answer, question: str, *, today: date, share: bool, me
     if answer.follow_up and mention:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
             text=f"このスレッドで {mention} を付けてお答えください（例: {mention} 2024年1月16日）。")]))
-    fields = date_fields(answer.computed)
+    fields = date_fields(answer.dates)
     if fields:
-        blocks.append(SectionBlock(fields=[MarkdownTextObject(text=f"*{escape(k)}*\n{v}") for k, v in fields]))
+        blocks.append(SectionBlock(fields=[MarkdownTextObject(text=f"*{escape(k)}*\n{escape(v)}")
+                                           for k, v in fields]))
     buttons: list[ButtonElement] = []
     if answer.intent is None:
         buttons += [
@@ -197,26 +174,12 @@ def render_shared(user: str | None, question: str, answer_text: str) -> Message:
     return Message(escape(answer_text), blocks)
 
 
-def date_fields(computed: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The date-valued computed facts as (label, 2025年1月16日) pairs, at most ten (a section's limit).
+def date_fields(dates: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """The answer's glance dates as (label, 2025年6月30日（あと46日）) pairs, at most ten (a section's limit).
 
-    A date that varies with a day the customer did not give ("2026-09-01/2026-11-30", "2027-04") is written
-    as the answer writes it: 2026年9月1日〜2026年11月30日, 2027年4月.
+    The product's rule file labels them and says which (bot/display.py); a deadline already gone says so.
     """
-    out: list[tuple[str, str]] = []
-    for name, value in computed.items():
-        values = value if isinstance(value, list | tuple) else [value]
-        written = [_date_ja(v) for v in values]
-        if values and all(w is not None for w in written):
-            out.append((LABELS.get(name, name), "、".join(w for w in written if w is not None)))
-    return out[:10]
-
-
-def _date_ja(value: Any) -> str | None:
-    if (day := value if isinstance(value, date) else parse_iso_day(value)) is not None:
-        return format_date_ja(day)
-    span = date_span(value)
-    return format_span_ja(*span) if span is not None else None
+    return [labelled(d) for d in dates][:10]
 
 
 def share_value(question: str, answer_text: str) -> str:

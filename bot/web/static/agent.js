@@ -13,38 +13,11 @@
   // (gunicorn's 4,094 bytes; a Japanese character is 9 once percent-encoded)
   var SEARCH_MAX_CHARS = 400;
 
-  // Labels of the facts an agent can state (the API's names are shown next to them).
-  var FACT_LABELS = {
-    expiry: '有効期限',
-    first_order: '初回注文日（アドビ受領日）',
-    anniversary: '契約応当日',
-    added: 'ライセンス追加日',
-    billing: '課金日',
-    payment: '入金日',
-    sign_order: '最初の Sign 注文日',
-    date: '日付（役割なし）',
-    order_number: '注文番号',
-    years: '更新年数',
-    quantity: '数量'
-  };
-  var COMPUTED_LABELS = {
-    renewal_deadline: '更新できる期限', days_left: '期限までの日数', days_over: '期限を過ぎた日数',
-    days_since_expiry: '有効期限からの日数', new_expiry: '更新後の有効期限', cancel_by: '解約手続きの期限',
-    days_to_cancel: '解約期限までの日数', paid_on: '入金日', reflect_by: '反映の目安',
-    order_day: '初回注文日', anniversary_from_order: '契約応当日（初回注文から）', anniv: '契約応当日',
-    cycle_anniv: '契約応当日',
-    first_term_end: '最初のライセンス期間の終了日', term_end: 'ライセンス期間の終了日',
-    cycle_term_end: '支払い対象期間の最終日',
-    current_anniv: '次の契約応当日', current_term_end: '現在のライセンス期間の終了日',
-    next_anniv_from_order: '次の契約応当日', next_term_end_from_order: '現在のライセンス期間の終了日',
-    prorate_start: '月割り開始日', billed_months: '請求月数', free_days: '無料の日数', free_until: '無料期間の最終日',
-    first_sign: '最初の Sign 注文日', sign_expiries: 'Sign 消耗品のリセット日',
-    later_sign_expiries: '追加注文分の Sign 消耗品のリセット日', renewable: '更新できる',
-    expired: '期限切れ', cancel_in_time: '期限内に解約できる', contact_support: 'サポートへの連絡が必要',
-    order_kind: '注文番号の種類'
-  };
-  var COMPUTED_UNITS = { days_left: '日', days_over: '日', days_since_expiry: '日', days_to_cancel: '日',
-    billed_months: 'か月', free_days: '日' };
+  // How facts and each product's computed values are named, from the rule files (GET /api/agent/facts); a name
+  // with no label is shown as it is.
+  var factLabels = {};
+  var valueLabels = {};  // product → name → label
+  var valueUnits = {};  // product → name → 日, か月
   var ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
   var $ = function (id) { return document.getElementById(id); };
@@ -178,8 +151,15 @@
     if (buildForms.done) return;
     buildForms.done = true;
     $('agent-version').textContent = 'ナレッジ版 ' + (data.version || '');
+    (data.fact_labels || []).forEach(function (f) { factLabels[f.name] = f.label; });
     data.products.forEach(function (p) {
       productNames[p.id] = p.name;
+      valueLabels[p.id] = {};
+      valueUnits[p.id] = {};
+      (p.values || []).forEach(function (v) {
+        valueLabels[p.id][v.name] = v.label;
+        if (v.unit) valueUnits[p.id][v.name] = v.unit;
+      });
       ['search-product', 'whatif-product'].forEach(function (id) {
         var o = el('option', null, p.name);
         o.value = p.id;
@@ -199,10 +179,10 @@
       groups[i.product].appendChild(o);
     });
     var grid = $('whatif-facts-grid');
-    ordered(Object.keys(data.facts), FACT_LABELS).forEach(function (name) {
+    ordered(Object.keys(data.facts), factLabels).forEach(function (name) {
       var kind = data.facts[name];
       var field = el('div', 'field');
-      var label = el('label', null, (FACT_LABELS[name] || name) + ' ');
+      var label = el('label', null, (factLabels[name] || name) + ' ');
       label.appendChild(el('code', 'fact-name', name));
       var input = el('input');
       input.id = 'fact-' + name;
@@ -393,7 +373,7 @@
     if (err.code === 'bad_fact' && fact) {
       var name = fact[1];
       var input = $('fact-' + name);
-      var label = '「' + (FACT_LABELS[name] || name) + '」';
+      var label = '「' + (factLabels[name] || name) + '」';
       var kind = input ? input.getAttribute('data-kind') : null;
       var top = /from 1 to ([\d,]+)/.exec(err.message);
       var what = name === 'order_number' ? 'は AB-20240116123456-123456789 の形式（2 文字のアルファベット - 14 桁の数字 - 9 桁の数字）で入力してください。'
@@ -428,7 +408,9 @@
       Number(a.confidence).toFixed(3);
     card.appendChild(meta);
 
-    var keys = ordered(Object.keys(a.computed || {}), COMPUTED_LABELS);
+    var labels = valueLabels[a.product] || {};
+    var units = valueUnits[a.product] || {};
+    var keys = ordered(Object.keys(a.computed || {}), labels);
     if (keys.length) {
       var table = el('table', 'computed');
       var caption = el('caption', null, '計算結果');
@@ -437,11 +419,11 @@
       keys.forEach(function (k) {
         var tr = el('tr');
         tr.setAttribute('data-name', k);
-        var th = el('th', null, COMPUTED_LABELS[k] || k);
+        var th = el('th', null, labels[k] || factLabels[k] || k);
         th.setAttribute('scope', 'row');
         th.appendChild(el('code', 'fact-name', k));
         tr.appendChild(th);
-        tr.appendChild(el('td', null, formatValue(a.computed[k]) + (COMPUTED_UNITS[k] || '')));
+        tr.appendChild(el('td', null, formatValue(a.computed[k]) + (units[k] || '')));
         tbody.appendChild(tr);
       });
       table.appendChild(tbody);
@@ -468,7 +450,7 @@
     if (trace.facts.length) {
       var fl = el('ul', 'trace-list');
       trace.facts.forEach(function (f) {
-        fl.appendChild(el('li', null, (FACT_LABELS[f.name] || f.name) + ' = ' + formatValue(f.value) +
+        fl.appendChild(el('li', null, (factLabels[f.name] || f.name) + ' = ' + formatValue(f.value) +
           '（「' + f.text + '」）' + (f.note ? ' ' + f.note : '')));
       });
       details.appendChild(fl);

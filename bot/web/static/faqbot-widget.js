@@ -28,29 +28,6 @@
     'Adobe VIP の契約応当日はいつですか？'
   ];
 
-  // The computed values worth showing at a glance, in this order, with their labels (the rules' own words).
-  // A count is shown next to the date it belongs to.
-  var DATE_FACTS = [
-    ['renewal_deadline', '更新できる期限', 'days_left', 'あと{n}日', 'days_over', '{n}日超過'],
-    ['new_expiry', '更新後の有効期限'],
-    ['cancel_by', '解約手続きの期限', 'days_to_cancel', 'あと{n}日'],
-    ['reflect_by', '製品画面への反映の目安'],
-    ['anniversary_from_order', '最初の契約応当日'],
-    ['anniv', '契約応当日'],
-    ['cycle_anniv', '契約応当日'],
-    ['first_term_end', 'ライセンス期間の終了日'],
-    ['term_end', 'ライセンス期間の終了日'],
-    ['cycle_term_end', '支払い対象期間の最終日'],
-    ['current_anniv', '次の契約応当日'],
-    ['current_term_end', '現在のライセンス期間の終了日'],
-    ['next_anniv_from_order', '次の契約応当日'],
-    ['next_term_end_from_order', '現在のライセンス期間の終了日'],
-    ['prorate_start', '月割り開始日', 'billed_months', '{n}か月分'],
-    ['free_until', '無料でご利用いただける最終日', 'free_days', '{n}日間'],
-    ['sign_expiries', 'Sign 消耗品のリセット日'],
-    ['later_sign_expiries', '追加注文分の Sign 消耗品のリセット日']
-  ];
-
   var MESSAGES = {
     busy: 'ただいま混み合っています。少し時間をおいてから、もう一度お試しください。',
     tooLong: 'ご質問が長すぎます。1,000文字以内でお書きください。',
@@ -61,8 +38,6 @@
     timeout: '回答に時間がかかっています。しばらくしてから、もう一度お試しください。'
   };
 
-  var ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-  var RANGE = /^([^/]+)\/([^/]+)$/;
   // the documents write their examples spaced (2024 年 1 月 16 日), the rules without spaces: both stand out
   var JA_DATE = /\d{4} ?年 ?\d{1,2} ?月 ?\d{1,2} ?日/g;
 
@@ -71,30 +46,6 @@
     if (className) node.className = className;
     if (text !== undefined && text !== null) node.textContent = text;
     return node;
-  }
-
-  function formatDate(iso) {
-    var r = RANGE.exec(String(iso));
-    if (r) return formatRange(r[1], r[2]);
-    var m = ISO_DATE.exec(String(iso));
-    return m ? Number(m[1]) + '年' + Number(m[2]) + '月' + Number(m[3]) + '日' : String(iso);
-  }
-
-  // A value that varies with a day the customer did not give comes as "low/high" (rules: a date known to its
-  // month, or to a span such as 5月中旬 or 去年): a whole month or year is written as the answer writes it
-  // (2027年4月, 2026年; bot/dates.py format_span_ja), else low〜high.
-  function formatRange(low, high) {
-    var a = ISO_DATE.exec(low), b = ISO_DATE.exec(high);
-    var wholeMonths = a && b && a[3] === '01' &&
-        Number(b[3]) === new Date(Number(b[1]), Number(b[2]), 0).getDate();
-    if (wholeMonths && a[1] === b[1] && a[2] === '01' && b[2] === '12') return Number(a[1]) + '年';
-    if (wholeMonths && a[1] === b[1] && a[2] === b[2]) return Number(a[1]) + '年' + Number(a[2]) + '月';
-    return formatDate(low) + '〜' + formatDate(high);
-  }
-
-  function countRange(value) {
-    var r = RANGE.exec(String(value));
-    return r && /^\d+$/.test(r[1]) && /^\d+$/.test(r[2]) ? r[1] + '〜' + r[2] : null;
   }
 
   // Text with the dates in it set in bold, built from text nodes only.
@@ -399,7 +350,7 @@
     var msg = this.message('bot');
     msg.classList.add('faqbot-answer');
     if (answer.intent === null) msg.classList.add('faqbot-fallback');
-    var dates = renderDates(answer.computed || {});
+    var dates = renderDates(answer.dates);
     if (dates) msg.appendChild(dates);
     this.renderText(msg, answer);
     if (!restored) msg.appendChild(this.feedbackBar(answer));
@@ -531,34 +482,21 @@
     return svg;
   }
 
-  function renderDates(computed) {
-    var rows = [];
-    var seen = {};
-    DATE_FACTS.forEach(function (spec) {
-      var value = computed[spec[0]];
-      if (value === undefined || value === null) return;
-      var shown = Array.isArray(value) ? value.map(formatDate).join('、') : formatDate(value);
-      if (seen[spec[1] + shown]) return;  // 契約応当日 computed and stated: once
-      seen[spec[1] + shown] = true;
-      var notes = [];
-      for (var k = 2; k + 1 < spec.length; k += 2) {
-        var n = computed[spec[k]];
-        var count = typeof n === 'number' ? String(n) : countRange(n);
-        if (count) notes.push(spec[k + 1].replace('{n}', count));
-      }
-      // a deadline already gone (更新できる期限 two years past the expiry, 解約手続きの期限 before the charge)
-      // is labelled and coloured as gone, not shown like one still to meet
-      var gone = (spec[0] === 'renewal_deadline' && computed.renewable === false) ||
-          (spec[0] === 'cancel_by' && computed.cancel_in_time === false);
-      rows.push([gone ? spec[1] + '（過ぎています）' : spec[1], shown, notes.join('・'), gone]);
+  // The dates worth a glance, as the server labels and writes them (the product's rule file says which, in what
+  // order, with which counts). A deadline already gone (更新できる期限 two years past the expiry, 解約手続きの期限
+  // after the charge) is labelled and coloured as gone, not shown like one still to meet.
+  function renderDates(dates) {
+    if (!Array.isArray(dates)) return null;
+    var rows = dates.filter(function (d) {
+      return d && typeof d.label === 'string' && typeof d.text === 'string';
     });
     if (!rows.length) return null;
     var dl = el('dl', 'faqbot-dates');
-    rows.forEach(function (row) {
-      var item = el('div', row[3] ? 'faqbot-dates-item faqbot-dates-gone' : 'faqbot-dates-item');
-      item.appendChild(el('dt', null, row[0]));
-      var dd = el('dd', null, row[1]);
-      if (row[2]) dd.appendChild(el('span', 'faqbot-dates-note', row[2]));
+    rows.forEach(function (d) {
+      var item = el('div', d.passed ? 'faqbot-dates-item faqbot-dates-gone' : 'faqbot-dates-item');
+      item.appendChild(el('dt', null, d.passed ? d.label + '（過ぎています）' : d.label));
+      var dd = el('dd', null, d.text);
+      if (typeof d.note === 'string' && d.note) dd.appendChild(el('span', 'faqbot-dates-note', d.note));
       item.appendChild(dd);
       dl.appendChild(item);
     });
