@@ -8,6 +8,7 @@ a retried event also go over real HTTP to the gunicorn server.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import urllib.error
@@ -237,7 +238,8 @@ def test_faq_command_answers_ephemerally_with_block_kit(slack: FlaskClient, bot:
     assert "http" not in json.dumps(reply["blocks"])  # and no URL that the documents do not give
     share = [b for b in buttons(reply["blocks"]) if b["action_id"] == "faq_share"]
     assert len(share) == 1 and share[0]["text"]["text"] == "チャンネルに共有"
-    assert json.loads(share[0]["value"]) == {"q": question, "a": expected.answer}
+    assert json.loads(share[0]["value"]) == {"q": question, "a": expected.answer,
+                                             "d": today_in(bot.settings.timezone).isoformat()}
 
 
 def test_a_date_known_only_roughly_is_a_field_too(slack: FlaskClient, bot: Bot) -> None:
@@ -791,3 +793,115 @@ def test_http_retry_reaching_another_host_is_answered_once_through_redis(http_fa
             fake.wait_for(lambda c: c["body"].get("thread_ts") == "1731000300.000200")
             time.sleep(0.2)
             assert len(fake.matching(lambda c: c["body"].get("thread_ts") == "1731000300.000100")) == 1
+
+
+# --- what the review of 2026-11-24 found ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limits", ["off", "20/minute"])
+def test_a_body_that_is_not_utf8_is_unsigned_not_a_500(bot: Bot, tmp_path: Path, fake_slack: FakeSlack,
+                                                      monkeypatch: pytest.MonkeyPatch, limits: str) -> None:
+    # slack_sdk decodes the body to check its signature: one stray byte, with no secret, was a 500 and a traceback
+    monkeypatch.setenv(API_URL_ENV, fake_slack.api_url)
+    app = create_app(bot=bot, settings=slack_settings(bot, tmp_path, rate_limit=limits, slack_rate_limit=limits))
+    client = app.test_client()
+    response = client.post("/slack/events", data=b'{"a":"\xff"}', content_type="application/json",
+                           headers={"X-Slack-Request-Timestamp": str(int(time.time())),
+                                    "X-Slack-Signature": "v0=" + "0" * 64})
+    assert response.status_code == 401 and response.get_json()["error"]["code"] == "invalid_signature"
+    assert post(client, command_body("更新料金はいくらですか？")).status_code == 200
+
+
+def test_a_button_payload_without_its_button_is_a_bad_request(slack: FlaskClient) -> None:
+    payload = json.loads(urllib.parse.parse_qs(action_body("faq_share", "{}", "http://127.0.0.1:9/x"))["payload"][0])
+    payload["actions"] = []  # Bolt read the first of them: a 500
+    response = post(slack, urllib.parse.urlencode({"payload": json.dumps(payload)}))
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("body", [
+    json.dumps({"token": "x", "team_id": "T123", "api_app_id": "A123", "type": "event_callback",
+                "event_id": "EvReaction", "event_time": 1731000000,
+                "event": {"type": "reaction_added", "user": "U123", "reaction": "eyes", "event_ts": "1.2"}}),
+    action_body("an_old_button", "x", "http://127.0.0.1:9/x"),
+])
+def test_a_signed_request_nothing_handles_is_acknowledged(slack: FlaskClient, body: str) -> None:
+    # a 404 is a failure to Slack, which sends the same event three more times
+    ctype = "application/json" if body.startswith("{") else FORM
+    assert post(slack, body, ctype=ctype).status_code == 200
+
+
+def test_a_stale_suggestion_on_a_public_answer_does_not_rewrite_it(slack: FlaskClient,
+                                                                  fake_slack: FakeSlack) -> None:
+    url = fake_slack.response_url()
+    payload = json.loads(urllib.parse.parse_qs(action_body("faq_suggest_0", "renamed-entry", url))["payload"][0])
+    payload["container"]["is_ephemeral"] = False  # a mention's answer, in a thread everyone reads
+    assert post(slack, urllib.parse.urlencode({"payload": json.dumps(payload)})).status_code == 200
+    call = fake_slack.wait_for(lambda c: c["path"] == urllib.parse.urlsplit(url).path)[0]
+    assert "この候補は現在の FAQ にありません" in call["body"]["text"]
+    assert call["body"]["replace_original"] is False and call["body"]["response_type"] == "ephemeral"
+
+
+def test_a_suggestion_clicked_in_a_thread_continues_in_that_thread(slack: FlaskClient, fake_slack: FakeSlack,
+                                                                   bot: Bot) -> None:
+    # the click's question back (the first order's day) was kept under the channel's conversation, and the reply
+    # in the thread, which belongs to the thread's, was answered as a new question
+    thread = "1731000400.000100"
+    url = fake_slack.response_url()
+    payload = json.loads(urllib.parse.parse_qs(action_body("faq_suggest_0", "anniversary", url))["payload"][0])
+    payload["container"].update(is_ephemeral=False, thread_ts=thread)
+    payload["message"] = {"type": "message", "user": BOT_USER, "ts": "1731000400.000200", "thread_ts": thread}
+    assert post(slack, urllib.parse.urlencode({"payload": json.dumps(payload)})).status_code == 200
+    asked = fake_slack.wait_for(lambda c: c["path"] == urllib.parse.urlsplit(url).path)[0]
+    assert f"このスレッドで <@{BOT_USER}> を付けてお答えください" in block_texts(asked["body"]["blocks"])
+    reply = mention_body("2024年1月16日です", event_id="EvClickReply", ts="1731000400.000300", thread_ts=thread)
+    assert post(slack, reply, ctype="application/json").status_code == 200
+    call = fake_slack.wait_for(lambda c: c["body"].get("thread_ts") == thread)[0]
+    expected = bot.ask("契約応当日はいつですか？初回注文は2024年1月16日です", today=today_in(bot.settings.timezone))
+    assert expected.computed.get("anniversary_from_order") == "2025-01-16"
+    assert "2025年1月16日" in block_texts(call["body"]["blocks"])
+
+
+def test_what_people_wrote_is_plain_text_not_mrkdwn(slack: FlaskClient) -> None:
+    # in mrkdwn 「*至急*」 was bold and 「~できる~」 struck through, in the reply and in what was shared
+    question = "*至急* _更新_ ~できる~ 更新料金はいくらですか？"
+    reply = post(slack, command_body(question)).get_json()
+    assert reply["blocks"][0]["elements"] == [{"type": "plain_text", "text": f"質問: {question}", "emoji": False}]
+    sections = [b for b in reply["blocks"] if b["type"] == "section" and "text" in b]
+    assert sections and all(b["text"]["type"] == "plain_text" for b in sections)
+
+
+def test_a_shared_answer_says_the_day_it_was_worked_out_for(slack: FlaskClient, fake_slack: FakeSlack,
+                                                            bot: Bot) -> None:
+    # 「あと46日」 goes stale in the channel: the day it counts from goes with it
+    reply = post(slack, command_body("2023年6月30日に有効期限が切れましたが、まだ更新できますか？")).get_json()
+    share = next(b for b in buttons(reply["blocks"]) if b["action_id"] == "faq_share")
+    url = fake_slack.response_url()
+    assert post(slack, action_body("faq_share", share["value"], url)).status_code == 200
+    call = fake_slack.wait_for(lambda c: c["path"] == urllib.parse.urlsplit(url).path)[0]
+    today = format_date_ja(today_in(bot.settings.timezone))
+    assert f"基準日: {today}" in block_texts(call["body"]["blocks"])
+    old = json.dumps({"q": "質問", "a": "回答"}, ensure_ascii=False)  # a button made before: no day, still shared
+    assert post(slack, action_body("faq_share", old, url)).status_code == 200
+    later = fake_slack.wait_for(lambda c: c["path"] == urllib.parse.urlsplit(url).path, count=2)[1]
+    assert "回答" in block_texts(later["body"]["blocks"]) and "基準日" not in block_texts(later["body"]["blocks"])
+
+
+def test_without_a_bot_token_the_operator_is_told(bot: Bot, tmp_path: Path, fake_slack: FakeSlack,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv(API_URL_ENV, fake_slack.api_url)
+    with caplog.at_level(logging.WARNING, logger="faqbot.slack"):
+        app = create_app(bot=bot, settings=slack_settings(bot, tmp_path, slack_bot_token=""))
+    assert any("SLACK_BOT_TOKEN is not set" in r.getMessage() for r in caplog.records)
+    client = app.test_client()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="faqbot.slack"):
+        body = mention_body("更新料金はいくらですか？", event_id="EvNoToken", ts="1731000500.000100")
+        assert post(client, body, ctype="application/json").status_code == 200
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any("was not answered" in r.getMessage()
+                                                      for r in caplog.records):
+            time.sleep(0.05)
+    assert any("channel C123 was not answered: SLACK_BOT_TOKEN is not set" in r.getMessage() for r in caplog.records)
+    assert not fake_slack.matching(lambda c: c["path"] == "/api/chat.postMessage")

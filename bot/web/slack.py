@@ -22,6 +22,7 @@ from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -36,7 +37,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
 from ..core import Answer, Bot, today_in
-from ..dates import format_date_ja
+from ..dates import format_date_ja, parse_iso_day
 from ..display import labelled
 from ..errors import BotError, InputError
 from ..state import Dedupe, State
@@ -109,8 +110,11 @@ def signed_by_slack(secret: str) -> bool:
     the rate limit asks first, so that unsigned requests never count against the team and user they name)."""
     if "slack_signed" not in g:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        g.slack_signed = bool(_TIMESTAMP.fullmatch(timestamp)) and SignatureVerifier(secret).is_valid(
-            request.get_data(cache=True), timestamp, request.headers.get("X-Slack-Signature", ""))
+        try:
+            g.slack_signed = bool(_TIMESTAMP.fullmatch(timestamp)) and SignatureVerifier(secret).is_valid(
+                request.get_data(cache=True), timestamp, request.headers.get("X-Slack-Signature", ""))
+        except UnicodeDecodeError:  # slack_sdk decodes the body to sign it: Slack's are UTF-8, this is not one
+            g.slack_signed = False
     return bool(g.slack_signed)
 
 
@@ -121,7 +125,13 @@ def _slack_shaped(body: bytes, mimetype: str) -> bool:
             data = json.loads(body)
             return isinstance(data, dict) and isinstance(data.get("event", {}), dict)
         payload = parse_qs(body.decode("utf-8", "replace")).get("payload")
-        return payload is None or isinstance(json.loads(payload[0]), dict)
+        if payload is None:
+            return True
+        data = json.loads(payload[0])
+        # a button's payload names the button: Bolt read the first of an empty list, a 500
+        return isinstance(data, dict) and (data.get("type") != "block_actions" or (
+            isinstance(data.get("actions"), list) and bool(data["actions"])
+            and all(isinstance(a, dict) for a in data["actions"])))
     except ValueError:
         return False
 
@@ -137,8 +147,8 @@ def render_answer(answer: Answer, question: str, *, today: date, share: bool, me
     `mention` is the bot's own mention in a thread: a follow-up question there says to mention it again, since
     a plain reply in the thread never reaches the bot (it hears app_mention only).
     """
-    blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=f"質問: {escape(_clip(question))}")])]
-    blocks += [SectionBlock(text=MarkdownTextObject(text=escape(chunk))) for chunk in _chunks(answer.answer)]
+    blocks: list[Block] = [ContextBlock(elements=[_plain(f"質問: {_clip(question)}")])]
+    blocks += [SectionBlock(text=_plain(chunk)) for chunk in _chunks(answer.answer)]
     if answer.follow_up and mention:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
             text=f"このスレッドで {mention} を付けてお答えください（例: {mention} 2024年1月16日）。")]))
@@ -155,7 +165,7 @@ def render_answer(answer: Answer, question: str, *, today: date, share: bool, me
         ]
     elif share and answer.follow_up is None:
         buttons.append(ButtonElement(text=PlainTextObject(text="チャンネルに共有"), action_id=SHARE_ACTION,
-                                     value=share_value(question, answer.answer), style="primary"))
+                                     value=share_value(question, answer.answer, today), style="primary"))
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     notes = [f"基準日: {format_date_ja(today)}"]
@@ -166,12 +176,21 @@ def render_answer(answer: Answer, question: str, *, today: date, share: bool, me
     return Message(escape(answer.answer), blocks)
 
 
-def render_shared(user: str | None, question: str, answer_text: str) -> Message:
-    """The message the share button posts to the channel (no buttons: it is read by everyone)."""
+def render_shared(user: str | None, question: str, answer_text: str, as_of: date | None = None) -> Message:
+    """The message the share button posts to the channel (no buttons: it is read by everyone); `as_of` is the day
+    the answer was worked out for, since its counts (あと46日) go stale while the message stays."""
     who = f"<@{user}> さんが共有しました" if user and _USER_ID.fullmatch(user) else "共有された回答"
-    blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=f"{who} ・ 質問: {escape(question)}")])]
-    blocks += [SectionBlock(text=MarkdownTextObject(text=escape(chunk))) for chunk in _chunks(answer_text)]
+    about = f"質問: {question}" + (f" ・ 基準日: {format_date_ja(as_of)}" if as_of else "")
+    blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=who), _plain(about)])]
+    blocks += [SectionBlock(text=_plain(chunk)) for chunk in _chunks(answer_text)]
     return Message(escape(answer_text), blocks)
+
+
+def _plain(text: str) -> PlainTextObject:
+    """What a customer or the documents wrote, shown as written: in mrkdwn, 「*至急*」 or a serial number's
+    「2024*******-*********」 turned bold, and 「~できる~」 struck through. Plain text has no markup but emoji;
+    & < > are escaped all the same, as Slack asks of every text."""
+    return PlainTextObject(text=escape(text), emoji=False)
 
 
 def date_fields(dates: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
@@ -182,12 +201,14 @@ def date_fields(dates: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
     return [labelled(d) for d in dates][:10]
 
 
-def share_value(question: str, answer_text: str) -> str:
-    """The share button's value: the question and the answer, cut to fit Slack's 2,000 characters."""
+def share_value(question: str, answer_text: str, as_of: date | None = None) -> str:
+    """The share button's value: the question, the answer and the day it was worked out for, cut to fit Slack's
+    2,000 characters."""
     question = _clip(question)
+    day = {"d": as_of.isoformat()} if as_of else {}
 
     def encode(answer: str) -> str:
-        return json.dumps({"q": question, "a": answer}, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps({"q": question, "a": answer, **day}, ensure_ascii=False, separators=(",", ":"))
 
     value = encode(answer_text)
     room = len(answer_text)
@@ -217,6 +238,8 @@ def init_slack(app: Flask, settings: Settings, state: State) -> None:
         app.register_blueprint(bp)
         return
 
+    if not settings.slack_bot_token:
+        log.warning("SLACK_BOT_TOKEN is not set: /faq and the buttons are answered, mentions (@faqbot) are not")
     # the state's store is shared by every worker of a host (SQLite file), and by every host with REDIS_URL,
     # so a retry reaching another worker is still answered once
     bolt = build_bolt(lambda: app.extensions["faqbot"], settings, state.dedupe,
@@ -244,6 +267,11 @@ def init_slack(app: Flask, settings: Settings, state: State) -> None:
             response = handler.handle(request)
         except ValueError:  # a shape _slack_shaped let through and Bolt could not read after all
             return _not_slack()
+        if response.status_code == 404:
+            # signed, but nothing here handles it (an event the app was subscribed to by mistake, a button of an
+            # older version): acknowledged, since Slack retries what is not answered 200, three times over
+            log.info("slack: a signed request no listener handles was acknowledged and ignored")
+            return Response(status=200)
         if response.status_code >= 400:
             return _error_response(response)
         return response
@@ -315,32 +343,49 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
         sid = session_id(body.get("team_id") or event.get("team"), channel, event.get("user")) + f":{thread}"
         me = next((f"<@{u}>" for u in sorted(_bot_users(body))), "@faqbot")
         message = _reply(get_bot(), plain_text(event.get("text") or ""), today(), share=False, sid=sid, mention=me)
-        client.chat_postMessage(channel=channel, thread_ts=thread, text=message.text, blocks=message.blocks)
+        if not settings.slack_bot_token:
+            log.warning("slack: a mention in channel %s was not answered: SLACK_BOT_TOKEN is not set, and a "
+                        "mention's answer is posted with it (/faq and the buttons answer without it)", channel)
+            return
+        try:
+            client.chat_postMessage(channel=channel, thread_ts=thread, text=message.text, blocks=message.blocks)
+        except (SlackApiError, OSError) as exc:  # Slack's refusal (not_in_channel, invalid_auth), or no network
+            log.error("slack: the answer to a mention in channel %s could not be posted: %s (is the bot token "
+                      "right, and the app in that channel?)", channel, exc)
 
     def share(action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         try:
             shared = json.loads(action.get("value") or "")
             question, answer_text = str(shared["q"]), str(shared["a"])
-        except (ValueError, KeyError, TypeError):
+            as_of = parse_iso_day(shared.get("d"))  # a button made before the day was kept has none
+        except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("share button with an unreadable value ignored")
             return
-        message = render_shared((body.get("user") or {}).get("id"), question, answer_text)
+        message = render_shared((body.get("user") or {}).get("id"), question, answer_text, as_of)
         respond(text=message.text, blocks=message.blocks, response_type="in_channel", replace_original=False)
 
     def suggest(action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         bot, intent = get_bot(), str(action.get("value") or "")
+        # replacing a message everyone sees (a mention's answer in a thread) would rewrite it for everyone:
+        # only an ephemeral one is replaced; otherwise the answer goes to the person who clicked, to them alone
+        mine = bool((body.get("container") or {}).get("is_ephemeral"))
         entry = next((e for e in bot.knowledge.entries if e.id == intent), None)
         if entry is None:
             respond(text="この候補は現在の FAQ にありません。もう一度 /faq で質問してください。",
-                    response_type="ephemeral", replace_original=True)
+                    response_type="ephemeral", replace_original=mine)
             return
         user = body.get("user") or {}
         channel = (body.get("channel") or {}).get("id")
         sid = session_id(user.get("team_id") or (body.get("team") or {}).get("id"), channel, user.get("id"))
-        message = _reply(bot, entry.question, today(), share=True, sid=sid, intent=intent)
-        # replacing a message everyone sees (a mention's answer in a thread) would rewrite it for everyone:
-        # only an ephemeral one is replaced; otherwise the answer goes to the person who clicked, to them alone
-        mine = bool((body.get("container") or {}).get("is_ephemeral"))
+        # clicked on a mention's answer in a thread: the conversation is the thread's, as the mention's was, so
+        # a reply there (with the mention) continues it, and the question back says so
+        thread = (body.get("message") or {}).get("thread_ts") or (body.get("container") or {}).get("thread_ts")
+        me = None
+        if thread and not mine:
+            sid += f":{thread}"
+            me = (f"<@{bot_user}>" if (bot_user := (body.get("message") or {}).get("user")) and
+                  _USER_ID.fullmatch(bot_user) else "@faqbot")
+        message = _reply(bot, entry.question, today(), share=True, sid=sid, intent=intent, mention=me)
         respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=mine)
 
     bolt.event("app_mention")(ack=ack_now, lazy=[answer_mention])
