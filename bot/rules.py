@@ -341,7 +341,8 @@ def _display(src: Source, model: _RuleFileModel, comps: Mapping[str, Computation
     def bad(loc: Loc, message: str, hint: str | None = None) -> None:
         problems.append(Problem(src.path, src.line(loc), dotted(loc), message, hint))
 
-    named = {**{name: None for name in comps}, **outcomes}  # what an answer's `computed` holds, in file order
+    # what an answer's `computed` holds, in file order; a computation that failed to compile was reported already
+    named = {**{name: None for name in model.computations}, **outcomes}
     for name, label in model.labels.items():
         if name not in named:
             bad(("labels", name), f"'{name}' is neither a computation nor a key of a rule's set",

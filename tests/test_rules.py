@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot import Bot, Settings
 from bot.errors import ConfigError
@@ -34,8 +35,27 @@ def _rules_dir(tmp_path: Path, text: str | None = None, name: str = "virusbuster
     d.mkdir()
     shutil.copy(ROOT / "rules" / "facts.yaml", d / "facts.yaml")
     if text is not None:
-        (d / name).write_text(text, encoding="utf-8")
+        (d / name).write_text(_labelled(text), encoding="utf-8")
     return d
+
+
+def _labelled(text: str) -> str:
+    """A rule file with a label for every value it computes or sets, added after its last line (so the lines these
+    tests expect stay where they are): labels are tested in test_display.py, the rules' semantics here."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if not isinstance(data, dict) or "labels" in data:
+        return text
+    names = [*(data.get("computations") or {})]
+    for rule in data.get("rules") or []:
+        if isinstance(rule, dict) and isinstance(rule.get("set"), dict):
+            names += [n for n in rule["set"] if n not in names]
+    names = [n for n in names if isinstance(n, str)]
+    if not names:
+        return text
+    return text + ("" if text.endswith("\n") else "\n") + "labels: {" + ", ".join(f"{n}: 値" for n in names) + "}\n"
 
 
 def _problems(tmp_path: Path, text: str) -> list[str]:
