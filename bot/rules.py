@@ -92,8 +92,7 @@ class _ExampleModel(_Strict):
 
 
 class _GlanceModel(_Strict):
-    date: str
-    label: str | None = None  # else the value's label
+    date: str  # a computed date, shown with its label
     counts: dict[str, str] = {}  # a number shown beside the date: {days_left: あと{n}日}
     passed: dict[str, str | int | bool] = {}  # the outcome that makes the date one gone: {renewable: false}
 
@@ -357,15 +356,15 @@ def _display(src: Source, model: _RuleFileModel, comps: Mapping[str, Computation
     glance: list[Glance] = []
     for i, item in enumerate(model.glance):
         loc: Loc = ("glance", i)
-        if kinds.get(item.date) not in ("date", "dates"):
-            what = f"is {_KIND_WORDS[k]}" if (k := kinds.get(item.date)) else "is not computed here"
+        if item.date not in comps or kinds.get(item.date) not in ("date", "dates"):
+            what = f"is {_KIND_WORDS[k]}" if item.date in comps and (k := kinds.get(item.date)) else \
+                "is not computed here"
             bad((*loc, "date"), f"'{item.date}' {what}: a glance shows dates",
                 _one_of(item.date, [n for n in comps if kinds.get(n) in ("date", "dates")]))
             continue
-        label = (item.label or model.labels.get(item.date, "")).strip()
+        label = model.labels.get(item.date, "").strip()
         if not label:
-            bad(loc, f"'{item.date}' has no label", "add it under labels, or give this item a label")
-            continue
+            continue  # reported above: every computation has a label
         for name, template in item.counts.items():
             if kinds.get(name) != "number":
                 bad((*loc, "counts", name), f"'{name}' is not a computed number",
