@@ -21,14 +21,31 @@ UNITS = {"days_between": "日", "months_between": "か月"}
 class Glance:
     """A date shown under an answer: its label, the counts written beside it, and when it has passed.
 
-    `counts` are (value, template) pairs, the template holding {n}: (days_left, あと{n}日). `passed` is the
-    outcome that makes it a deadline gone (renewable: false): the date is then shown as passed, not as one to meet.
+    `counts` are (value, template) pairs, the template holding {n}: (days_left, あと{n}日); `zero` is what a count
+    says when it is 0 (days_left: 本日まで, never あと0日), an empty text saying nothing. `passed` is the outcome
+    that makes it a deadline gone (renewable: false): the date is then shown as passed, not as one to meet.
     """
 
     name: str
     label: str
     counts: tuple[tuple[str, str], ...] = ()
     passed: Mapping[str, Any] = field(default_factory=dict)
+    zero: Mapping[str, str] = field(default_factory=dict)
+
+    def notes(self, computed: Mapping[str, Any]) -> list[str]:
+        """The counts an answer computed, written: あと46日; 本日まで where the count is 0 and the file says so."""
+        out = []
+        for name, template in self.counts:
+            value = computed.get(name)
+            if value == 0 and not isinstance(value, bool) and name in self.zero:
+                text = self.zero[name]
+            elif (n := _count(value)) is not None:
+                text = template.replace("{n}", n)
+            else:
+                continue
+            if text:
+                out.append(text)
+        return out
 
 
 @dataclass(frozen=True)
@@ -52,8 +69,7 @@ class Display:
             if text is None or (item.label, text) in seen:
                 continue
             seen.add((item.label, text))
-            notes = [template.replace("{n}", n) for name, template in item.counts
-                     if (n := _count(computed.get(name))) is not None]
+            notes = item.notes(computed)
             passed = bool(item.passed) and all(computed.get(k) == v for k, v in item.passed.items())
             out.append({"name": item.name, "label": item.label, "text": text, "note": "・".join(notes) or None,
                         "passed": passed})
@@ -73,13 +89,18 @@ def written(value: Any) -> str | None:
 
 
 def _count(value: Any) -> str | None:
-    """A count as written beside its date: 46, or 686〜715 where it varies with a day not given ("686/715")."""
+    """A count as written beside its date: 46, 12,345, or 686〜715 where it varies with a day not given ("686/715")."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return str(value)
+        return written_number(value)
     low, _, high = str(value).partition("/") if isinstance(value, str) else ("", "", "")
-    return f"{low}〜{high}" if low.isdigit() and high.isdigit() else None
+    return f"{written_number(int(low))}〜{written_number(int(high))}" if low.isdigit() and high.isdigit() else None
+
+
+def written_number(n: int) -> str:
+    """A number as answers write it, in their text and beside a date: 10,000 and over with commas."""
+    return f"{n:,}" if abs(n) >= 10_000 else str(n)
 
 
 def labelled(item: Mapping[str, Any]) -> tuple[str, str]:

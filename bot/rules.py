@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import dates
-from .display import UNITS, Display, Glance
+from .display import UNITS, Display, Glance, written_number
 from .errors import Problem, RuleError
 from .yamlsrc import Loc, Source, close_match, dotted, knowledge_files, read_yaml, validate
 
@@ -94,6 +94,7 @@ class _ExampleModel(_Strict):
 class _GlanceModel(_Strict):
     date: str  # a computed date, shown with its label
     counts: dict[str, str] = {}  # a number shown beside the date: {days_left: あと{n}日}
+    zero: dict[str, str] = {}  # a count's text when it is 0, on the day: {days_left: 本日まで}; '' says nothing
     passed: dict[str, str | int | bool] = {}  # the outcome that makes the date one gone: {renewable: false}
 
 
@@ -372,11 +373,17 @@ def _display(src: Source, model: _RuleFileModel, comps: Mapping[str, Computation
             elif (wrong := _template_error(template)) or _placeholders(template) != {"n"}:
                 bad((*loc, "counts", name), wrong or "a count's text holds {n} and no other placeholder",
                     "e.g. あと{n}日")
+        for name, text in item.zero.items():
+            if name not in item.counts:
+                bad((*loc, "zero", name), f"'{name}' is not one of this date's counts",
+                    _one_of(name, list(item.counts)))
+            elif (wrong := _template_error(text)) or _placeholders(text):
+                bad((*loc, "zero", name), wrong or "the text for 0 holds no placeholder", "e.g. 本日まで")
         for name in item.passed:
             if name not in named:
                 bad((*loc, "passed", name), f"'{name}' is neither a computation nor a key of a rule's set",
                     close_match(name, named))
-        glance.append(Glance(item.date, label, tuple(item.counts.items()), dict(item.passed)))
+        glance.append(Glance(item.date, label, tuple(item.counts.items()), dict(item.passed), dict(item.zero)))
     labels = tuple((name, label.strip()) for name, label in model.labels.items() if name in named)
     units = {name: UNITS[comp.op] for name, comp in comps.items() if comp.op in UNITS}
     return Display(labels, units, tuple(glance)), problems
@@ -909,7 +916,7 @@ def render_value(value: Any) -> str:
     if isinstance(value, list):
         return "、".join(render_value(v) for v in value)
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+        return written_number(value)
     return str(value)
 
 

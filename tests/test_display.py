@@ -11,9 +11,11 @@ from click.testing import CliRunner
 
 from bot import Bot, Settings, load_bot
 from bot.cli import main
+from bot.display import Display, Glance, written_number
 from bot.errors import ConfigError
 from bot.facts import Roles, extract_facts
 from bot.knowledge import load_knowledge
+from bot.rules import render_value
 from bot.text import FugashiTokenizer
 from bot.web import create_app
 from bot.web.slack import render_answer
@@ -46,6 +48,7 @@ labels:
 glance:
   - date: extend_by
     counts: {days_to_extend: 'あと{n}日'}
+    zero: {days_to_extend: '本日まで'}
     passed: {extendable: false}
 rules:
   - id: trial-extend-in-time
@@ -107,6 +110,22 @@ def test_a_third_products_dates_are_labelled_by_its_rule_file(third: Bot) -> Non
     late = app.test_client().post("/api/ask", json={"text": QUESTION, "today": "2025-06-01"}).get_json()
     assert late["rule"] == "trial-extend-too-late"
     assert late["dates"] == [{**EXPECTED, "note": None, "passed": True}]
+
+
+def test_on_the_deadline_day_a_count_says_what_its_file_says_for_zero(third: Bot) -> None:
+    # 「あと0日」 reads as a mistake: on the day itself the file's own words for 0 are shown
+    on_the_day = third.ask(QUESTION, today=date(2025, 5, 31)).dates
+    assert list(on_the_day) == [{**EXPECTED, "note": "本日まで"}]
+    assert list(third.ask(QUESTION, today=date(2025, 5, 30)).dates) == [{**EXPECTED, "note": "あと1日"}]
+
+
+def test_a_count_is_written_as_the_answers_write_numbers() -> None:
+    glance = Glance("end", "終了日", counts=(("days", "あと{n}日"),), zero={"days": ""})
+    display = Display(glance=(glance,))
+    assert [d["note"] for d in display.dates({"end": "2052-01-01", "days": 12345})] == ["あと12,345日"]
+    assert [d["note"] for d in display.dates({"end": "2052-01-01", "days": "9999/10031"})] == ["あと9999〜10,031日"]
+    assert [d["note"] for d in display.dates({"end": "2025-05-15", "days": 0})] == [None]  # '' says nothing
+    assert written_number(12345) == render_value(12345) == "12,345"
 
 
 def test_the_agents_page_gets_a_third_products_labels(third: Bot) -> None:
@@ -202,8 +221,14 @@ def test_a_value_without_a_label_is_reported(tmp_path: Path) -> None:
      "glance[0].date: 'days_to_extend' is a number: a glance shows dates (hint: one of: extend_by)"),
     ("    counts: {days_to_extend: 'あと{n}日'}", "    counts: {days_to_extend: 'あと{days}日'}", "    counts",
      "glance[0].counts.days_to_extend: a count's text holds {n} and no other placeholder (hint: e.g. あと{n}日)"),
-    ("    counts: {days_to_extend: 'あと{n}日'}", "    counts: {extend_by: 'あと{n}日'}", "    counts",
+    ("    counts: {days_to_extend: 'あと{n}日'}\n    zero: {days_to_extend: '本日まで'}",
+     "    counts: {extend_by: 'あと{n}日'}", "    counts",
      "glance[0].counts.extend_by: 'extend_by' is not a computed number (hint: one of: days_to_extend)"),
+    ("    zero: {days_to_extend: '本日まで'}", "    zero: {days_to_extnd: '本日まで'}", "    zero",
+     "glance[0].zero.days_to_extnd: 'days_to_extnd' is not one of this date's counts (hint: did you mean "
+     "'days_to_extend'?)"),
+    ("    zero: {days_to_extend: '本日まで'}", "    zero: {days_to_extend: 'あと{n}日'}", "    zero",
+     "glance[0].zero.days_to_extend: the text for 0 holds no placeholder (hint: e.g. 本日まで)"),
     ("    passed: {extendable: false}", "    passed: {extendible: false}", "    passed",
      "glance[0].passed.extendible: 'extendible' is neither a computation nor a key of a rule's set (hint: did you "
      "mean 'extendable'?)"),
