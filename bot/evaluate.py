@@ -278,7 +278,8 @@ def arrival_rows(bot: Bot, arrivals: Sequence[Arrival], *, today: date) -> list[
         with tempfile.TemporaryDirectory(prefix="faqbot-arrival-") as tmp:
             faq_dir, rules_dir = knowledge_at(arrival.knowledge, arrival.questions.parent, Path(tmp))
             try:
-                knowledge = load_knowledge(faq_dir, rules_dir)
+                # labels came later than most arrivals, and name values to people: scoring intents needs none
+                knowledge = load_knowledge(faq_dir, rules_dir, require_labels=False)
             except ConfigError as exc:  # today's validation may refuse what an old commit held: say which one
                 raise ConfigError(exc.problems, f"the knowledge at {arrival.knowledge}, which "
                                   f"{arrival.questions.name} arrived to") from None

@@ -448,9 +448,10 @@ class _FactsFile(NamedTuple):
     labels: dict[str, str]
 
 
-def _read_facts_file(rules_dir: Path) -> tuple[_FactsFile, list[Problem]]:
+def _read_facts_file(rules_dir: Path, require_labels: bool = True) -> tuple[_FactsFile, list[Problem]]:
     """rules/facts.yaml: the date roles with their cue words, which of them recur, the role of a later order,
-    and every fact's label; what is wrong in it, each with its line."""
+    and every fact's label (required unless `require_labels` is false); what is wrong in it, each with its
+    line."""
     path = rules_dir / "facts.yaml"
     name = f"{rules_dir.name}/facts.yaml"
     empty = _FactsFile(Roles(), {})
@@ -486,7 +487,7 @@ def _read_facts_file(rules_dir: Path) -> tuple[_FactsFile, list[Problem]]:
         elif not label.strip():
             bad(("labels", fact), "the label is blank", "write the name a person knows the fact by: 有効期限")
     unlabelled = [fact for fact in dict.fromkeys((*roles, *_NOT_ROLES)) if fact not in model.labels]
-    if unlabelled:
+    if unlabelled and require_labels:
         bad(("labels",) if "labels" in src.data else (), "no label for " + ", ".join(f"'{f}'" for f in unlabelled),
             "the agents' page names every fact by its label: add them under labels")
     labels = {fact: label.strip() for fact, label in model.labels.items()}
@@ -506,18 +507,23 @@ def load_date_roles(rules_dir: Path) -> Roles:
     return facts.roles
 
 
-def load_knowledge(faq_dir: Path, rules_dir: Path | None = None, *, run_examples: bool = False) -> Knowledge:
-    """Load and validate everything; raise ConfigError listing every problem."""
+def load_knowledge(faq_dir: Path, rules_dir: Path | None = None, *, run_examples: bool = False,
+                   require_labels: bool = True) -> Knowledge:
+    """Load and validate everything; raise ConfigError listing every problem.
+
+    `require_labels` false lets values go without labels, as rule files older than labels did: for scoring
+    an old commit's knowledge by intent (`faqbot eval --arrivals`), never for serving.
+    """
     loaded = load_faq(faq_dir)
     entries, problems, digest = loaded.entries, list(loaded.problems), loaded.digest
     ruleset = RuleSet((), {})
     facts = _FactsFile(Roles(), {})
     if rules_dir is not None:
-        facts, errs = _read_facts_file(rules_dir)
+        facts, errs = _read_facts_file(rules_dir, require_labels)
         problems += errs
         intents = {e.id: e.product for e in entries}
         rules, comps, examples, displays, errs = load_rules(rules_dir, date_roles=facts.roles.names, intents=intents,
-                                                  intents_complete=not loaded.problems)
+                                                  intents_complete=not loaded.problems, require_labels=require_labels)
         problems += errs
         for path in knowledge_files(rules_dir, "*.yaml"):
             raw, _ = read_file(path)  # one that cannot be read is reported by load_rules

@@ -223,12 +223,15 @@ def _template_error(template: str) -> str | None:
 
 
 def load_rules(
-    rules_dir: Path, *, date_roles: Iterable[str], intents: Mapping[str, str], intents_complete: bool = True
+    rules_dir: Path, *, date_roles: Iterable[str], intents: Mapping[str, str], intents_complete: bool = True,
+    require_labels: bool = True,
 ) -> tuple[list[Rule], dict[str, dict[str, Computation]], list[Example], dict[str, Display], list[Problem]]:
     """Read every rule file; `intents` maps each known intent to its product.
 
     When the knowledge files had problems (`intents_complete` false), a name missing from `intents` may be one
     that failed to load, so unknown products and intents are not reported: one broken file, not thirty lines.
+    Without `require_labels`, a value with no label is no problem (rule files older than labels, scored by
+    `faqbot eval --arrivals`, which reads intents and never shows a value to anyone).
     """
     roles = tuple(date_roles)
     facts = set(roles) | set(VALUE_FACTS)
@@ -309,7 +312,7 @@ def load_rules(
             examples.append(Example(ex.intent, ex.today, given, ex.expect.model_dump(exclude_unset=True), name,
                                     src.line(("examples", i))))
         outcomes = {key: None for r in model.rules for key in r.set if key not in facts}  # facts: facts.yaml's labels
-        display, errs = _display(src, model, comps, outcomes, kinds)
+        display, errs = _display(src, model, comps, outcomes, kinds, require_labels)
         problems += errs
         displays[model.product] = display
     seen: dict[str, Rule] = {}
@@ -333,7 +336,7 @@ def load_rules(
 
 
 def _display(src: Source, model: _RuleFileModel, comps: Mapping[str, Computation], outcomes: Mapping[str, None],
-             kinds: Mapping[str, str | None]) -> tuple[Display, list[Problem]]:
+             kinds: Mapping[str, str | None], require_labels: bool = True) -> tuple[Display, list[Problem]]:
     """A rule file's `labels` and `glance`, checked: every computation and outcome (a key of a rule's `set`) has a
     label, since the agents' page shows them all; a glance date is a date, its counts numbers, each template {n}."""
     problems: list[Problem] = []
@@ -350,7 +353,7 @@ def _display(src: Source, model: _RuleFileModel, comps: Mapping[str, Computation
         elif not label.strip():
             bad(("labels", name), "the label is blank", "write the name a person knows the value by: 更新できる期限")
     unlabelled = [name for name in named if name not in model.labels]
-    if unlabelled:
+    if unlabelled and require_labels:
         bad(("labels",) if model.labels else ("computations",),
             "no label for " + ", ".join(f"'{name}'" for name in unlabelled),
             "the agents' page names every value by its label: add them under labels")

@@ -174,6 +174,29 @@ def test_a_bad_arrivals_file_is_reported_with_its_line(clone: tuple[Path, str], 
     assert expected in str(caught.value) and "in the arrivals file" in str(caught.value)
 
 
+def test_knowledge_older_than_labels_is_still_scored(clone: tuple[Path, str], bot: Bot) -> None:
+    # labels name values to people, and came after most arrivals: their commits are scored by intent all the same
+    # (make calibrate stopped at the first arrival once labels were required)
+    repo, _ = clone
+    facts = repo / "rules" / "facts.yaml"
+    data = yaml.safe_load(facts.read_text(encoding="utf-8"))
+    del data["labels"]
+    facts.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    (repo / "rules" / "shop.yaml").write_text(
+        "product: shop\ncomputations:\n  refund_by: {add: {date: first_order, days: 30}}\nrules:\n"
+        "  - id: refund-by\n    intents: [refund]\n    priority: 10\n    when: {fact: first_order, op: exists}\n"
+        "    say: '{refund_by}まで返金できます。'\n", encoding="utf-8")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "rules before labels")
+    unlabelled = _git(repo, "rev-parse", "HEAD")
+    arrivals = repo / "tests" / "arrivals.yaml"
+    arrivals.write_text(f"arrivals:\n  - questions: questions.yaml\n    knowledge: {unlabelled}\n", encoding="utf-8")
+    (then,) = arrival_rows(bot, load_arrivals(arrivals), today=TODAY)
+    assert [r.right for r in then] == [True, True, None]
+    with pytest.raises(ConfigError, match="no label for"):  # served, the same files are refused
+        load_bot(Settings(faq_dir=repo / "faq", rules_dir=repo / "rules"))
+
+
 def test_old_knowledge_today_refuses_is_named_with_its_commit(clone: tuple[Path, str], bot: Bot) -> None:
     repo, _ = clone
     shop = repo / "faq" / "shop.yaml"
