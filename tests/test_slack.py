@@ -142,6 +142,18 @@ def mention_body(text: str, *, event_id: str, user: str = "U123", ts: str = "173
     }, ensure_ascii=False)
 
 
+def direct_body(text: str, *, event_id: str, ts: str, user: str = "U123", channel: str = "D123",
+                **event: Any) -> str:
+    """A message.im event: a message in the bot's direct-message conversation, with no mention."""
+    return json.dumps({
+        "token": "deprecated", "team_id": "T123", "api_app_id": "A123", "type": "event_callback",
+        "event_id": event_id, "event_time": int(time.time()),
+        "authorizations": [{"team_id": "T123", "user_id": BOT_USER, "is_bot": True}],
+        "event": {"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts,
+                  "channel": channel, "event_ts": ts, **event},
+    }, ensure_ascii=False)
+
+
 def action_body(action_id: str, value: str, response_url: str, *, user: str = "U123") -> str:
     payload = {
         "type": "block_actions", "team": {"id": "T123", "domain": "example"},
@@ -452,6 +464,40 @@ def test_bot_mentions_are_not_answered(slack: FlaskClient, fake_slack: FakeSlack
     assert not fake_slack.matching(lambda c: c["body"].get("thread_ts") == "1731000000.000333")
 
 
+def test_a_direct_message_is_answered_there_and_its_follow_up_needs_no_mention(
+        slack: FlaskClient, fake_slack: FakeSlack) -> None:
+    def answer(body: str, nth: int) -> dict[str, Any]:
+        assert post(slack, body, ctype="application/json").status_code == 200
+        return fake_slack.wait_for(lambda c: c["body"].get("channel") == "D123", count=nth)[nth - 1]["body"]
+
+    asked = answer(direct_body("有効期限が過ぎたライセンスは更新できますか", event_id="EvD1", ts="1731000600.000100"), 1)
+    assert asked.get("thread_ts") is None  # answered in the conversation itself, not in a thread
+    assert "有効期限の日付" in block_texts(asked["blocks"]) and "を付けて" not in block_texts(asked["blocks"])
+    replied = answer(direct_body("2024年1月16日", event_id="EvD2", ts="1731000700.000100"), 2)
+    assert "2026年1月16日" in block_texts(replied["blocks"])  # expiry + 2 years: the question before, continued
+    assert not buttons(replied["blocks"])  # nobody else to share with
+    empty = answer(direct_body("", event_id="EvD3", ts="1731000800.000100", subtype="file_share"), 3)
+    assert "質問をそのまま送ってください" in block_texts(empty["blocks"])
+
+
+@pytest.mark.parametrize("event", [
+    {"bot_id": "B0SELF", "user": BOT_USER},  # the bot's own answer arrives as a message.im event too
+    {"channel_type": "channel", "channel": "C777"},  # a channel's message, were the app subscribed to them
+    {"subtype": "message_changed"},
+])
+def test_messages_not_for_the_bot_get_no_answer(slack: FlaskClient, fake_slack: FakeSlack,
+                                                event: dict[str, str]) -> None:
+    ignored = direct_body("更新料金はいくらですか？", event_id=f"EvDX{uuid.uuid4().hex}", ts="1731000900.000100",
+                          **{"channel": "D999", **event})
+    assert post(slack, ignored, ctype="application/json").status_code == 200
+    sentinel = direct_body("更新料金はいくらですか？", event_id=f"EvDY{uuid.uuid4().hex}", ts="1731000900.000200",
+                           channel="D888")
+    post(slack, sentinel, ctype="application/json")
+    fake_slack.wait_for(lambda c: c["body"].get("channel") == "D888")
+    time.sleep(0.2)
+    assert not fake_slack.matching(lambda c: c["body"].get("channel") in ("D999", "C777"))
+
+
 def test_share_button_posts_the_answer_in_the_channel(slack: FlaskClient, fake_slack: FakeSlack) -> None:
     reply = post(slack, command_body("2023年6月30日に有効期限が切れましたが、まだ更新できますか？")).get_json()
     share = next(b for b in buttons(reply["blocks"]) if b["action_id"] == "faq_share")
@@ -661,9 +707,12 @@ def test_a_limited_event_is_refused_without_a_retry(bot: Bot, tmp_path: Path) ->
 def test_manifest_matches_the_app(slack_app: Flask, fake_slack: FakeSlack) -> None:
     manifest = yaml.safe_load((ROOT / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"app_mentions:read", "chat:write", "commands"} <= scopes
+    assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= scopes
     settings = manifest["settings"]
-    assert settings["event_subscriptions"]["bot_events"] == ["app_mention"]
+    assert settings["event_subscriptions"]["bot_events"] == ["app_mention", "message.im"]
+    # without the messages tab a person cannot write to the app at all
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
     assert settings["interactivity"]["is_enabled"] is True and settings["socket_mode_enabled"] is False
     commands = manifest["features"]["slash_commands"]
     urls = [c["url"] for c in commands] + [settings["event_subscriptions"]["request_url"],

@@ -1,4 +1,4 @@
-"""Slack: the /faq slash command, app mentions and the share button, through slack_bolt's Flask adapter.
+"""Slack: the /faq slash command, app mentions, direct messages and the buttons, through slack_bolt's Flask adapter.
 
 Bolt checks the signature and its 5-minute window, answers url_verification and dispatches; this module
 adds what Bolt leaves to the app: an `authorize` that needs no network, de-duplication of retried
@@ -70,6 +70,11 @@ MENTION_HELP = (
     "使い方: {me} のあとに質問を書いてください（例: {me} 2023年6月30日に期限が切れたけど、まだ更新できる？）。\n"
     "回答はこのスレッドに投稿されます。続けて答えるときも、このスレッドで {me} を付けてください。\n"
     "自分だけに表示したいときは `/faq 質問` をお使いください。"
+)
+# a direct message to the bot is a conversation of its own: every message there is for it, no mention needed
+DIRECT_HELP = (
+    "使い方: 質問をそのまま送ってください（例: 2023年6月30日に期限が切れたけど、まだ更新できる？）。\n"
+    "続けて「2024年1月16日」のように答えると、直前の質問の続きとして扱います。"
 )
 # Mentions with these subtypes are a person's new message (「チャンネルにも投稿」, a file with a question);
 # the others (edited, deleted, bots' messages) are not questions to answer
@@ -218,9 +223,10 @@ def share_value(question: str, answer_text: str, as_of: date | None = None) -> s
     return value
 
 
-def help_message(mention: str | None = None) -> Message:
-    """What an empty /faq gets, or a bare mention (`mention`: the bot's own, to write in the examples)."""
-    text = MENTION_HELP.format(me=mention) if mention else HELP
+def help_message(mention: str | None = None, *, direct: bool = False) -> Message:
+    """What an empty /faq gets, a bare mention (`mention`: the bot's own, to write in the examples), or a direct
+    message with no text (a file alone)."""
+    text = DIRECT_HELP if direct else MENTION_HELP.format(me=mention) if mention else HELP
     return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
 
@@ -239,7 +245,8 @@ def init_slack(app: Flask, settings: Settings, state: State) -> None:
         return
 
     if not settings.slack_bot_token:
-        log.warning("SLACK_BOT_TOKEN is not set: /faq and the buttons are answered, mentions (@faqbot) are not")
+        log.warning("SLACK_BOT_TOKEN is not set: /faq and the buttons are answered, mentions (@faqbot) and direct "
+                    "messages are not")
     # the state's store is shared by every worker of a host (SQLite file), and by every host with REDIS_URL,
     # so a retry reaching another worker is still answered once
     bolt = build_bolt(lambda: app.extensions["faqbot"], settings, state.dedupe,
@@ -295,7 +302,8 @@ def init_slack(app: Flask, settings: Settings, state: State) -> None:
 
 
 def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *, api_url: str) -> App:
-    """The Bolt app: listeners for /faq, app_mention and the buttons, with no network call at start-up."""
+    """The Bolt app: listeners for /faq, app_mention, direct messages (message.im) and the buttons, with no
+    network call at start-up."""
     bolt = App(
         signing_secret=settings.slack_signing_secret,
         # an authorize function instead of token=: Bolt would otherwise call auth.test on the first request
@@ -343,15 +351,35 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
         sid = session_id(body.get("team_id") or event.get("team"), channel, event.get("user")) + f":{thread}"
         me = next((f"<@{u}>" for u in sorted(_bot_users(body))), "@faqbot")
         message = _reply(get_bot(), plain_text(event.get("text") or ""), today(), share=False, sid=sid, mention=me)
+        post(client, channel, thread, message, "a mention")
+
+    def answer_direct(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        # message.im: a message in the bot's own direct-message conversation (Slack never sends app_mention
+        # there). Other message events (a channel's, should the app be subscribed to them) are not questions.
+        if event.get("channel_type") != "im" or event.get("bot_id") \
+                or event.get("subtype") not in _ANSWERED_SUBTYPES or event.get("user") in _bot_users(body):
+            return  # the bot's own answers arrive here too: answering them would start a loop
+        channel = event.get("channel")
+        if not channel:
+            return
+        # the conversation is the direct message's (a thread in it keeps its own, and is answered there); no
+        # share button, since there is nobody else to share with, and no mention is asked for
+        thread = event.get("thread_ts")
+        sid = session_id(body.get("team_id") or event.get("team"), channel, event.get("user"))
+        message = _reply(get_bot(), plain_text(event.get("text") or ""), today(), share=False,
+                         sid=sid + (f":{thread}" if thread else ""), direct=True)
+        post(client, channel, thread, message, "a direct message")
+
+    def post(client: WebClient, channel: str, thread: str | None, message: Message, what: str) -> None:
         if not settings.slack_bot_token:
-            log.warning("slack: a mention in channel %s was not answered: SLACK_BOT_TOKEN is not set, and a "
-                        "mention's answer is posted with it (/faq and the buttons answer without it)", channel)
+            log.warning("slack: %s in channel %s was not answered: SLACK_BOT_TOKEN is not set, and such an answer "
+                        "is posted with it (/faq and the buttons answer without it)", what, channel)
             return
         try:
             client.chat_postMessage(channel=channel, thread_ts=thread, text=message.text, blocks=message.blocks)
         except (SlackApiError, OSError) as exc:  # Slack's refusal (not_in_channel, invalid_auth), or no network
-            log.error("slack: the answer to a mention in channel %s could not be posted: %s (is the bot token "
-                      "right, and the app in that channel?)", channel, exc)
+            log.error("slack: the answer to %s in channel %s could not be posted: %s (is the bot token right, and "
+                      "the app in that channel?)", what, channel, exc)
 
     def share(action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         try:
@@ -389,16 +417,17 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
         respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=mine)
 
     bolt.event("app_mention")(ack=ack_now, lazy=[answer_mention])
+    bolt.event("message")(ack=ack_now, lazy=[answer_direct])
     bolt.action(SHARE_ACTION)(ack=ack_now, lazy=[share])
     bolt.action(re.compile(rf"^{SUGGEST_ACTION}_\d+$"))(ack=ack_now, lazy=[suggest])
     return bolt
 
 
 def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, intent: str | None = None,
-           mention: str | None = None) -> Message:
+           mention: str | None = None, direct: bool = False) -> Message:
     """Bot.ask rendered for Slack; an empty question gets the help, bad input a short message in Japanese."""
     if not question:
-        return help_message(mention)
+        return help_message(mention, direct=direct)
     try:
         answer = bot.ask(question, today=today, session_id=sid, intent=intent)
     except InputError as exc:
@@ -406,7 +435,7 @@ def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, inten
             return _notice(f"ご質問を受け付けられませんでした: {bot.settings.max_text_length:,}文字以内でお送りください"
                            f"（いただいたご質問は{len(question):,}文字でした）。")
         if exc.code == "empty_text":  # nothing printable: zero-width spaces alone are nothing typed
-            return help_message(mention)
+            return help_message(mention, direct=direct)
         return _notice("ご質問を受け付けられませんでした。言い方を変えて、もう一度お試しください。")
     except BotError as exc:  # the conversation store (Redis) is down: say so instead of failing the command
         log.error("slack: no answer: %s", exc)
