@@ -589,6 +589,15 @@ class Bot:
         except StoreUnavailable as exc:
             _log.warning("sessions unavailable, the conversation is not kept: %s", exc)
 
+    def waiting_on(self, session_id: str) -> Entry | None:
+        """The entry whose question back (a follow-up) the conversation is waiting on, if any: what a bare reply
+        such as 「2024年1月16日」 will answer. None when the store is down, as when nothing is pending."""
+        try:
+            state = self.sessions.get(session_id)
+        except StoreUnavailable:
+            return None
+        return self._snap.entries.get(state["intent"]) if state and state.get("ask") else None
+
     def fact_names(self) -> dict[str, str]:
         """The facts a what-if may set, with their kind: "date", "order_number" or "number"."""
         names = {role: "date" for role in self._snap.roles.names}

@@ -310,6 +310,13 @@ def test_follow_up_continues_across_commands(slack: FlaskClient, bot: Bot) -> No
     assert "2026年1月16日" in block_texts(second["blocks"])  # expiry + 2 years, from the first turn's intent
     other_user = post(slack, command_body("2024年1月16日", user="U999")).get_json()
     assert "2026年1月16日" not in block_texts(other_user["blocks"])  # someone else's conversation
+    # shared, the reply alone (「2024年1月16日」) would mean nothing to the channel: it goes with its question
+    share = next(b for b in buttons(second["blocks"]) if b["action_id"] == "faq_share")
+    entry = next(e for e in bot.knowledge.entries if e.id == asked.intent)
+    assert json.loads(share["value"])["q"] == f"{entry.question}（2024年1月16日）"
+    own = post(slack, command_body("2023年6月30日に有効期限が切れましたが、まだ更新できますか？")).get_json()
+    share = next(b for b in buttons(own["blocks"]) if b["action_id"] == "faq_share")
+    assert json.loads(share["value"])["q"] == "2023年6月30日に有効期限が切れましたが、まだ更新できますか？"
 
 
 def test_too_long_question_gets_a_polite_ephemeral_message(slack: FlaskClient, bot: Bot) -> None:

@@ -146,11 +146,13 @@ def session_id(team: str | None, channel: str | None, user: str | None) -> str:
     return f"{SLACK_SESSIONS}{team or '-'}:{channel or '-'}:{user or '-'}"
 
 
-def render_answer(answer: Answer, question: str, *, today: date, share: bool, mention: str | None = None) -> Message:
+def render_answer(answer: Answer, question: str, *, today: date, share: bool, mention: str | None = None,
+                  shared_as: str | None = None) -> Message:
     """Block Kit for an Answer: the question, the answer, its dates, suggestions and the share button.
 
     `mention` is the bot's own mention in a thread: a follow-up question there says to mention it again, since
-    a plain reply in the thread never reaches the bot (it hears app_mention only).
+    a plain reply in the thread never reaches the bot (it hears app_mention only). `shared_as` is the question
+    a shared answer shows, when the one asked means nothing without the conversation (a bare reply).
     """
     blocks: list[Block] = [ContextBlock(elements=[_plain(f"質問: {_clip(question)}")])]
     blocks += [SectionBlock(text=_plain(chunk)) for chunk in _chunks(answer.answer)]
@@ -170,7 +172,8 @@ def render_answer(answer: Answer, question: str, *, today: date, share: bool, me
         ]
     elif share and answer.follow_up is None:
         buttons.append(ButtonElement(text=PlainTextObject(text="チャンネルに共有"), action_id=SHARE_ACTION,
-                                     value=share_value(question, answer.answer, today), style="primary"))
+                                     value=share_value(shared_as or question, answer.answer, today),
+                                     style="primary"))
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     notes = [f"基準日: {format_date_ja(today)}"]
@@ -428,6 +431,9 @@ def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, inten
     """Bot.ask rendered for Slack; an empty question gets the help, bad input a short message in Japanese."""
     if not question:
         return help_message(mention, direct=direct)
+    # a reply to the bot's question back (「2024年1月16日」) is shared with the question it answers: the channel
+    # never saw the conversation
+    waiting = bot.waiting_on(sid) if share and intent is None else None
     try:
         answer = bot.ask(question, today=today, session_id=sid, intent=intent)
     except InputError as exc:
@@ -440,7 +446,9 @@ def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, inten
     except BotError as exc:  # the conversation store (Redis) is down: say so instead of failing the command
         log.error("slack: no answer: %s", exc)
         return _notice("ただいま回答できません。しばらくしてからもう一度お試しください。")
-    return render_answer(answer, question, today=today, share=share, mention=mention)
+    replied = waiting is not None and answer.intent == waiting.id and answer.follow_up is None
+    return render_answer(answer, question, today=today, share=share, mention=mention,
+                         shared_as=f"{waiting.question}（{question}）" if replied and waiting else None)
 
 
 
