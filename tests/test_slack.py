@@ -477,7 +477,8 @@ def test_a_direct_message_is_answered_there_and_its_follow_up_needs_no_mention(
         assert post(slack, body, ctype="application/json").status_code == 200
         return fake_slack.wait_for(lambda c: c["body"].get("channel") == "D123", count=nth)[nth - 1]["body"]
 
-    asked = answer(direct_body("有効期限が過ぎたライセンスは更新できますか", event_id="EvD1", ts="1731000600.000100"), 1)
+    asked = answer(direct_body("有効期限が過ぎたライセンスは更新できますか", event_id="EvD1",
+                               ts="1731000600.000100"), 1)
     assert asked.get("thread_ts") is None  # answered in the conversation itself, not in a thread
     assert "有効期限の日付" in block_texts(asked["blocks"]) and "を付けて" not in block_texts(asked["blocks"])
     replied = answer(direct_body("2024年1月16日", event_id="EvD2", ts="1731000700.000100"), 2)
