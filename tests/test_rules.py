@@ -283,14 +283,20 @@ TODAY = date(2025, 5, 15)
 
 
 def test_a_month_whose_day_changes_the_verdict_is_asked_for(shipped: RuleSet) -> None:
-    # expired on 5/1-5/14: past the 2 years; on 5/15, today is the last day; on 5/16-5/31: still renewable.
-    # No day is invented.
+    # expired on 5/1-5/14: past the 2 years; on 5/15-5/31: still renewable. No day is invented.
     decision = shipped.decide("renew-after-expiry", {"expiry": "2023-05"}, TODAY)
     assert decision.rule == "renew-after-expiry-ask" and decision.ask == ("expiry",)
     assert decision.say is None
     assert (decision.follow_up or "").startswith("2023年5月の何日かによって、お答えが変わります。有効期限の日付")
-    assert decision.trace[0]["rules_by_day"] == ["renew-after-expiry-last-day", "renew-after-expiry-renewable",
-                                                 "renew-after-expiry-too-late"]
+    assert decision.trace[0]["rules_by_day"] == ["renew-after-expiry-renewable", "renew-after-expiry-too-late"]
+
+
+def test_a_month_ending_on_the_deadline_day_is_still_answered_as_a_month(shipped: RuleSet) -> None:
+    # on 2025-06-01 an expiry in 2023年6月 is renewable whatever its day (until 6/1 to 6/30): no day-one rule of
+    # its own may split the month (a last-day rule did, and the month was asked for its day)
+    decision = shipped.decide("renew-after-expiry", {"expiry": "2023-06"}, date(2025, 6, 1))
+    assert decision.rule == "renew-after-expiry-renewable"
+    assert decision.computed["days_left"] == "0/29"
 
 
 def test_a_month_whose_day_does_not_change_the_verdict_is_answered_as_a_month(shipped: RuleSet) -> None:
