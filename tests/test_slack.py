@@ -486,6 +486,23 @@ def test_a_direct_message_is_answered_there_and_its_follow_up_needs_no_mention(
     assert not buttons(replied["blocks"])  # nobody else to share with
     empty = answer(direct_body("", event_id="EvD3", ts="1731000800.000100", subtype="file_share"), 3)
     assert "質問をそのまま送ってください" in block_texts(empty["blocks"])
+    # 「スレッドで返信」 to the bot's question back continues the conversation, and is answered in the thread
+    answer(direct_body("有効期限が過ぎたライセンスは更新できますか", event_id="EvD4", ts="1731000900.000100"), 4)
+    in_thread = answer(direct_body("2024年1月16日", event_id="EvD5", ts="1731000950.000100",
+                                   thread_ts="1731000900.000200"), 5)
+    assert in_thread["thread_ts"] == "1731000900.000200" and "2026年1月16日" in block_texts(in_thread["blocks"])
+
+
+def test_the_bots_own_direct_message_echoes_are_not_rate_limited(bot: Bot, tmp_path: Path) -> None:
+    # each answer in a DM comes back as a message.im event under the bot's user: counted, they used up its bucket
+    client = create_app(bot=bot, settings=slack_settings(bot, tmp_path, slack_rate_limit="1/minute")).test_client()
+    for n in range(3):
+        echo = direct_body("回答です", event_id=f"EvEcho{n}", ts=f"1731001000.00010{n}", user=BOT_USER,
+                           bot_id="B0SELF")
+        assert post(client, echo, ctype="application/json").status_code == 200
+    person = [post(client, direct_body("更新料金は？", event_id=f"EvPerson{n}", ts=f"1731001100.00010{n}"),
+                   ctype="application/json").status_code for n in range(2)]
+    assert person == [200, 429]  # a person's messages are still limited
 
 
 @pytest.mark.parametrize("event", [

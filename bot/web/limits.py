@@ -109,7 +109,7 @@ def init_limits(app: Flask, settings: Settings, storage_uri: str) -> Limiter:
             # an unsigned request is refused (401) uncounted: the team and user it names are nobody's word, and
             # counting them let anyone use up a chosen person's limit
             chosen[rule.endpoint] = limiter.limit(slack_limit, key_func=slack_key,
-                                                  exempt_when=partial(_unsigned, settings.slack_signing_secret or ""))
+                                                  exempt_when=partial(_uncounted, settings.slack_signing_secret or ""))
         elif client_limit and any(path.startswith(p) if prefix else path == p for p, prefix in _CLIENT_PATHS):
             chosen[rule.endpoint] = limiter.limit(client_limit)
     for endpoint, decorator in chosen.items():  # once per endpoint, even when it answers several URLs
@@ -117,8 +117,25 @@ def init_limits(app: Flask, settings: Settings, storage_uri: str) -> Limiter:
     return limiter
 
 
-def _unsigned(secret: str) -> bool:
-    return not secret or not signed_by_slack(secret)  # no secret: Slack is off, its endpoint says so (503)
+def _uncounted(secret: str) -> bool:
+    """Unsigned requests (no secret: Slack is off, its endpoint says so with a 503), and a bot's own messages:
+    every answer the bot posts in a direct message comes back as a message.im event under its user, never
+    answered, and counting them used up the bot's bucket and sent Slack 429s for its own echoes."""
+    return not secret or not signed_by_slack(secret) or _from_a_bot()
+
+
+def _from_a_bot() -> bool:
+    if request.mimetype != "application/json":
+        return False
+    try:
+        data = json.loads(request.get_data(cache=True))
+    except ValueError:
+        return False
+    event = data.get("event") if isinstance(data, dict) else None
+    if not isinstance(event, dict):
+        return False
+    bots = {a.get("user_id") for a in data.get("authorizations") or [] if isinstance(a, dict) and a.get("is_bot")}
+    return bool(event.get("bot_id")) or event.get("subtype") == "bot_message" or event.get("user") in bots - {None}
 
 
 def _get(data: dict[str, Any], *keys: str) -> Any:

@@ -76,8 +76,8 @@ DIRECT_HELP = (
     "使い方: 質問をそのまま送ってください（例: 2023年6月30日に期限が切れたけど、まだ更新できる？）。\n"
     "続けて「2024年1月16日」のように答えると、直前の質問の続きとして扱います。"
 )
-# Mentions with these subtypes are a person's new message (「チャンネルにも投稿」, a file with a question);
-# the others (edited, deleted, bots' messages) are not questions to answer
+# Mentions and direct messages with these subtypes are a person's new message (「チャンネルにも投稿」, a file
+# with a question); the others (edited, deleted, bots' messages) are not questions to answer
 _ANSWERED_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 SLACK_MAX_BODY = 1024 * 1024  # a Slack message holds up to 40,000 characters, sent twice (text and blocks)
 
@@ -365,12 +365,13 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
         channel = event.get("channel")
         if not channel:
             return
-        # the conversation is the direct message's (a thread in it keeps its own, and is answered there); no
-        # share button, since there is nobody else to share with, and no mention is asked for
+        # one conversation per direct message, threads included: 「スレッドで返信」 to the bot's question back
+        # continues it, and is answered in that thread. No share button (nobody else to share with), and no
+        # mention is asked for
         thread = event.get("thread_ts")
         sid = session_id(body.get("team_id") or event.get("team"), channel, event.get("user"))
-        message = _reply(get_bot(), plain_text(event.get("text") or ""), today(), share=False,
-                         sid=sid + (f":{thread}" if thread else ""), direct=True)
+        message = _reply(get_bot(), plain_text(event.get("text") or ""), today(), share=False, sid=sid,
+                         direct=True)
         post(client, channel, thread, message, "a direct message")
 
     def post(client: WebClient, channel: str, thread: str | None, message: Message, what: str) -> None:
