@@ -20,7 +20,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ..config import Settings, env_name, limit_problem
-from .slack import signed_by_slack
+from .slack import by_a_bot, signed_by_slack
 
 # (path or path prefix, whether it is a prefix) → the per-client limit; /slack/events gets the Slack one
 _CLIENT_PATHS = (("/api/ask", False), ("/api/feedback", False), ("/api/faq", False),
@@ -132,10 +132,7 @@ def _from_a_bot() -> bool:
     except ValueError:
         return False
     event = data.get("event") if isinstance(data, dict) else None
-    if not isinstance(event, dict):
-        return False
-    bots = {a.get("user_id") for a in data.get("authorizations") or [] if isinstance(a, dict) and a.get("is_bot")}
-    return bool(event.get("bot_id")) or event.get("subtype") == "bot_message" or event.get("user") in bots - {None}
+    return isinstance(event, dict) and by_a_bot(event, data)
 
 
 def _get(data: dict[str, Any], *keys: str) -> Any:

@@ -150,9 +150,10 @@ def render_answer(answer: Answer, question: str, *, today: date, share: bool, me
                   shared_as: str | None = None) -> Message:
     """Block Kit for an Answer: the question, the answer, its dates, suggestions and the share button.
 
-    `mention` is the bot's own mention in a thread: a follow-up question there says to mention it again, since
-    a plain reply in the thread never reaches the bot (it hears app_mention only). `shared_as` is the question
-    a shared answer shows, when the one asked means nothing without the conversation (a bare reply).
+    `mention` is the bot's own mention in a channel's thread: a follow-up question there says to mention it
+    again, since a plain reply in the thread never reaches the bot (in a channel it hears app_mention only).
+    `shared_as` is the question a shared answer shows, when the one asked means nothing without the conversation
+    (a bare reply).
     """
     blocks: list[Block] = [ContextBlock(elements=[_plain(f"質問: {_clip(question)}")])]
     blocks += [SectionBlock(text=_plain(chunk)) for chunk in _chunks(answer.answer)]
@@ -342,8 +343,7 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
         ack()
 
     def answer_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        if event.get("bot_id") or event.get("subtype") not in _ANSWERED_SUBTYPES \
-                or event.get("user") in _bot_users(body):
+        if by_a_bot(event, body) or event.get("subtype") not in _ANSWERED_SUBTYPES:
             return  # a bot (or this bot) mentioning us: answering would start a loop
         channel = event.get("channel")
         if not channel:
@@ -359,8 +359,7 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
     def answer_direct(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         # message.im: a message in the bot's own direct-message conversation (Slack never sends app_mention
         # there). Other message events (a channel's, should the app be subscribed to them) are not questions.
-        if event.get("channel_type") != "im" or event.get("bot_id") \
-                or event.get("subtype") not in _ANSWERED_SUBTYPES or event.get("user") in _bot_users(body):
+        if event.get("channel_type") != "im" or by_a_bot(event, body) or event.get("subtype") not in _ANSWERED_SUBTYPES:
             return  # the bot's own answers arrive here too: answering them would start a loop
         channel = event.get("channel")
         if not channel:
@@ -447,9 +446,10 @@ def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, inten
     except BotError as exc:  # the conversation store (Redis) is down: say so instead of failing the command
         log.error("slack: no answer: %s", exc)
         return _notice("ただいま回答できません。しばらくしてからもう一度お試しください。")
-    replied = waiting is not None and answer.intent == waiting.id and answer.follow_up is None
-    return render_answer(answer, question, today=today, share=share, mention=mention,
-                         shared_as=f"{waiting.question}（{question}）" if replied and waiting else None)
+    shared_as = None
+    if waiting is not None and answer.intent == waiting.id and answer.follow_up is None:
+        shared_as = f"{waiting.question}（{question}）"
+    return render_answer(answer, question, today=today, share=share, mention=mention, shared_as=shared_as)
 
 
 
@@ -478,7 +478,14 @@ def _authorizer(bot_token: str) -> Callable[..., AuthorizeResult]:
 
 def _bot_users(body: Mapping[str, Any]) -> set[str]:
     """The bot users this event was delivered for (Events API `authorizations`)."""
-    return {a["user_id"] for a in body.get("authorizations") or [] if a.get("is_bot") and a.get("user_id")}
+    return {a["user_id"] for a in body.get("authorizations") or []
+            if isinstance(a, dict) and a.get("is_bot") and a.get("user_id")}
+
+
+def by_a_bot(event: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
+    """An event a bot wrote, this one's own answers included: never a question to answer (that would start a
+    loop), and never counted by the rate limit (a DM answer comes back as a message.im event under the bot)."""
+    return bool(event.get("bot_id")) or event.get("subtype") == "bot_message" or event.get("user") in _bot_users(body)
 
 
 def _not_slack() -> Response:
