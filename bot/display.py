@@ -47,6 +47,18 @@ class Glance:
                 out.append(text)
         return out
 
+    def spoken(self, say: str, values: Mapping[str, Any]) -> str:
+        """An answer's template with each count written the glance's way (（あと{days_left}日）) and now 0 put as
+        the glance says 0 (（本日まで）), so the answer and the date under it agree; an empty zero drops the count."""
+        for name, template in self.counts:
+            value = values.get(name)
+            if name not in self.zero or value != 0 or isinstance(value, bool):
+                continue
+            count = template.replace("{n}", "{" + name + "}")
+            zero = self.zero[name]
+            say = say.replace(f"（{count}）", f"（{zero}）" if zero else "").replace(count, zero)
+        return say
+
 
 @dataclass(frozen=True)
 class Display:
@@ -55,6 +67,12 @@ class Display:
     labels: tuple[tuple[str, str], ...] = ()
     units: Mapping[str, str] = field(default_factory=dict)
     glance: tuple[Glance, ...] = ()
+
+    def spoken(self, say: str, values: Mapping[str, Any]) -> str:
+        """A rule's `say` with its glance counts at 0 written as the glance writes them (see Glance.spoken)."""
+        for item in self.glance:
+            say = item.spoken(say, values)
+        return say
 
     def dates(self, computed: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The glance dates an answer computed, in order, each once: name, label, the date written the Japanese way

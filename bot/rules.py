@@ -1054,7 +1054,7 @@ class RuleSet:
             notes = tuple(dict.fromkeys(env.notes[n] for n in used if n in env.notes))  # each said once
             decision = Decision(
                 rule=rule.id,
-                say=rule.say.format(**values) if rule.say else None,
+                say=self.display(rule.product).spoken(rule.say, raw).format(**values) if rule.say else None,
                 ask=rule.ask,
                 follow_up=rule.follow_up.format(**values) if rule.follow_up else None,
                 computed=computed,

@@ -114,9 +114,21 @@ def test_a_third_products_dates_are_labelled_by_its_rule_file(third: Bot) -> Non
 
 def test_on_the_deadline_day_a_count_says_what_its_file_says_for_zero(third: Bot) -> None:
     # 「あと0日」 reads as a mistake: on the day itself the file's own words for 0 are shown
-    on_the_day = third.ask(QUESTION, today=date(2025, 5, 31)).dates
-    assert list(on_the_day) == [{**EXPECTED, "note": "本日まで"}]
-    assert list(third.ask(QUESTION, today=date(2025, 5, 30)).dates) == [{**EXPECTED, "note": "あと1日"}]
+    on_the_day = third.ask(QUESTION, today=date(2025, 5, 31))
+    assert list(on_the_day.dates) == [{**EXPECTED, "note": "本日まで"}]
+    assert "2025年5月31日まで延長できます（本日まで）。" in on_the_day.answer  # as the date under it says
+    day_before = third.ask(QUESTION, today=date(2025, 5, 30))
+    assert list(day_before.dates) == [{**EXPECTED, "note": "あと1日"}]
+    assert "（あと1日）" in day_before.answer
+
+
+def test_an_answer_writes_a_zero_count_as_its_glance_does() -> None:
+    glance = Glance("end", "終了日", counts=(("days", "あと{n}日"), ("over", "{n}日超過")), zero={"days": ""})
+    start = Glance("start", "開始日", counts=(("wait", "あと{n}日"),), zero={"wait": "本日"})
+    display = Display(glance=(glance, start))
+    say = "{end}まで（あと{days}日）、開始は{start}（あと{wait}日）、{over}日超過"
+    assert display.spoken(say, {"days": 0, "wait": 0, "over": 0}) == "{end}まで、開始は{start}（本日）、{over}日超過"
+    assert display.spoken(say, {"days": 3, "wait": False, "over": 0}) == say  # only a count of 0; a flag is no count
 
 
 def test_a_count_is_written_as_the_answers_write_numbers() -> None:
