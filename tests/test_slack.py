@@ -936,6 +936,25 @@ def test_a_suggestion_clicked_in_a_thread_continues_in_that_thread(slack: FlaskC
     assert "2025年1月16日" in block_texts(call["body"]["blocks"])
 
 
+def test_a_suggestion_clicked_in_a_direct_message_continues_the_direct_conversation(
+        slack: FlaskClient, fake_slack: FakeSlack) -> None:
+    # it was answered as in a channel: a share button, 「@faqbot を付けてお答えください」, and a conversation kept
+    # under the thread, while a direct message's reply, mention or not, continues the DM's own
+    thread = "1731001000.000100"
+    url = fake_slack.response_url()
+    payload = json.loads(urllib.parse.parse_qs(action_body("faq_suggest_0", "anniversary", url))["payload"][0])
+    payload["container"].update(is_ephemeral=False, channel_id="D123", thread_ts=thread)
+    payload["channel"] = {"id": "D123", "name": "directmessage"}
+    payload["message"] = {"type": "message", "user": BOT_USER, "ts": "1731001000.000200", "thread_ts": thread}
+    assert post(slack, urllib.parse.urlencode({"payload": json.dumps(payload)})).status_code == 200
+    asked = fake_slack.wait_for(lambda c: c["path"] == urllib.parse.urlsplit(url).path)[0]["body"]
+    assert "初回注文" in block_texts(asked["blocks"]) and "を付けて" not in block_texts(asked["blocks"])
+    reply = direct_body("2024年1月16日です", event_id="EvDMClick", ts="1731001100.000100", thread_ts=thread)
+    assert post(slack, reply, ctype="application/json").status_code == 200
+    answered = fake_slack.wait_for(lambda c: c["body"].get("channel") == "D123")[0]["body"]
+    assert "2025年1月16日" in block_texts(answered["blocks"]) and not buttons(answered["blocks"])
+
+
 def test_what_people_wrote_is_plain_text_not_mrkdwn(slack: FlaskClient) -> None:
     # in mrkdwn 「*至急*」 was bold and 「~できる~」 struck through, in the reply and in what was shared
     question = "*至急* _更新_ ~できる~ 更新料金はいくらですか？"

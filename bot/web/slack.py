@@ -408,6 +408,10 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
         user = body.get("user") or {}
         channel = (body.get("channel") or {}).get("id")
         sid = session_id(user.get("team_id") or (body.get("team") or {}).get("id"), channel, user.get("id"))
+        if _direct(body):  # the bot's direct messages: one conversation, threads included, and nobody to share with
+            message = _reply(bot, entry.question, today(), share=False, sid=sid, intent=intent, direct=True)
+            respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=mine)
+            return
         # clicked on a mention's answer in a thread: the conversation is the thread's, as the mention's was, so
         # a reply there (with the mention) continues it, and the question back says so
         thread = (body.get("message") or {}).get("thread_ts") or (body.get("container") or {}).get("thread_ts")
@@ -451,6 +455,12 @@ def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, inten
         shared_as = f"{waiting.question}（{question}）"
     return render_answer(answer, question, today=today, share=share, mention=mention, shared_as=shared_as)
 
+
+
+def _direct(body: Mapping[str, Any]) -> bool:
+    """A button clicked in the bot's direct messages (Slack names that channel directmessage; its id starts D)."""
+    channel = body.get("channel") or {}
+    return channel.get("name") == "directmessage" or str(channel.get("id") or "").startswith("D")
 
 
 def _notice(text: str) -> Message:
