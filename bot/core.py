@@ -100,6 +100,11 @@ class Answer:
     # the dates worth a glance, labelled by the product's rule file (bot/display.py): what the widget and Slack show
     dates: tuple[Mapping[str, Any], ...] = ()
     trace: Mapping[str, Any] | None = None
+    # a reply's question in full, where the message answered was no question on its own (「2024年1月16日です」,
+    # 「じゃあ3月1日だったら？」, 「わかりません」): the conversation's question, the reply beside it. For a channel
+    # that shows an answer apart from its conversation (Slack's share button); not in the JSON, whose client
+    # holds the conversation
+    asked: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of SPEC.md's POST /api/ask."""
@@ -562,6 +567,10 @@ class Bot:
         elif (session_id or state) and not kept:
             self._keep(sid, None)
         trace = self._trace(snap, explain, today, told, ranked, decision, continued)
+        # a message that continued the conversation but is no question on its own: what it is shared with
+        asked = None
+        if continued and chosen is None and state and not (confident and ranked and ranked[0].id == state["intent"]):
+            asked = f"{snap.entries[state['intent']].question}（{text}）"
         return Answer(
             answer=_compose(entry, decision, [f.notice for f in told if f.notice and f.name in used]),
             intent=entry.id,
@@ -576,6 +585,7 @@ class Bot:
             trace=trace,
             dates=tuple(snap.knowledge.rules.display(entry.product).dates(decision.computed)) if decision.computed
             else (),
+            asked=asked,
         )
 
     def _keep(self, sid: str, state: dict[str, Any] | None) -> None:
@@ -588,15 +598,6 @@ class Bot:
                 self.sessions.put(sid, state)
         except StoreUnavailable as exc:
             _log.warning("sessions unavailable, the conversation is not kept: %s", exc)
-
-    def waiting_on(self, session_id: str) -> Entry | None:
-        """The entry whose question back (a follow-up) the conversation is waiting on, if any: what a bare reply
-        such as 「2024年1月16日」 will answer. None when the store is down, as when nothing is pending."""
-        try:
-            state = self.sessions.get(session_id)
-        except StoreUnavailable:
-            return None
-        return self._snap.entries.get(state["intent"]) if state and state.get("ask") else None
 
     def fact_names(self) -> dict[str, str]:
         """The facts a what-if may set, with their kind: "date", "order_number" or "number"."""
@@ -726,6 +727,7 @@ class Bot:
             version=snap.knowledge.version,
             links=entry.links,
             trace=trace,
+            asked=entry.question,  # 「わかりません」 beside it says nothing the answer does not
         )
 
     def search(self, query: str, *, product: str | None = None, limit: int = 10, name: str = "query") -> list[Hit]:

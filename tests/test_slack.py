@@ -319,6 +319,33 @@ def test_follow_up_continues_across_commands(slack: FlaskClient, bot: Bot) -> No
     assert json.loads(share["value"])["q"] == "2023年6月30日に有効期限が切れましたが、まだ更新できますか？"
 
 
+def shared_question(reply: dict[str, Any]) -> str:
+    return str(json.loads(next(b for b in buttons(reply["blocks"]) if b["action_id"] == "faq_share")["value"])["q"])
+
+
+def test_a_reply_is_shared_with_the_question_it_answers_after_a_redirect_or_a_what_if(slack: FlaskClient,
+                                                                                     bot: Bot) -> None:
+    # both were shared as the bare reply: the answer came from another entry (a past expiry makes renewing early
+    # the question of renewing after it), or from the conversation's answer before (a what-if)
+    today = today_in(bot.settings.timezone)
+    early = bot.ask("期限前に更新すると有効期限はどうなりますか", today=today)
+    assert (early.intent, bool(early.follow_up)) == ("renew-early", True)
+    post(slack, command_body("期限前に更新すると有効期限はどうなりますか", user="U321"))
+    expiry = (today - timedelta(days=30)).isoformat()
+    redirected = post(slack, command_body(expiry, user="U321")).get_json()
+    assert "FAQ: renew-after-expiry" in block_texts(redirected["blocks"])
+    question = next(e.question for e in bot.knowledge.entries if e.id == "renew-early")
+    assert shared_question(redirected) == f"{question}（{expiry}）"
+    what_if = post(slack, command_body("じゃあ2020年1月1日だったら？", user="U321")).get_json()
+    assert "FAQ: renew-after-expiry" in block_texts(what_if["blocks"])
+    question = next(e.question for e in bot.knowledge.entries if e.id == "renew-after-expiry")
+    assert shared_question(what_if) == f"{question}（じゃあ2020年1月1日だったら？）"
+    # 「わかりません」 to the question back: the entry's answer without dates, shared with its question alone
+    post(slack, command_body("期限前に更新すると有効期限はどうなりますか", user="U322"))
+    unknown = post(slack, command_body("わかりません", user="U322")).get_json()
+    assert shared_question(unknown) == next(e.question for e in bot.knowledge.entries if e.id == "renew-early")
+
+
 def test_too_long_question_gets_a_polite_ephemeral_message(slack: FlaskClient, bot: Bot) -> None:
     response = post(slack, command_body("更" * (bot.settings.max_text_length + 1)))
     assert response.status_code == 200

@@ -435,9 +435,6 @@ def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, inten
     """Bot.ask rendered for Slack; an empty question gets the help, bad input a short message in Japanese."""
     if not question:
         return help_message(mention, direct=direct)
-    # a reply to the bot's question back (「2024年1月16日」) is shared with the question it answers: the channel
-    # never saw the conversation
-    waiting = bot.waiting_on(sid) if share and intent is None else None
     try:
         answer = bot.ask(question, today=today, session_id=sid, intent=intent)
     except InputError as exc:
@@ -450,10 +447,9 @@ def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, inten
     except BotError as exc:  # the conversation store (Redis) is down: say so instead of failing the command
         log.error("slack: no answer: %s", exc)
         return _notice("ただいま回答できません。しばらくしてからもう一度お試しください。")
-    shared_as = None
-    if waiting is not None and answer.intent == waiting.id and answer.follow_up is None:
-        shared_as = f"{waiting.question}（{question}）"
-    return render_answer(answer, question, today=today, share=share, mention=mention, shared_as=shared_as)
+    # a reply in a conversation (「2024年1月16日」, 「じゃあ3月1日だったら？」) is shared with the question it
+    # answers: the channel never saw the conversation
+    return render_answer(answer, question, today=today, share=share, mention=mention, shared_as=answer.asked)
 
 
 
