@@ -381,8 +381,8 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
         try:
             client.chat_postMessage(channel=channel, thread_ts=thread, text=message.text, blocks=message.blocks)
         except (SlackApiError, OSError) as exc:  # Slack's refusal (not_in_channel, invalid_auth), or no network
-            log.error("slack: the answer to %s in channel %s could not be posted: %s (is the bot token right, and "
-                      "the app in that channel?)", what, channel, exc)
+            log.error("slack: the answer to %s in channel %s could not be posted: %s (is the bot token right, "
+                      "and the app in that channel, or allowed direct messages?)", what, channel, exc)
 
     def share(action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         try:
