@@ -621,6 +621,26 @@ def test_agent_whatif_bad_today_is_explained_in_japanese(page: Page, base: str) 
     expect(page.locator("#whatif-today")).to_have_attribute("aria-invalid", "true")
 
 
+def test_agent_page_asks_for_a_token_the_server_started_requiring_after_it_loaded(page: Page, base: str) -> None:
+    # loaded when no token was needed, then the server was restarted with AGENT_TOKEN: the page said
+    # 「トークンが必要です。」 under the search box and offered no way to give one
+    page.goto(base + "/agent")
+    expect(page.locator("#workspace")).to_be_visible()
+    page.route("**/api/faq*", lambda route: route.fulfill(
+        status=401, content_type="application/json",
+        body=json.dumps({"error": {"code": "unauthorized", "message": "a token is required"}})))
+    with page.expect_response(lambda r: "/api/faq" in r.url) as info:
+        page.fill("#search-q", "インボイス")
+    assert info.value.status == 401
+    expect(page.locator("#token-panel")).to_be_visible()
+    expect(page.locator("#token-error")).to_have_text("この画面にはトークンが必要です。入力してください。")
+    expect(page.locator("#workspace")).to_be_hidden()
+    page.unroute("**/api/faq*")
+    page.fill("#token-input", "any")  # this server needs none: the workspace opens again with it
+    page.get_by_role("button", name="開く").click()
+    expect(page.locator("#workspace")).to_be_visible()
+
+
 def test_agent_token(browser: Browser, tmp_path: Path) -> None:
     with app_server(tmp_path / "feedback.jsonl", AGENT_TOKEN=TOKEN) as base:
         for path in ("/api/faq?q=%E6%9B%B4%E6%96%B0", "/api/agent/facts"):

@@ -86,8 +86,11 @@
     if (signal) init.signal = signal;
     return fetch(path, init).then(function (res) {
       return res.json().catch(function () { return null; }).then(function (data) {
-        if (res.status === 401 && tokenRequired) {
-          askForToken('トークンが正しくありません。もう一度入力してください。');
+        if (res.status === 401) {
+          // a token set on the server after this page was loaded asks for one too, instead of a dead end
+          askForToken(tokenRequired && t ? 'トークンが正しくありません。もう一度入力してください。'
+            : 'この画面にはトークンが必要です。入力してください。');
+          tokenRequired = true;
         }
         if (!res.ok || data === null) {
           var err = new Error((data && data.error && data.error.message) || ('HTTP ' + res.status));
@@ -103,7 +106,7 @@
   function describeError(err) {
     if (err.name === 'AbortError') return '';
     if (err.status === 429) return 'リクエストが多すぎます。少し待ってからもう一度お試しください。';
-    if (err.status === 401) return 'トークンが必要です。';
+    if (err.status === 401) return 'トークンを入力してから、もう一度お試しください。';
     if (err.status && err.status < 500) return '入力を確認してください: ' + err.message;
     if (err.status) return 'サーバーでエラーが発生しました（' + err.status + '）。';
     return 'サーバーに接続できませんでした。';
