@@ -48,8 +48,9 @@ class Glance:
         return out
 
     def spoken(self, say: str, values: Mapping[str, Any]) -> str:
-        """An answer's template with each count written the glance's way (（あと{days_left}日）) and now 0 put as
-        the glance says 0 (（本日まで）), so the answer and the date under it agree; an empty zero drops the count."""
+        """A rule's `say` in which a count written as this glance writes it (あと{days_left}日) and now 0 reads as
+        the glance's zero (本日まで), so the answer and the date under it agree; an empty zero drops the count and
+        the parentheses around it."""
         for name, template in self.counts:
             value = values.get(name)
             if name not in self.zero or value != 0 or isinstance(value, bool):

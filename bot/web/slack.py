@@ -452,7 +452,6 @@ def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, inten
     return render_answer(answer, question, today=today, share=share, mention=mention, shared_as=answer.asked)
 
 
-
 def _direct(body: Mapping[str, Any]) -> bool:
     """A button clicked in the bot's direct messages (Slack names that channel directmessage; its id starts D)."""
     channel = body.get("channel") or {}
