@@ -146,14 +146,13 @@ def session_id(team: str | None, channel: str | None, user: str | None) -> str:
     return f"{SLACK_SESSIONS}{team or '-'}:{channel or '-'}:{user or '-'}"
 
 
-def render_answer(answer: Answer, question: str, *, today: date, share: bool, mention: str | None = None,
-                  shared_as: str | None = None) -> Message:
+def render_answer(answer: Answer, question: str, *, today: date, share: bool, mention: str | None = None) -> Message:
     """Block Kit for an Answer: the question, the answer, its dates, suggestions and the share button.
 
     `mention` is the bot's own mention in a channel's thread: a follow-up question there says to mention it
     again, since a plain reply in the thread never reaches the bot (in a channel it hears app_mention only).
-    `shared_as` is the question a shared answer shows, when the one asked means nothing without the conversation
-    (a bare reply).
+    A reply that means nothing without the conversation (「2024年1月16日」, 「じゃあ3月1日だったら？」) is shared with
+    the question it answers (`Answer.asked`): the channel never saw the conversation.
     """
     blocks: list[Block] = [ContextBlock(elements=[_plain(f"質問: {_clip(question)}")])]
     blocks += [SectionBlock(text=_plain(chunk)) for chunk in _chunks(answer.answer)]
@@ -173,7 +172,7 @@ def render_answer(answer: Answer, question: str, *, today: date, share: bool, me
         ]
     elif share and answer.follow_up is None:
         buttons.append(ButtonElement(text=PlainTextObject(text="チャンネルに共有"), action_id=SHARE_ACTION,
-                                     value=share_value(shared_as or question, answer.answer, today),
+                                     value=share_value(answer.asked or question, answer.answer, today),
                                      style="primary"))
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
@@ -447,9 +446,7 @@ def _reply(bot: Bot, question: str, today: date, *, share: bool, sid: str, inten
     except BotError as exc:  # the conversation store (Redis) is down: say so instead of failing the command
         log.error("slack: no answer: %s", exc)
         return _notice("ただいま回答できません。しばらくしてからもう一度お試しください。")
-    # a reply in a conversation (「2024年1月16日」, 「じゃあ3月1日だったら？」) is shared with the question it
-    # answers: the channel never saw the conversation
-    return render_answer(answer, question, today=today, share=share, mention=mention, shared_as=answer.asked)
+    return render_answer(answer, question, today=today, share=share, mention=mention)
 
 
 def _direct(body: Mapping[str, Any]) -> bool:
