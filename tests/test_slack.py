@@ -756,6 +756,24 @@ def test_a_limited_event_is_refused_without_a_retry(bot: Bot, tmp_path: Path) ->
     assert second.headers["X-Slack-No-Retry"] == "1" and "Retry-After" in second.headers
 
 
+def test_a_limited_button_is_told_why_through_its_response_url(bot: Bot, fake_slack: FakeSlack,
+                                                               monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # a button answered 429 showed only Slack's warning sign: the person pressing it was never told to wait
+    monkeypatch.setenv(API_URL_ENV, fake_slack.api_url)
+    client = create_app(bot=bot, settings=slack_settings(bot, tmp_path, slack_rate_limit="1/minute")).test_client()
+    reply = post(client, command_body(UNSURE)).get_json()
+    first = buttons(reply["blocks"])[0]
+    url = fake_slack.response_url()
+    pressed = post(client, action_body(first["action_id"], first["value"], url))
+    assert pressed.status_code == 200 and "Retry-After" in pressed.headers
+    call = fake_slack.wait_for(lambda c: c["path"] == urllib.parse.urlsplit(url).path)[0]
+    assert call["body"]["response_type"] == "ephemeral" and call["body"]["replace_original"] is False
+    assert "秒ほどおいて、もう一度お試しください" in call["body"]["text"]
+    # a response_url nobody answers: the 429 itself, as before, and no retry asked for
+    again = post(client, action_body(first["action_id"], first["value"], "http://127.0.0.1:9/gone"))
+    assert again.status_code == 429 and again.headers["X-Slack-No-Retry"] == "1"
+
+
 def test_manifest_matches_the_app(slack_app: Flask, fake_slack: FakeSlack) -> None:
     manifest = yaml.safe_load((ROOT / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])

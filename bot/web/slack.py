@@ -22,7 +22,7 @@ from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -33,6 +33,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.webhook import WebhookClient
 from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
@@ -288,12 +289,15 @@ def init_slack(app: Flask, settings: Settings, state: State) -> None:
 
     @bp.errorhandler(429)
     def _too_many(exc: HTTPException) -> Response:
-        # Slack shows a bare "failed" for a slash command that is not answered 200: say it in words instead.
-        # Events and buttons keep the 429, with X-Slack-No-Retry, since Slack's retries would count too.
+        # Slack shows a bare "failed" for a slash command or a button that is not answered 200: say it in words
+        # instead, in the reply to the command, or through the button's response_url. Events keep the 429, with
+        # X-Slack-No-Retry, since Slack's retries would count too.
         retry_after = (exc.get_response().headers.get("Retry-After") or "60")
+        text = f"短い間にご質問が続きました。{retry_after}秒ほどおいて、もう一度お試しください。"
         if request.mimetype != "application/json" and "command" in request.form:
-            out = jsonify(response_type="ephemeral", text=f"短い間にご質問が続きました。{retry_after}秒ほどおいて、"
-                                                           "もう一度お試しください。")
+            out = jsonify(response_type="ephemeral", text=text)
+        elif request.mimetype != "application/json" and _told_through_response_url(text, settings):
+            out = Response(status=200)
         else:
             out = jsonify(error={"code": "too_many_requests", "message": exc.description or "too many requests"})
             out.status_code = 429
@@ -302,6 +306,29 @@ def init_slack(app: Flask, settings: Settings, state: State) -> None:
         return out
 
     app.register_blueprint(bp)
+
+
+def _told_through_response_url(text: str, settings: Settings) -> bool:
+    """Post `text` ephemerally to the response_url of the button pressed in this signed request; False when it
+    is no button's request or the post failed (the caller then answers with the 429 itself)."""
+    if not signed_by_slack(settings.slack_signing_secret):
+        return False
+    try:
+        payload = json.loads(request.form.get("payload") or "null")
+    except ValueError:
+        return False
+    url = payload.get("response_url") if isinstance(payload, dict) else None
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return False
+    try:
+        sent = WebhookClient(url, timeout=5).send(text=text, response_type="ephemeral", replace_original=False)
+    except (OSError, SlackClientError) as exc:
+        log.warning("slack: the rate-limit notice could not be posted to the response_url: %s", exc)
+        return False
+    if sent.status_code != 200:
+        log.warning("slack: the response_url refused the rate-limit notice (HTTP %s)", sent.status_code)
+        return False
+    return True
 
 
 def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *, api_url: str) -> App:
