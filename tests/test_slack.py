@@ -994,6 +994,8 @@ def test_a_suggestion_clicked_in_a_direct_message_continues_the_direct_conversat
     assert post(slack, urllib.parse.urlencode({"payload": json.dumps(payload)})).status_code == 200
     asked = fake_slack.wait_for(lambda c: c["path"] == urllib.parse.urlsplit(url).path)[0]["body"]
     assert "初回注文" in block_texts(asked["blocks"]) and "を付けて" not in block_texts(asked["blocks"])
+    # an ordinary message in the DM, kept in its history: an ephemeral one was gone when the page reloaded
+    assert asked["response_type"] == "in_channel" and asked["replace_original"] is False
     reply = direct_body("2024年1月16日です", event_id="EvDMClick", ts="1731001100.000100", thread_ts=thread)
     assert post(slack, reply, ctype="application/json").status_code == 200
     answered = fake_slack.wait_for(lambda c: c["body"].get("channel") == "D123")[0]["body"]

@@ -436,7 +436,10 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
         sid = session_id(user.get("team_id") or (body.get("team") or {}).get("id"), channel, user.get("id"))
         if _direct(body):  # the bot's direct messages: one conversation, threads included, and nobody to share with
             message = _reply(bot, entry.question, today(), share=False, sid=sid, intent=intent, direct=True)
-            respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=mine)
+            # nobody else reads a DM, so the answer is an ordinary message that stays in its history (an ephemeral
+            # one is gone on reload); only an ephemeral message (/faq's reply there) is replaced, as it must be
+            respond(text=message.text, blocks=message.blocks, response_type="ephemeral" if mine else "in_channel",
+                    replace_original=mine)
             return
         # clicked on a mention's answer in a thread: the conversation is the thread's, as the mention's was, so
         # a reply there (with the mention) continues it, and the question back says so
