@@ -321,7 +321,8 @@ def _told_through_response_url(text: str, settings: Settings) -> bool:
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         return False
     try:
-        sent = WebhookClient(url, timeout=5).send(text=text, response_type="ephemeral", replace_original=False)
+        # Slack wants the button's 200 within 3 seconds, and this post comes first
+        sent = WebhookClient(url, timeout=2).send(text=text, response_type="ephemeral", replace_original=False)
     except (OSError, SlackClientError) as exc:
         log.warning("slack: the rate-limit notice could not be posted to the response_url: %s", exc)
         return False
