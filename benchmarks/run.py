@@ -162,8 +162,7 @@ def dev_questions() -> list[str]:
 
 def holds_date(bot: Bot, text: str) -> bool:
     """Whether the bot reads a date in the text (the questions the date extractor really works on)."""
-    roles = dict(bot.knowledge.date_roles)
-    return any(isinstance(f.value, date) for f in extract_facts(text, today=TODAY, roles=roles))
+    return any(isinstance(f.value, date) for f in extract_facts(text, today=TODAY, roles=bot.knowledge.roles))
 
 
 def bench_shipped(report: Report, bot: Bot, rounds: int) -> None:
