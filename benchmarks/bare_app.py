@@ -54,7 +54,7 @@ def main() -> None:
     if a.app == "bare":
         # the production gunicorn application and options serving another WSGI app (which has no knowledge to
         # reload, so no reload signal to install in its workers)
-        server._App.load = lambda self: create_bare_app()
+        server._App.load = lambda self: create_bare_app()  # type: ignore[method-assign]
         server._post_worker_init = lambda worker: None
     else:
         load = server._App.load
@@ -66,7 +66,7 @@ def main() -> None:
             bot.ask = lambda *args, **kwargs: fixed
             return app
 
-        server._App.load = load_web
+        server._App.load = load_web  # type: ignore[method-assign]
     server.run_gunicorn(host=a.host, port=a.port, workers=a.workers, threads=a.threads)
 
 

@@ -92,7 +92,7 @@ def generate(faq: list[tuple[int, str, str]], n: int, seed: int = 5) -> Iterator
     made = 0
     while made < n:
         source, question, answer = faq[rng.randrange(len(faq))]
-        sources = (source,)
+        sources: tuple[int, ...] = (source,)
         group, office = offices[rng.randrange(len(offices))]
         if rng.random() < 0.15:  # a compound question: two topics in one message
             other, other_q, other_a = faq[rng.randrange(len(faq))]

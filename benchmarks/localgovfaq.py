@@ -51,7 +51,7 @@ def run(split: str, data: Path, weights: Weights | None = None, quiet: bool = Fa
     def rank(query: str) -> list[int]:
         return [int(m.id) for m in index.search(query, limit=10)]
 
-    res = scorer.evaluate(rank, queries)
+    res: dict[str, Any] = scorer.evaluate(rank, queries)
     res.pop("_rankings", None)
     # a second, separate timing pass: median of 5 repetitions per query, median over queries
     per_query = []
