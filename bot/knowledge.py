@@ -480,13 +480,13 @@ def _read_facts_file(rules_dir: Path, require_labels: bool = True) -> tuple[_Fac
         for at, role in ((first, first), (first, later)):
             if role not in roles:
                 bad(("later_orders", at), f"unknown role '{role}'", close_match(role, roles))
-    named = {*roles, *_NOT_ROLES}
+    named = dict.fromkeys((*roles, *_NOT_ROLES))  # every fact name, in the order the missing labels are listed
     for fact, label in model.labels.items():
         if fact not in named:
             bad(("labels", fact), f"unknown fact '{fact}'", close_match(fact, named))
         elif not label.strip():
             bad(("labels", fact), "the label is blank", "write the name a person knows the fact by: 有効期限")
-    unlabelled = [fact for fact in dict.fromkeys((*roles, *_NOT_ROLES)) if fact not in model.labels]
+    unlabelled = [fact for fact in named if fact not in model.labels]
     if unlabelled and require_labels:
         bad(("labels",) if "labels" in src.data else (), "no label for " + ", ".join(f"'{f}'" for f in unlabelled),
             "the agents' page names every fact by its label: add them under labels")
