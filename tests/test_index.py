@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from rapidfuzz import fuzz
 
 from bot import index as index_module
 from bot.index import Document, Index, Weights
@@ -84,6 +85,42 @@ def test_every_match_explains_the_question_by_its_own_words(index: Index) -> Non
 def test_empty_collection_is_refused(tokenizer: FugashiTokenizer) -> None:
     with pytest.raises(ValueError):
         Index([], tokenizer=tokenizer)
+
+
+def test_a_document_without_a_question_is_refused(tokenizer: FugashiTokenizer) -> None:
+    with pytest.raises(ValueError, match="unasked"):
+        Index([Document("asked", ("更新したい",)), Document("unasked", ())], tokenizer=tokenizer)
+
+
+def test_a_document_scores_by_its_best_phrasing_first_or_not(tokenizer: FugashiTokenizer) -> None:
+    docs = [Document("many", ("明日の天気は？", "更新料金はいくらですか", "ライセンスを更新したい")),
+            Document("one", ("返金してほしい",))]
+    index = Index(docs, tokenizer=tokenizer, weights=Weights(classifier=0.0))
+    for question in docs[0].questions:
+        best = index.search(question, limit=1)[0]
+        assert (best.id, best.question) == ("many", question)
+
+
+# 84 distinct katakana, and no digit or Latin letter: the fuzzy re-ranking re-codes them into code points 1–84,
+# where the digits 0–9 (48–57) would stand for katakana if they were left as they are
+KANA = [
+    Document("a-row", ("アカサタナハマヤラワ ガザダバパ",)),
+    Document("other-rows", ("イキシチニヒミリヰ ギジヂビピ ウクスツヌフムユル グズヅブプ エケセテネヘメレヱ ゲゼデベペ "
+                            "オコソトノホモヨロヲ ゴゾドボポ ンッャュョァィゥェォヴー",)),
+]
+
+
+@pytest.mark.parametrize("query", ["アカサタナハマヤラワ 0123456789", "イキシチニ abcdefxyz ギジヂビピ",
+                                   "タナハマヤ ラワ ２０２５ ライセンス"])
+def test_the_fuzzy_score_is_fuzz_ratio_on_the_readings(tokenizer: FugashiTokenizer, query: str) -> None:
+    index = Index(KANA, tokenizer=tokenizer)
+    reading = index.analyse(query).reading.replace(" ", "")
+    ranked = index.search(query, limit=2)
+    assert ranked
+    for m in ranked:
+        doc = next(d for d in KANA if d.id == m.id)
+        closest = max(fuzz.ratio(reading, index.analyse(q).reading.replace(" ", "")) for q in doc.questions)
+        assert m.fuzz == pytest.approx(closest / 100.0, abs=1e-6)
 
 
 # Siblings: what a question about renewing early asks is spread over early's phrasings (期限前, 早め, 残り), while
