@@ -129,6 +129,8 @@ def test_huge_body_is_413(client: FlaskClient) -> None:
     r = _ask(client, {"text": "あ" * 50_000})
     assert r.status_code == 413
     assert r.get_json()["error"]["code"] == "request_entity_too_large"
+    # the message says what fits, not only that something did not
+    assert "16,384 bytes" in r.get_json()["error"]["message"] and "1,000 characters" in r.get_json()["error"]["message"]
 
 
 # half of a UTF-16 pair, escaped on its own: valid JSON, but no UTF-8 can carry it back in a reply or a record

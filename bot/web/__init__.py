@@ -80,6 +80,11 @@ def create_app(bot: Bot | None = None, settings: Settings | None = None, state: 
         response = exc.get_response()
         if response.status_code == 500:  # werkzeug's words for an error raised while handling another
             response.data = error_body("internal_error", INTERNAL_ERROR)
+        elif isinstance(exc, RequestEntityTooLarge) and request.max_content_length is not None:
+            # werkzeug's words ("exceeds the capacity limit") name no limit: say what fits
+            response.data = error_body(reason_code(exc.name),
+                                       f"the body is over {request.max_content_length:,} bytes, the most this server "
+                                       f"reads; a question is at most {settings.max_text_length:,} characters")
         else:
             response.data = error_body(reason_code(exc.name), exc.description or exc.name)
         response.content_type = "application/json"
