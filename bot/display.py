@@ -37,7 +37,7 @@ class Glance:
         out = []
         for name, template in self.counts:
             value = computed.get(name)
-            if value == 0 and not isinstance(value, bool) and name in self.zero:
+            if self._zero(name, value):
                 text = self.zero[name]
             elif (n := _count(value)) is not None:
                 text = template.replace("{n}", n)
@@ -47,13 +47,17 @@ class Glance:
                 out.append(text)
         return out
 
+    def _zero(self, name: str, value: Any) -> bool:
+        """True when the count `name` is 0 (a number, not False) and the file writes its zero (本日まで)."""
+        return name in self.zero and value == 0 and not isinstance(value, bool)
+
     def spoken(self, say: str, values: Mapping[str, Any]) -> str:
         """A rule's `say` in which a count written as this glance writes it (あと{days_left}日) and now 0 reads as
         the glance's zero (本日まで), so the answer and the date under it agree; an empty zero drops the count and
         the parentheses around it."""
         for name, template in self.counts:
             value = values.get(name)
-            if name not in self.zero or value != 0 or isinstance(value, bool):
+            if not self._zero(name, value):
                 continue
             count = template.replace("{n}", "{" + name + "}")
             zero = self.zero[name]

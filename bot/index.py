@@ -361,13 +361,12 @@ class Index:
         self._byte_code = _ByteCode.of(phr_reading) if scorer is fuzz.ratio else None
         readings = [r.translate(self._byte_code) for r in phr_reading] if self._byte_code else phr_reading
         self._doc_readings = [readings[lo:hi] for lo, hi in zip(starts, ends, strict=True)]
-        self._phr_doc = np.asarray(phr_doc, dtype=np.intp)
         self._phr_start = np.asarray(starts, dtype=np.intp)  # each document's first phrasing
         self._one_each = len(phr_doc) == len(self.docs)  # one phrasing per document: no best-of to take
         later = np.ones(len(phr_doc), dtype=bool)
         later[self._phr_start] = False
         self._later = np.flatnonzero(later)  # every phrasing but each document's first, and its document
-        self._later_doc = self._phr_doc[self._later]
+        self._later_doc = np.asarray(phr_doc, dtype=np.intp)[self._later]
         self._group_ids = {g: i for i, g in enumerate(dict.fromkeys(doc.group for doc in self.docs))}
         self._group_of = np.asarray([self._group_ids[doc.group] for doc in self.docs], dtype=np.int32)
         self._lemma = _Field(phr_terms, w.k1, w.b)
@@ -415,7 +414,7 @@ class Index:
         w = self.weights
         a = text if isinstance(text, Analysis) else self.analyse(text)
         grams = char_ngrams(a.reading)
-        n_phr, n_docs = len(self._phr_doc), len(self.docs)
+        n_phr, n_docs = len(self._phr_text), len(self.docs)
         phr = self._lemma.postings(a.terms, w.lemma).summed(n_phr)
         phr += self._reading.postings(grams, w.reading).summed(n_phr)
         if self._one_each:

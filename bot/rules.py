@@ -368,7 +368,7 @@ def _display(src: Source, model: _RuleFileModel, comps: Mapping[str, Computation
             continue
         label = model.labels.get(item.date, "").strip()
         if not label:
-            continue  # reported above: every computation has a label
+            continue  # reported above where labels are required; an arrival read for scoring shows no dates
         for name, template in item.counts.items():
             if kinds.get(name) != "number":
                 bad((*loc, "counts", name), f"'{name}' is not a computed number",

@@ -131,7 +131,7 @@ def _from_a_bot() -> bool:
         data = json.loads(request.get_data(cache=True))
     except ValueError:
         return False
-    event = data.get("event") if isinstance(data, dict) else None
+    event = _get(data, "event")
     return isinstance(event, dict) and by_a_bot(event, data)
 
 
