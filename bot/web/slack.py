@@ -435,23 +435,21 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
         user = body.get("user") or {}
         channel = (body.get("channel") or {}).get("id")
         sid = session_id(user.get("team_id") or (body.get("team") or {}).get("id"), channel, user.get("id"))
-        if _direct(body):  # the bot's direct messages: one conversation, threads included, and nobody to share with
-            message = _reply(bot, entry.question, today(), share=False, sid=sid, intent=intent, direct=True)
-            # nobody else reads a DM, so the answer is an ordinary message that stays in its history (an ephemeral
-            # one is gone on reload); only an ephemeral message (/faq's reply there) is replaced, as it must be
-            respond(text=message.text, blocks=message.blocks, response_type="ephemeral" if mine else "in_channel",
-                    replace_original=mine)
-            return
+        # the bot's direct messages: one conversation, threads included, and nobody else to share with or to
+        # rewrite the answer for, so it is an ordinary message that stays in the DM's history (an ephemeral one is
+        # gone on reload); only an ephemeral message (/faq's reply there) is replaced, as it must be
+        direct = _direct(body)
         # clicked on a mention's answer in a thread: the conversation is the thread's, as the mention's was, so
         # a reply there (with the mention) continues it, and the question back says so
         thread = (body.get("message") or {}).get("thread_ts") or (body.get("container") or {}).get("thread_ts")
         me = None
-        if thread and not mine:
+        if thread and not mine and not direct:
             sid += f":{thread}"
             me = (f"<@{bot_user}>" if (bot_user := (body.get("message") or {}).get("user")) and
                   _USER_ID.fullmatch(bot_user) else "@faqbot")
-        message = _reply(bot, entry.question, today(), share=True, sid=sid, intent=intent, mention=me)
-        respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=mine)
+        message = _reply(bot, entry.question, today(), share=not direct, sid=sid, intent=intent, mention=me)
+        respond(text=message.text, blocks=message.blocks,
+                response_type="in_channel" if direct and not mine else "ephemeral", replace_original=mine)
 
     bolt.event("app_mention")(ack=ack_now, lazy=[answer_mention])
     bolt.event("message")(ack=ack_now, lazy=[answer_direct])
