@@ -16,7 +16,7 @@ from .confidence import Calibration, is_kana_only, margin_ok
 from .config import Settings
 from .dates import date_span, read_iso_day
 from .errors import InputError, StoreUnavailable
-from .facts import Fact, Roles, as_role, dont_know, extract_facts, reply_years
+from .facts import Fact, Roles, ahead_roles, as_role, dont_know, extract_facts, reply_years
 from .facts import tense as facts_tense
 from .index import Document, Index, Match
 from .knowledge import Entry, Knowledge, load_knowledge
@@ -493,7 +493,8 @@ class Bot:
                     reply = {**known, "years": years.value}
             bare = [f for f in given if f.name in ("date", "invalid_date")]
             said = state.get("tense", 0) if facts_tense(text) == 0 else 0  # the reply's own tense has placed it
-            filled = _fill_asked(before, reply, bare, wanted, snap.roles, today, said)
+            ahead = frozenset(state.get("ahead", ())) | ahead_roles(text, snap.roles)
+            filled = _fill_asked(before, reply, bare, wanted, snap.roles, today, said, ahead)
             # the asked facts (or a date that does not exist named as one: 「契約応当日は2月30日です」), or bare years
             named = any(f.name in asked or f.role in asked for f in found) or given is not found
             elsewhere = detected is not None and pending is not None and detected != pending.product
@@ -556,14 +557,15 @@ class Bot:
         if decision.redirect is not None:  # the facts make it another entry's question (the expiry has passed)
             intent, entry = decision.redirect, snap.entries[decision.redirect]
             used |= snap.knowledge.rules.reads(intent)
-        # the tense of the question places a reply's bare 「12月です」: before today if the expiry has passed
+        # the question places a reply's bare 「12月です」: before today if the expiry has passed (its tense), or
+        # after it if the expiry is still to come (「期限前に…」)
         if decision.ask and remember:
             self._keep(sid, {"intent": intent, "ask": list(decision.ask), "facts": _store(known, used),
-                             "tense": _tense_of(text, state if continued else None)})
+                             **_placing(text, state if continued else None, snap.roles)})
         elif remember and any(name in snap.roles.names for name in known) and decision.computed:
             # an answer worked out from a date: a what-if reply may change that date (see _what_if)
             self._keep(sid, {"intent": intent, "answered": True, "facts": _store(known, used),
-                             "tense": _tense_of(text, state if continued else None)})
+                             **_placing(text, state if continued else None, snap.roles)})
         elif (session_id or state) and not kept:
             self._keep(sid, None)
         trace = self._trace(snap, explain, today, told, ranked, decision, continued)
@@ -836,8 +838,8 @@ def _corrected(text: str, facts: Sequence[Fact]) -> list[Fact]:
 
 
 def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact], asked: Sequence[str],
-                roles: Roles, today: date,
-                said: int = 0) -> tuple[dict[str, Any], dict[Fact, Fact]] | None:
+                roles: Roles, today: date, said: int = 0,
+                ahead: frozenset[str] = frozenset()) -> tuple[dict[str, Any], dict[Fact, Fact]] | None:
     """Merge a reply into the facts of a pending question, or None if it gives nothing that was asked.
 
     `bare` are the reply's dates without a role, in order: they answer the dates the bot asked for and the
@@ -845,7 +847,8 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact
     Sign order and the anniversary, as its follow-up's example writes them). A date that does not exist
     (2023年2月30日) answers too, and fills nothing: the bot asks again, saying why; named (「追加日は2月30日です」),
     it answers for that role alone, and takes away a date the role had. Also returned: each bare date as the role
-    it answered (its value and notice may change: 「2月29日」 as 契約応当日 in 2025).
+    it answered (its value and notice may change: 「2月29日」 as 契約応当日 in 2025). `said` is the question's tense
+    and `ahead` the roles whose date the question (or the reply) says is still to come: they place a bare date.
     """
     merged = {**before}
     gave = False
@@ -867,7 +870,7 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact
         # 「20日です」 after 「来月です」 (the bot asked for the day): next month's
         rough = isinstance(before.get(target), str)
         answered[fact] = given = as_role(_dated_like(fact, before[target]) if rough else fact, target, today, said,
-                                         roles=roles)
+                                         roles=roles, ahead=target in ahead)
         if given.name == target:  # not a date that does not exist
             merged[target] = given.value
         gave = True
@@ -877,9 +880,12 @@ def _fill_asked(before: dict[str, Any], new: dict[str, Any], bare: Sequence[Fact
     return (merged, answered) if gave else None
 
 
-def _tense_of(text: str, continued: Mapping[str, Any] | None) -> int:
-    """The tense a conversation keeps: the question's, or, for a reply that continued one, that question's."""
-    return continued.get("tense", 0) if continued else facts_tense(text)
+def _placing(text: str, continued: Mapping[str, Any] | None, roles: Roles) -> dict[str, Any]:
+    """What a conversation keeps to place a reply's bare date: the question's tense, and the roles whose date it
+    says is still to come; for a reply that continued a question, that question's."""
+    if continued:
+        return {"tense": continued.get("tense", 0), "ahead": continued.get("ahead", [])}
+    return {"tense": facts_tense(text), "ahead": sorted(ahead_roles(text, roles))}
 
 
 def _what_if(state: Mapping[str, Any], text: str, found: Sequence[Fact], roles: Roles,

@@ -27,7 +27,7 @@ from bot.dates import (
     span_ja,
 )
 
-__all__ = ["Fact", "Roles", "as_role", "dont_know", "extract_facts", "reply_years", "tense"]
+__all__ = ["Fact", "Roles", "ahead_roles", "as_role", "dont_know", "extract_facts", "reply_years", "tense"]
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,15 @@ class Roles:
     cues: tuple[tuple[str, tuple[str, ...]], ...] = ()
     recurring: frozenset[str] = frozenset()
     later_orders: tuple[tuple[str, str], ...] = ()
+    ahead: tuple[tuple[str, tuple[str, ...]], ...] = ()  # words saying a date of the role is still to come
 
     @classmethod
     def of(cls, cues: Mapping[str, Sequence[str]], recurring: Iterable[str] = (),
-           later_orders: Mapping[str, str] | None = None) -> Roles:
+           later_orders: Mapping[str, str] | None = None, ahead: Mapping[str, Sequence[str]] | None = None) -> Roles:
         """Roles from plain tables, as rules/facts.yaml gives them."""
         return cls(tuple((role, tuple(words)) for role, words in cues.items()), frozenset(recurring),
-                   tuple((later_orders or {}).items()))
+                   tuple((later_orders or {}).items()),
+                   tuple((role, tuple(words)) for role, words in (ahead or {}).items()))
 
     @cached_property
     def names(self) -> tuple[str, ...]:
@@ -71,6 +73,7 @@ class Fact:
     inferred: Literal["year", "month"] | None = None  # a date's unit taken from today, not from the text
     notice: str | None = None  # what the answer tells the customer about it: a day clamped, a date that does not exist
     role: str | None = None  # the role a date that does not exist was named for (「追加日は2月30日です」: added)
+    tense: int = 0  # for a date whose year came from today: the tense that placed it, -1 past, +1 future, 0 none
 
 
 def extract_facts(text: str, *, today: date, roles: Roles) -> list[Fact]:
@@ -126,8 +129,12 @@ def extract_facts(text: str, *, today: date, roles: Roles) -> list[Fact]:
         elif name not in roles.recurring:
             item = _cut_by_tense(item, work, today)
         found.append(Fact(name or "date", _rough_value(item), item.start, item.end, "", item.note, item.inferred,
-                          item.notice))
+                          item.notice, tense=item.tense))
     found = _later_orders(found, roles.later_orders)
+    if any(f.inferred == "year" for f in found):
+        # 「有効期限は3月10日です。期限前でも更新できますか」 in May: next March's expiry
+        ahead = _ahead_in(work, roles)
+        found = [_presumed_ahead(f, today) if f.name in ahead else f for f in found]
 
     taken = [(f.start, f.end) for f in found]
     for start, end, kind, amount in _numbers(work):
@@ -151,11 +158,27 @@ def tense(text: str) -> int:
     return 0
 
 
-def as_role(fact: Fact, role: str, today: date, question_tense: int = 0, *, roles: Roles) -> Fact:
+def ahead_roles(text: str, roles: Roles) -> frozenset[str]:
+    """The roles whose dates `text` says are still to come (rules/facts.yaml: ahead): 「期限前でも更新できますか」
+    says so of the expiry."""
+    return _ahead_in(_normalize(text).text, roles)
+
+
+def _ahead_in(text: str, roles: Roles) -> frozenset[str]:
+    matcher = _cue_matcher(roles.ahead)
+    if matcher.pattern is None:
+        return frozenset()
+    return frozenset(role for match in matcher.pattern.finditer(text)
+                     if (role := matcher.role_of.get(_SPACES.sub("", match.group().casefold()))))
+
+
+def as_role(fact: Fact, role: str, today: date, question_tense: int = 0, *, roles: Roles,
+            ahead: bool = False) -> Fact:
     """A date read without a role, once a conversation gives it one: a recurring date (課金日, 契約応当日) whose
     year came from today is its next occurrence, as if the role had been named with it. So is a 2月29日 read in
     a common year (an `invalid_date` until then), clamped to the month's end where the year has no 29th.
-    Any other date keeps its value; a date that does not exist stays one.
+    Any other date keeps its value, placed by the question's tense, or, with neither tense, `ahead` when the
+    question said that the role's date is still to come; a date that does not exist stays one.
     """
     if fact.name == "invalid_date":
         parts = _ISO_PARTS.fullmatch(str(fact.value))
@@ -169,7 +192,9 @@ def as_role(fact: Fact, role: str, today: date, question_tense: int = 0, *, role
         return replace(fact, name=role)
     if role not in roles.recurring:
         # 「12月です」 after 「有効期限が切れたライセンスは…」 in February: the question's tense places it
-        return _placed_by_tense(replace(fact, name=role), today, question_tense)
+        placed = _placed_by_tense(replace(fact, name=role, tense=fact.tense or question_tense), today,
+                                  question_tense)
+        return _presumed_ahead(placed, today) if ahead else placed
     if isinstance(fact.value, date):
         hit = _next_occurrence(_DateHit(fact.start, fact.end, fact.value, fact.note, inferred=fact.inferred), today)
         return replace(fact, name=role, value=hit.value, note=hit.note, notice=hit.notice)
@@ -184,7 +209,16 @@ def as_role(fact: Fact, role: str, today: date, question_tense: int = 0, *, role
     return replace(fact, name=role, value=_rough_value(hit), note=hit.note)
 
 
-def _placed_by_tense(fact: Fact, today: date, said: int) -> Fact:
+def _presumed_ahead(fact: Fact, today: date) -> Fact:
+    """A date whose year came from today, and no tense, read in the next year once all of it has passed: for a
+    question that says the date is still to come. In May, 「有効期限は3月10日です。期限前でも更新できますか」
+    asks about next March's expiry; 「3月10日に切れました」 or a year written stays as said."""
+    if fact.tense:
+        return fact
+    return _placed_by_tense(fact, today, 1, "the question says it is still to come")
+
+
+def _placed_by_tense(fact: Fact, today: date, said: int, why: str = "the question's tense") -> Fact:
     """A date whose year came from today, moved a year when all of it is on the wrong side of the tense said."""
     if fact.inferred != "year" or not said:
         return fact
@@ -206,7 +240,7 @@ def _placed_by_tense(fact: Fact, today: date, said: int) -> Fact:
             end += relativedelta(day=31)  # a month's last day stays its last: 2025年2月28日 → 2024年2月29日
         value = f"{(span[0] + shift).isoformat()}/{end.isoformat()}"
     direction = "previous" if step < 0 else "next"
-    note = f"year inferred from today, moved to the {direction} year (the question's tense)"
+    note = f"year inferred from today, moved to the {direction} year ({why})"
     return replace(fact, value=value, note=note)
 
 
@@ -494,6 +528,7 @@ class _DateHit:
     inferred: Literal["year", "month"] | None = None  # the unit taken from today, not from the text
     notice: str | None = None  # for the customer: the day was clamped to the month's end
     span: tuple[date, date] | None = None  # known only to lie in these days (5月中旬, 先週, 去年), both included
+    tense: int = 0  # the tense around a date whose year or month came from today (see Fact.tense)
 
 
 @dataclass(frozen=True)
@@ -675,6 +710,7 @@ def _part_of_month(hit: _DateHit, text: str, today: date) -> _DateHit:
     first, last = _PARTS[match.group(1)]
     month = hit.value
     notes = [n for n in (hit.note or "").split("; ") if n and n != "day not given"]
+    tense = hit.tense
     if hit.inferred == "year":
         tense = _tense(text, hit.start, match.end())
         step = 0
@@ -688,7 +724,8 @@ def _part_of_month(hit: _DateHit, text: str, today: date) -> _DateHit:
             notes = [moved, *(n for n in notes if not n.startswith("year inferred"))]
     low, high = month.replace(day=first), month + relativedelta(day=last)
     note = "; ".join([*notes, f"part of the month ({match.group(1)})"])
-    return replace(hit, end=max(hit.end, match.end()), value=low, note=note, month_only=False, span=(low, high))
+    return replace(hit, end=max(hit.end, match.end()), value=low, note=note, month_only=False, span=(low, high),
+                   tense=tense)
 
 
 # 「2023年13月1日」「13月1日」「2023-13-01」: ja-timex reads no date in them, or only the year and the day
@@ -817,10 +854,11 @@ def _part_of_year(start: int, end: int, year: int, word: str) -> _DateHit:
 def _bare_year_end(match: re.Match[str], text: str, today: date) -> _DateHit:
     """「年末に切れます」: this year's last ten days; last year's when the question says they have passed."""
     year, note = today.year, "year inferred from today"
-    if _tense(text, match.start(), match.end()) < 0 and date(year, 12, 21) > today:
+    tense = _tense(text, match.start(), match.end())
+    if tense < 0 and date(year, 12, 21) > today:
         year, note = year - 1, "year inferred from today, moved to the previous year (past context)"
     hit = _part_of_year(match.start(), match.end(), year, "年末")
-    return replace(hit, note=f"{note}; {hit.note}", inferred="year")
+    return replace(hit, note=f"{note}; {hit.note}", inferred="year", tense=tense)
 
 
 def _shift_today(shift: _Timex, today: date) -> _DateHit | None:
@@ -1006,7 +1044,8 @@ def _inferred(
         return _missing_day(item, today.year, month, unit)
     if note:
         notes.append(note)
-    return _DateHit(item.start, item.end, value, "; ".join(notes), _month_only(item.day, item.mod), unit)
+    return _DateHit(item.start, item.end, value, "; ".join(notes), _month_only(item.day, item.mod), unit,
+                    tense=tense)
 
 
 _FAR, _NEAR = relativedelta(months=6), relativedelta(months=3)

@@ -67,6 +67,7 @@ class _FactsFileModel(_Strict):
     date_roles: dict[str, list[str]] = Field(min_length=1)
     recurring: list[str] = []
     later_orders: dict[str, str] = {}
+    ahead: dict[str, list[str]] = {}
     labels: dict[str, str] = {}
 
 
@@ -450,8 +451,8 @@ class _FactsFile(NamedTuple):
 
 def _read_facts_file(rules_dir: Path, require_labels: bool = True) -> tuple[_FactsFile, list[Problem]]:
     """rules/facts.yaml: the date roles with their cue words, which of them recur, the role of a later order,
-    and every fact's label (required unless `require_labels` is false); what is wrong in it, each with its
-    line."""
+    the words saying a role's date is still to come, and every fact's label (required unless `require_labels` is
+    false); what is wrong in it, each with its line."""
     path = rules_dir / "facts.yaml"
     name = f"{rules_dir.name}/facts.yaml"
     empty = _FactsFile(Roles(), {})
@@ -480,6 +481,11 @@ def _read_facts_file(rules_dir: Path, require_labels: bool = True) -> tuple[_Fac
         for at, role in ((first, first), (first, later)):
             if role not in roles:
                 bad(("later_orders", at), f"unknown role '{role}'", close_match(role, roles))
+    for role in model.ahead:
+        if role not in roles:
+            bad(("ahead", role), f"unknown role '{role}'", close_match(role, roles))
+        elif role in model.recurring:
+            bad(("ahead", role), f"'{role}' is recurring: a date of it named without a year is already its next one")
     named = dict.fromkeys((*roles, *_NOT_ROLES))  # every fact name, in the order the missing labels are listed
     for fact, label in model.labels.items():
         if fact not in named:
@@ -491,7 +497,7 @@ def _read_facts_file(rules_dir: Path, require_labels: bool = True) -> tuple[_Fac
         bad(("labels",) if "labels" in src.data else (), "no label for " + ", ".join(f"'{f}'" for f in unlabelled),
             "the agents' page names every fact by its label: add them under labels")
     labels = {fact: label.strip() for fact, label in model.labels.items()}
-    return _FactsFile(Roles.of(roles, model.recurring, model.later_orders), labels), problems
+    return _FactsFile(Roles.of(roles, model.recurring, model.later_orders, model.ahead), labels), problems
 
 
 # the names bot/facts.py gives facts that are not a date's role (years: 「3年」, invalid_date: 2月30日, offset:

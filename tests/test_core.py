@@ -209,6 +209,34 @@ def test_an_expiry_date_that_has_passed_makes_a_before_expiry_question_the_after
     assert {"redirect": "renew-after-expiry", "by": "renew-before-expiry-expired"} in passed.trace["rules"]
 
 
+def test_an_expiry_without_a_year_that_a_before_expiry_question_says_is_ahead_is_next_years(bot: Bot) -> None:
+    # in May, 「3月10日」 without a year or tense is this year's, which has passed, and the question was handed to the
+    # after-expiry entry: 「有効期限（2025年3月10日）から 2 年以内のため…」, to a customer whose term is still running
+    answer = bot.ask("有効期限は3月10日です。期限前でも更新できますか？", today=TODAY)
+    assert answer.intent == "renew-before-expiry" and answer.rule == "renew-before-expiry-deadline"
+    assert answer.answer.startswith("有効期限（2026年3月10日）が切れた後も、2028年3月10日（有効期限から 2 年）まで")
+    # without such words the date stays this year's, and a passed expiry is the after-expiry question as before
+    lapsed = bot.ask("有効期限は3月10日です。更新できますか？", today=TODAY)
+    assert lapsed.intent == "renew-after-expiry" and lapsed.computed["renewal_deadline"] == "2027-03-10"
+
+
+@pytest.mark.parametrize(("question", "reply", "expected"), [
+    # the question said the term is still running: the reply's bare 「3月10日」 is next March
+    ("期限前に更新したら残りの期間はどうなりますか", "3月10日で3年です", "2029-03-10"),
+    # it did not: this March's, which has passed, so the after-expiry entry answers with the 2-year deadline
+    ("更新後の有効期限は？", "3月10日で3年です", None),
+])
+def test_a_reply_s_date_is_placed_by_what_the_question_said(bot: Bot, question: str, reply: str,
+                                                            expected: str | None) -> None:
+    first = bot.ask(question, today=TODAY)
+    assert first.intent == "renew-early" and first.follow_up
+    answer = bot.ask(reply, today=TODAY, session_id=first.session_id)
+    if expected is None:
+        assert answer.intent == "renew-after-expiry" and answer.computed["renewal_deadline"] == "2027-03-10"
+    else:
+        assert answer.intent == "renew-early" and answer.computed["new_expiry"] == expected
+
+
 def test_two_close_matches_that_the_facts_make_one_answer_are_answered(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:

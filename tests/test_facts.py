@@ -254,6 +254,33 @@ def test_a_date_without_year_or_tense_is_the_one_nearer_today(text: str, today: 
     assert only_date(text, today).value == expected
 
 
+@pytest.mark.parametrize(("text", "today", "expected"), [
+    # words saying the expiry is still to come (rules/facts.yaml: ahead): next year's, once this year's has passed
+    ("有効期限は3月10日です。期限前でも更新できますか", TODAY, date(2026, 3, 10)),
+    ("有効期限は3月10日です。早めに更新したら残りの期間はどうなりますか", TODAY, date(2026, 3, 10)),
+    ("期限は3月です。今のうちに更新しておきたい", TODAY, "2026-03"),
+    ("有効期限は12月1日です。期限前に更新できる？", date(2025, 1, 15), date(2025, 12, 1)),  # not the nearer 2024's
+])
+def test_a_question_saying_the_expiry_is_ahead_places_its_date(text: str, today: date, expected: date | str) -> None:
+    fact = only_date(text, today)
+    assert fact.name == "expiry" and fact.value == expected
+    assert (fact.note or "").startswith("year inferred from today, moved to the next year (the question says it is "
+                                        "still to come)")
+
+
+@pytest.mark.parametrize("text", [
+    "有効期限は6月10日です。期限前でも更新できますか",  # ahead already
+    "3月10日に期限が切れました。期限前に更新しておけばよかった",  # its own tense places it
+    "有効期限は2025年3月10日です。期限前でも更新できますか",  # a year written is taken as said
+    "有効期限は3月10日です。更新できますか",  # no word says it is ahead: the date without year or tense, as ever
+    "入金日は3月10日です。期限前に更新できましたか",  # the words speak of the expiry, not of the payment
+])
+def test_a_date_the_ahead_words_do_not_move(text: str) -> None:
+    fact = only_date(text)
+    assert fact.value == (date(2025, 6, 10) if "6月" in text else date(2025, 3, 10))
+    assert "still to come" not in (fact.note or "")
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     # 過ぎたら / 過ぎても / 過ぎる are not past: they moved a coming expiry a year back
     ("有効期限が8月31日を過ぎたら更新できなくなりますか", date(2025, 8, 31)),

@@ -266,3 +266,18 @@ def test_a_date_role_named_like_another_fact_is_refused(tmp_path: Path, role: st
         f"rules/facts.yaml:{line}: date_roles.{role}: '{role}' is the name of a fact that is not a date's role (hint: "
         f"name the role after what the date is (expiry, billing): a rule reading '{role}' could not tell the two "
         "apart)"]
+
+
+@pytest.mark.parametrize(("role", "problem"), [
+    ("expiri", "unknown role 'expiri' (hint: did you mean 'expiry'?)"),
+    ("billing", "'billing' is recurring: a date of it named without a year is already its next one"),
+])
+def test_ahead_words_for_a_role_that_cannot_take_them_are_refused(tmp_path: Path, role: str, problem: str) -> None:
+    (tmp_path / "rules").mkdir()
+    shipped = (ROOT / "rules" / "facts.yaml").read_text(encoding="utf-8")
+    text = shipped.replace("ahead:\n", f"ahead:\n  {role}: [期限前]\n", 1)
+    (tmp_path / "rules" / "facts.yaml").write_text(text, encoding="utf-8")
+    line = text.splitlines().index(f"  {role}: [期限前]") + 1
+    with pytest.raises(ConfigError) as info:
+        load_date_roles(tmp_path / "rules")
+    assert [str(p) for p in info.value.problems] == [f"rules/facts.yaml:{line}: ahead.{role}: {problem}"]
