@@ -758,8 +758,10 @@ class Bot:
 
 
 def clean_text(text: str) -> str:
-    """The text a question is answered from: no control or invisible characters (NUL, U+200B), stripped."""
-    return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
+    """The text a question is answered from: every space a plain one, no control or invisible characters (NUL,
+    U+200B), stripped. Python counts the ideographic space (U+3000) and U+00A0 as unprintable: dropped with the
+    controls, they glued the words around them (「koushin　no　houhou」 became one word, not romaji)."""
+    return "".join(ch if ch in "\n\t" or ch.isprintable() else " " if ch.isspace() else "" for ch in text).strip()
 
 
 def _blank_personal(text: str) -> list[str]:

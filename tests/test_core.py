@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import Bot, ConfigError, InputError, Settings, load_bot
+from bot.core import clean_text
 from bot.sessions import MemoryStore
 from bot.text import FugashiTokenizer
 
@@ -85,6 +86,17 @@ def test_laughter_after_a_question_changes_nothing(bot: Bot, laughter: str) -> N
     assert plain.intent is not None
     laughing = bot.ask(question + laughter, today=TODAY)
     assert (laughing.intent, laughing.confidence) == (plain.intent, plain.confidence)
+
+
+@pytest.mark.parametrize("space", ["\u3000", "\u00a0", "\u2002"])
+def test_any_space_between_words_is_a_space(bot: Bot, space: str) -> None:
+    # Python counts the ideographic space and U+00A0 as unprintable: they were dropped with the control
+    # characters, which glued 「ｋｏｕｓｈｉｎ　ｎｏ　ｈｏｕｈｏｕ」 into one word, no longer read as romaji
+    plain = bot.ask("koushin no houhou oshiete", today=TODAY)
+    spaced = bot.ask(space.join(["ｋｏｕｓｈｉｎ", "ｎｏ", "ｈｏｕｈｏｕ", "ｏｓｈｉｅｔｅ"]), today=TODAY)
+    assert plain.intent == spaced.intent == "renewal-method"
+    assert spaced.confidence == plain.confidence
+    assert clean_text(f"{space}更新{space}料金\u200b\x00{space}") == "更新 料金"  # invisible and control ones still go
 
 
 def test_laughter_is_only_taken_after_kana_or_kanji(bot: Bot) -> None:
