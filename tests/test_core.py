@@ -79,9 +79,11 @@ def test_a_set_phrase_of_courtesy_changes_nothing(bot: Bot, question: str, court
     assert alone.intent is None and alone.suggestions == ()
 
 
-@pytest.mark.parametrize("laughter", ["ｗ", "www", "草", "(笑)", "（笑）", "笑"])
+@pytest.mark.parametrize("laughter", ["ｗ", "www", "草", "(笑)", "（笑）", "笑", "？ｗ", "!www"])
 def test_laughter_after_a_question_changes_nothing(bot: Bot, laughter: str) -> None:
     question = "ウイルスバスター更新したいんだけどやり方わからん"
+    if laughter[0] in "？!":  # after its question mark: the mark alone is the plain question
+        question, laughter = question + laughter[0], laughter[1:]
     plain = bot.ask(question, today=TODAY)
     assert plain.intent is not None
     laughing = bot.ask(question + laughter, today=TODAY)
