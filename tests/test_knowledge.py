@@ -251,18 +251,23 @@ def test_a_synonym_in_two_groups_names_the_file_and_line(tmp_path: Path) -> None
                             "(hint: the group of '返金' is at faq/synonyms.yaml:2; keep the word in one group)"]
 
 
+def _facts_file_problems(tmp_path: Path, key: str, added: str) -> tuple[int, list[str]]:
+    """The problems of the shipped rules/facts.yaml with the line `added` put first under `key:`, and its line."""
+    (tmp_path / "rules").mkdir()
+    shipped = (ROOT / "rules" / "facts.yaml").read_text(encoding="utf-8")
+    text = shipped.replace(f"{key}:\n", f"{key}:\n  {added}\n", 1)
+    (tmp_path / "rules" / "facts.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_date_roles(tmp_path / "rules")
+    return text.splitlines().index(f"  {added}") + 1, [str(p) for p in info.value.problems]
+
+
 @pytest.mark.parametrize("role", ["years", "quantity", "today", "date", "order_number", "order_kind", "unreal_date",
                                   "invalid_date"])
 def test_a_date_role_named_like_another_fact_is_refused(tmp_path: Path, role: str) -> None:
     # `years: [年数]` made 「有効期限は…年数」 a date called years, and the rule comparing years with 1 crashed
-    (tmp_path / "rules").mkdir()
-    shipped = (ROOT / "rules" / "facts.yaml").read_text(encoding="utf-8")
-    text = shipped.replace("date_roles:\n", f"date_roles:\n  {role}: [年数]\n", 1)
-    (tmp_path / "rules" / "facts.yaml").write_text(text, encoding="utf-8")
-    line = text.splitlines().index(f"  {role}: [年数]") + 1
-    with pytest.raises(ConfigError) as info:
-        load_date_roles(tmp_path / "rules")
-    assert [str(p) for p in info.value.problems] == [
+    line, problems = _facts_file_problems(tmp_path, "date_roles", f"{role}: [年数]")
+    assert problems == [
         f"rules/facts.yaml:{line}: date_roles.{role}: '{role}' is the name of a fact that is not a date's role (hint: "
         f"name the role after what the date is (expiry, billing): a rule reading '{role}' could not tell the two "
         "apart)"]
@@ -273,11 +278,5 @@ def test_a_date_role_named_like_another_fact_is_refused(tmp_path: Path, role: st
     ("billing", "'billing' is recurring: a date of it named without a year is already its next one"),
 ])
 def test_ahead_words_for_a_role_that_cannot_take_them_are_refused(tmp_path: Path, role: str, problem: str) -> None:
-    (tmp_path / "rules").mkdir()
-    shipped = (ROOT / "rules" / "facts.yaml").read_text(encoding="utf-8")
-    text = shipped.replace("ahead:\n", f"ahead:\n  {role}: [期限前]\n", 1)
-    (tmp_path / "rules" / "facts.yaml").write_text(text, encoding="utf-8")
-    line = text.splitlines().index(f"  {role}: [期限前]") + 1
-    with pytest.raises(ConfigError) as info:
-        load_date_roles(tmp_path / "rules")
-    assert [str(p) for p in info.value.problems] == [f"rules/facts.yaml:{line}: ahead.{role}: {problem}"]
+    line, problems = _facts_file_problems(tmp_path, "ahead", f"{role}: [期限前]")
+    assert problems == [f"rules/facts.yaml:{line}: ahead.{role}: {problem}"]
