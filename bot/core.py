@@ -66,8 +66,8 @@ _COMPARED = re.compile(r"\s*(?:みたい|のよう|でいう|で言う|と同じ
                        r"|と比べ|とくらべ|に比べ|にくらべ|と比較|じゃな[いく]|ではな[いく]|でなく)")
 _JOINED = re.compile(r"[\sと、,・/&や]*(?:and|及び|および)?[\sと、,・/&や]*")  # between two names asked about together
 
-# Laughter typed after a Japanese word or its question mark (わからんｗ, 詐欺？ｗ, 反映されなくて草, 意味わからん(笑)): a
-# tone, never a topic, and a word no entry knows. 草 and 笑 only after kana, so that 雑草 and 苦笑 keep theirs.
+# Laughter typed after a Japanese word or its question mark (わからんｗ, 詐欺？ｗ, 反映されなくて草, 意味わからん(笑)):
+# a tone, never a topic, and a word no entry knows. 草 and 笑 only after kana, so that 雑草 and 苦笑 keep theirs.
 _JAPANESE = "\u3040-\u30ff\u4e00-\u9fff"
 _LAUGHTER = re.compile(rf"(?<=[{_JAPANESE}?!])w+(?![a-z0-9./])|(?<=[\u3040-\u30ff])(?:笑|草)+(?![{_JAPANESE}])"
                        r"|[(（]笑[)）]")
