@@ -6,7 +6,7 @@ import bisect
 import calendar
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
@@ -165,11 +165,7 @@ def ahead_roles(text: str, roles: Roles) -> frozenset[str]:
 
 
 def _ahead_in(text: str, roles: Roles) -> frozenset[str]:
-    matcher = _cue_matcher(roles.ahead)
-    if matcher.pattern is None:
-        return frozenset()
-    return frozenset(role for match in matcher.pattern.finditer(text)
-                     if (role := matcher.role_of.get(_SPACES.sub("", match.group().casefold()))))
+    return frozenset(role for _, _, role in _cue_matcher(roles.ahead).roles(text))
 
 
 def as_role(fact: Fact, role: str, today: date, question_tense: int = 0, *, roles: Roles,
@@ -1177,6 +1173,14 @@ class _CueMatcher:
     pattern: re.Pattern[str] | None
     role_of: Mapping[str, str]
 
+    def roles(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """Each cue in `text` with its span and the role it names (spaces inside a cue are looked up without)."""
+        if self.pattern is None:
+            return
+        for match in self.pattern.finditer(text):
+            if role := self.role_of.get(_SPACES.sub("", match.group().casefold())):
+                yield match.start(), match.end(), role
+
 
 @lru_cache(maxsize=16)
 def _cue_matcher(roles: tuple[tuple[str, tuple[str, ...]], ...]) -> _CueMatcher:
@@ -1207,11 +1211,8 @@ def _assign_roles(text: str, spans: Sequence[tuple[int, int]], matcher: _CueMatc
     roles: list[str | None] = [None] * len(spans)
     if not spans or matcher.pattern is None:
         return roles
-    cues: list[tuple[int, int, str]] = []
-    for match in matcher.pattern.finditer(text):
-        role = matcher.role_of.get(_SPACES.sub("", match.group().casefold()))
-        if role and not any(match.start() < e and s < match.end() for s, e in spans):
-            cues.append((match.start(), match.end(), role))
+    cues = [(start, end, role) for start, end, role in matcher.roles(text)
+            if not any(start < e and s < end for s, e in spans)]
     breaks = [i for i, ch in enumerate(text) if ch in _CLAUSE_BREAK]
 
     def clause(pos: int) -> int:
