@@ -12,7 +12,7 @@ SYSDEPS ?= chromium fonts-ipafont-gothic redis-server wrk
 
 .PHONY: install sysdeps run dev test lint check eval calibrate leave-out bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(VENV)/.vectors
 
 # Re-installs only when pyproject.toml changed (the project itself is an editable install).
 $(VENV)/.installed: pyproject.toml
@@ -20,6 +20,11 @@ $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# chiVe word vectors from the pinned ja_ginza wheel (bot/vectors.py): downloaded and converted once.
+$(VENV)/.vectors: $(VENV)/.installed
+	$(PY) -c 'from bot.vectors import main; main()' install
 	@touch $@
 
 # Installs the missing Debian packages with apt-get (as root, or through sudo); says what to do where it cannot.
