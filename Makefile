@@ -12,7 +12,9 @@ SYSDEPS ?= chromium fonts-ipafont-gothic redis-server wrk
 
 .PHONY: install sysdeps run dev test lint check eval calibrate leave-out bench clean
 
-install: $(VENV)/.installed $(VENV)/.vectors
+VECTORS := $(VENV)/share/faqbot/vectors
+
+install: $(VENV)/.installed $(VECTORS)/meta.json
 
 # Re-installs only when pyproject.toml changed (the project itself is an editable install).
 $(VENV)/.installed: pyproject.toml
@@ -22,9 +24,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-# chiVe word vectors from the pinned ja_ginza wheel (bot/vectors.py): downloaded and converted once.
-$(VENV)/.vectors: $(VENV)/.installed
-	$(PY) -c 'from bot.vectors import main; main()' install
+# chiVe word vectors from the pinned ja_ginza wheel (bot/vectors.py): downloaded and converted once, again only
+# when the pin or the format in bot/vectors.py changes (meta.json, written last, records both).
+$(VECTORS)/meta.json: $(VENV)/.installed bot/vectors.py
+	$(PY) -c 'from bot.vectors import main; main()' install --dir $(VECTORS)
 	@touch $@
 
 # Installs the missing Debian packages with apt-get (as root, or through sudo); says what to do where it cannot.

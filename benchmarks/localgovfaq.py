@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.index import Document, Index, Weights  # noqa: E402
 from bot.text import FugashiTokenizer  # noqa: E402
+from bot.vectors import WordVectors  # noqa: E402
 
 
 def load_scorer(data: Path) -> ModuleType:
@@ -37,7 +38,8 @@ def load_scorer(data: Path) -> ModuleType:
 def build(faqs: list[dict[str, Any]], weights: Weights | None = None) -> Index:
     """The same Index the bot uses, over LocalgovFAQ's question/answer pairs."""
     docs = [Document(str(f["id"]), (f["question"],), f["answer"].replace("＜改＞", "\n")) for f in faqs]
-    return Index(docs, tokenizer=FugashiTokenizer(), weights=weights)
+    # the installed word vectors, loaded here so that a missing install fails instead of ranking without them
+    return Index(docs, tokenizer=FugashiTokenizer(), weights=weights, vectors=WordVectors.load())
 
 
 def run(split: str, data: Path, weights: Weights | None = None, quiet: bool = False) -> dict[str, Any]:

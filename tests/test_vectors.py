@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -11,16 +12,29 @@ import msgpack
 import numpy as np
 import pytest
 
+from bot import index as index_module
 from bot import vectors
 from bot.index import Document, Index, Weights
 from bot.vectors import WordVectors, convert, spacy_hash
 
 
 def test_spacy_hash_is_spacys():
-    # spaCy's documentation: nlp.vocab.strings["coffee"] → 3197928453018144401 (a 6-byte word: the tail path)
+    # spaCy's documentation: nlp.vocab.strings["coffee"] → 3197928453018144401 (a 6-byte word: the tail alone)
     assert spacy_hash("coffee") == 3197928453018144401
-    # words of 8 bytes or more (ペット, 請求書) also take the block path: the installed table finds them only by
-    # this hash (test_installed_vectors_place_related_words_near), and convert refuses a table it cannot read
+
+
+@pytest.mark.parametrize(("word", "expected"), [
+    # from a separate C implementation of MurmurHash64A (seed 1), written from the published algorithm
+    ("", 14313749767032693980),
+    ("abcdefgh", 17751780907874141760),  # one whole block, no tail
+    ("abcdefghi", 13885881106499164936),
+    ("abcdefghijklmnop", 12213882378445362951),
+    ("abcdefghijklmnopq", 2395869216546743846),
+    ("ペット", 8351742367282208350),  # 9 bytes of UTF-8
+    ("請求書", 5800290576913949237),
+])
+def test_spacy_hash_of_every_length(word, expected):
+    assert spacy_hash(word) == expected
 
 
 def _wheel(tmp_path: Path, words: dict[str, list[float]], others: tuple[str, ...] = (), hash_=spacy_hash) -> Path:
@@ -69,6 +83,31 @@ def test_convert_refuses_other_dimensions(tmp_path):
 def test_install_checks_the_wheels_hash(tmp_path):
     with pytest.raises(ValueError, match="sha256"):
         vectors.install(tmp_path / "out", _wheel(tmp_path, _table()))
+    assert not (tmp_path / "out").exists()
+
+
+def test_install_replaces_an_incomplete_folder_whole_and_then_has_nothing_to_do(tmp_path, monkeypatch):
+    wheel = _wheel(tmp_path, _table())
+    monkeypatch.setattr(vectors, "SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
+    folder = tmp_path / "vectors"
+    folder.mkdir()
+    np.save(folder / "vectors.npy", np.zeros((1, vectors.DIMENSIONS), dtype=np.float32))  # a set cut short
+    assert not vectors.installed(folder)
+    vectors.install(folder, wheel)
+    assert sorted(p.name for p in folder.iterdir()) == ["keys.npy", "meta.json", "rows.npy", "vectors.npy"]
+    assert WordVectors.load(folder).row("ペット") == 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no building folder left
+    stamp = (folder / "meta.json").stat().st_mtime_ns
+    vectors.install(folder, tmp_path / "no-such.whl")  # installed already: the wheel is not even read
+    assert (folder / "meta.json").stat().st_mtime_ns == stamp
+
+
+def test_a_set_whose_meta_does_not_describe_it_is_not_loaded(tmp_path):
+    folder = tmp_path / "out"
+    convert(_wheel(tmp_path, _table()), folder)
+    np.save(folder / "rows.npy", np.zeros(2, dtype=np.uint16))  # another conversion's rows
+    with pytest.raises(FileNotFoundError, match="does not describe"):
+        WordVectors.load(folder)
 
 
 def test_missing_vectors_say_how_to_install(tmp_path):
@@ -127,3 +166,27 @@ def test_a_collection_with_its_own_phrasings_goes_without(tokenizer):
 def test_one_question_each_uses_the_vectors_it_is_given(tokenizer):
     with pytest.raises(AssertionError, match="vectors used"):
         Index(ONE_EACH, tokenizer=tokenizer, vectors=_Refusing())
+
+
+def test_a_collection_larger_than_an_faq_goes_without(tokenizer, monkeypatch):
+    monkeypatch.setattr(index_module, "VECTORS_MAX_DOCUMENTS", len(ONE_EACH) - 1)
+    assert Index(ONE_EACH, tokenizer=tokenizer, vectors=_Refusing()).search("ペットの手続きを知りたい")
+
+
+def test_a_question_without_a_word_that_has_a_vector_ranks_by_its_words(tokenizer, tmp_path):
+    folder = tmp_path / "out"
+    convert(_wheel(tmp_path, _table()), folder)  # vectors for 犬, ペット and 請求書 only
+    question = "粗大ごみの手続きを知りたい"
+    ranked = Index(ONE_EACH, tokenizer=tokenizer, vectors=WordVectors.load(folder)).search(question)
+    plain = Index(ONE_EACH, tokenizer=tokenizer, weights=Weights(vectors=0.0)).search(question)
+    assert [(m.id, m.score) for m in ranked] == [(m.id, m.score) for m in plain]
+
+
+def test_without_installed_vectors_it_ranks_by_words_and_says_so(tokenizer, tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(vectors, "default_dir", lambda: tmp_path / "nowhere")
+    monkeypatch.setattr(vectors, "_shared", None)
+    question = "ペットの手続きを知りたい"
+    ranked = Index(ONE_EACH, tokenizer=tokenizer).search(question)
+    plain = Index(ONE_EACH, tokenizer=tokenizer, weights=Weights(vectors=0.0)).search(question)
+    assert [(m.id, m.score) for m in ranked] == [(m.id, m.score) for m in plain]
+    assert "ranking without word vectors" in caplog.text and "make install" in caplog.text
