@@ -96,8 +96,7 @@ class WordVectors:
         folder = folder or default_dir()
         try:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-            arrays = [np.load(folder / name, mmap_mode="r") for name in _FILES]
-            vectors, keys, rows = arrays
+            vectors, keys, rows = (np.load(folder / name, mmap_mode="r") for name in _FILES)
             if meta != _meta(meta.get("sha256"), len(keys), vectors.shape[0]) or len(rows) != len(keys):
                 raise ValueError(f"meta.json {meta} does not describe these files")
             return cls(vectors, keys, rows)
