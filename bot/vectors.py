@@ -82,10 +82,12 @@ def word_key(word: str) -> int:
 class WordVectors:
     """Unit-length word vectors looked up by word; a word the model lacks has none."""
 
-    def __init__(self, vectors: NDArray[np.float32], keys: NDArray[np.uint64], rows: NDArray[np.uint16]) -> None:
+    def __init__(self, vectors: NDArray[np.float32], keys: NDArray[np.uint64], rows: NDArray[np.uint16],
+                 sha256: str = "") -> None:
         if vectors.ndim != 2 or len(keys) != len(rows):
             raise ValueError("word vectors: a (words, dimensions) table and one row per key are needed")
         self.vectors = vectors
+        self.sha256 = sha256  # of the wheel they came from
         self._keys = keys
         self._rows = rows
         self.row: Callable[[str], int | None] = lru_cache(maxsize=1 << 16)(self._row)
@@ -99,7 +101,7 @@ class WordVectors:
             vectors, keys, rows = (np.load(folder / name, mmap_mode="r") for name in _FILES)
             if meta != _meta(meta.get("sha256"), len(keys), vectors.shape[0]) or len(rows) != len(keys):
                 raise ValueError(f"meta.json {meta} does not describe these files")
-            return cls(vectors, keys, rows)
+            return cls(vectors, keys, rows, meta["sha256"])
         except (OSError, ValueError, KeyError, AttributeError) as exc:
             raise FileNotFoundError(
                 f"word vectors not installed in {folder} ({exc}); run `make install` (after removing the folder, "
@@ -153,8 +155,9 @@ def _meta(sha256: object, words: int, rows: int) -> dict[str, object]:
             "dimensions": DIMENSIONS}
 
 
-def convert(wheel: Path, folder: Path) -> int:
-    """Write the arrays and meta.json from the ja_ginza wheel into `folder`; returns how many words have a vector."""
+def convert(wheel: Path, folder: Path, sha256: str | None = None) -> int:
+    """Write the arrays and meta.json from the ja_ginza wheel (whose `sha256` the caller may have worked out
+    already) into `folder`; returns how many words have a vector."""
     import msgpack  # only needed here, at install time
 
     with zipfile.ZipFile(wheel) as z:
@@ -178,7 +181,7 @@ def convert(wheel: Path, folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     for name, array in zip(_FILES, (unit, keys, rows), strict=True):
         np.save(folder / name, array)
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    digest = sha256 or hashlib.sha256(wheel.read_bytes()).hexdigest()
     (folder / "meta.json").write_text(json.dumps(_meta(digest, len(keys), len(unit))), encoding="utf-8")
     return len(found)
 
@@ -186,9 +189,8 @@ def convert(wheel: Path, folder: Path) -> int:
 def installed(folder: Path) -> bool:
     """Whether `folder` holds a complete set from the pinned wheel, in this module's format."""
     try:
-        WordVectors.load(folder)
-        return bool(json.loads((folder / "meta.json").read_text(encoding="utf-8"))["sha256"] == SHA256)
-    except (FileNotFoundError, OSError, ValueError, KeyError, TypeError):
+        return WordVectors.load(folder).sha256 == SHA256
+    except FileNotFoundError:
         return False
 
 
@@ -212,7 +214,7 @@ def install(folder: Path, wheel: Path | None = None) -> None:
         digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
         if digest != SHA256:
             raise ValueError(f"{wheel.name}: sha256 {digest}, expected {SHA256}")
-        count = convert(wheel, work / "new")
+        count = convert(wheel, work / "new", digest)
         if folder.exists():
             folder.replace(work / "old")  # removed with the temporary folder; open maps keep their files
         (work / "new").replace(folder)
