@@ -14,7 +14,6 @@ from typing import Literal
 
 import pendulum
 from dateutil.relativedelta import relativedelta
-from ja_timex import TimexParser
 from ja_timex.number_normalizer import NumberNormalizer
 
 from bot.dates import (
@@ -26,6 +25,7 @@ from bot.dates import (
     shifted_to_month_end_note,
     span_ja,
 )
+from bot.timex import GatedTimexParser
 
 __all__ = ["Fact", "Roles", "ahead_roles", "as_role", "dont_know", "extract_facts", "reply_years", "tense"]
 
@@ -405,7 +405,7 @@ def _run_timex(text: str, today: date) -> list[_Timex]:
     reference = pendulum.datetime(today.year, today.month, today.day, 12, tz=_TOKYO)
     # A fresh NumberNormalizer per call: ja-timex's default one is a shared
     # module-level instance that keeps per-parse state (not thread-safe).
-    parser = TimexParser(number_normalizer=NumberNormalizer(), reference=reference)
+    parser = GatedTimexParser(number_normalizer=NumberNormalizer(), reference=reference)
     try:
         raw = parser.parse(text)
     except Exception:  # ja-timex is third-party code fed arbitrary user text
