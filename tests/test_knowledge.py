@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.errors import ConfigError
-from bot.knowledge import load_date_roles, load_knowledge
+from bot.knowledge import knowledge_version, load_date_roles, load_knowledge
 
 from .conftest import FIXTURES, ROOT
 
@@ -280,3 +280,17 @@ def test_a_date_role_named_like_another_fact_is_refused(tmp_path: Path, role: st
 def test_ahead_words_for_a_role_that_cannot_take_them_are_refused(tmp_path: Path, role: str, problem: str) -> None:
     line, problems = _facts_file_problems(tmp_path, "ahead", f"{role}: [期限前]")
     assert problems == [f"rules/facts.yaml:{line}: ahead.{role}: {problem}"]
+
+
+def test_knowledge_version_is_the_loaded_version_without_loading(tmp_path: Path) -> None:
+    faq, rules = tmp_path / "faq", tmp_path / "rules"
+    shutil.copytree(ROOT / "faq", faq)
+    shutil.copytree(ROOT / "rules", rules)
+    assert knowledge_version(faq, rules) == load_knowledge(faq, rules).version
+    assert knowledge_version(faq) == load_knowledge(faq).version
+    for path in (next(faq.glob("*.yaml")), next(rules.glob("*.yaml"))):  # one byte more in either folder
+        before = knowledge_version(faq, rules)
+        path.write_bytes(path.read_bytes() + b"\n")
+        assert knowledge_version(faq, rules) == load_knowledge(faq, rules).version != before
+    (rules / "new.yaml").mkdir()  # a file that cannot be read: loading would refuse it
+    assert knowledge_version(faq, rules) is None

@@ -348,3 +348,25 @@ def test_no_request_waits_for_a_generation_read(bot: Bot) -> None:
     waited = time.monotonic() - started
     release.set()
     assert waited < 1.0 and len(calls) == 2, (waited, calls)  # the one read in flight is not asked again
+
+
+def _app(knowledge: dict[str, str], tmp_path: Path) -> Any:
+    from bot.knowledge import load_knowledge
+    from bot.web.server import _App
+
+    settings = Settings(faq_dir=Path(knowledge["FAQBOT_FAQ_DIR"]), rules_dir=Path(knowledge["FAQBOT_RULES_DIR"]),
+                        state_file=tmp_path / "state.sqlite3", feedback_file=tmp_path / "feedback.jsonl",
+                        rate_limit="off")
+    return _App({"bind": "127.0.0.1:0"}, settings, load_knowledge(settings.faq_dir, settings.rules_dir,
+                                                                   run_examples=True))
+
+
+def test_workers_start_with_the_masters_bot_while_the_files_are_unchanged(knowledge: dict[str, str],
+                                                                         tmp_path: Path) -> None:
+    app = _app(knowledge, tmp_path)
+    assert app.load().extensions["faqbot"] is app.bot  # a worker forked from the master: nothing loaded again
+    _edit_answer(Path(knowledge["FAQBOT_FAQ_DIR"]), ENTRY, "（改訂）")
+    bot = app.load().extensions["faqbot"]  # a worker started after an edit reads the files
+    assert bot is not app.bot and bot.knowledge.version != app.bot.knowledge.version
+    assert "（改訂）" in next(e.answer for e in bot.knowledge.entries if e.id == ENTRY)
+
