@@ -16,7 +16,7 @@ from .confidence import Calibration, is_kana_only, margin_ok
 from .config import Settings
 from .dates import date_span, read_iso_day
 from .errors import InputError, StoreUnavailable
-from .facts import Fact, Roles, ahead_roles, as_role, dont_know, extract_facts, reply_years
+from .facts import Fact, Roles, ahead_roles, as_role, dont_know, extract_facts, reply_years, written_parts
 from .facts import tense as facts_tense
 from .index import Document, Index, Match
 from .knowledge import Entry, Knowledge, load_knowledge
@@ -910,7 +910,7 @@ def _what_if(state: Mapping[str, Any], text: str, found: Sequence[Fact], roles: 
     merged, told = dict(before), list(years)
     merged.update({f.name: f.value for f in years})
     if named and not bare:
-        named = [f if f.name == "invalid_date" else _dated_like(f, before[f.name]) for f in named]
+        named = [_dated_like(f, before[str(f.role) if f.name == "invalid_date" else f.name]) for f in named]
         for f in named:
             if f.name == "invalid_date":
                 del merged[str(f.role)]
@@ -937,8 +937,17 @@ def _dated_like(fact: Fact, was: Any) -> Fact:
     after 「2023年3月10日に期限が切れました」, 「3月20日の間違いでした」 and 「20日だったら？」 are 2023年3月20日, as
     within one message (`_corrected`), not a date today places. A date known only to the month gives its month
     too: 「2023年3月です」 then 「10日です」 is 2023年3月10日, 「先月です」 then 「15日です」 last month's 15th.
+    A date that does not exist where today placed it may exist there: 「2月29日だったら？」 after a date in 2024 is
+    2024年2月29日, though 2025 has no 29th of February.
     """
-    if fact.inferred is None or not isinstance(fact.value, date):
+    if fact.inferred is None:
+        return fact
+    if isinstance(fact.value, date):
+        month: int | None = fact.value.month
+        day = fact.value.day
+    elif fact.name == "invalid_date" and (parts := written_parts(fact.value)) is not None:
+        month, day = parts[1], parts[2]
+    else:
         return fact
     span = (was, was) if isinstance(was, date) else date_span(was)
     if span is None or span[0].year != span[1].year:
@@ -946,12 +955,14 @@ def _dated_like(fact: Fact, was: Any) -> Fact:
     if fact.inferred == "month" and span[0].month != span[1].month:
         return fact  # 「15日です」 after 「去年です」: which month is not known
     try:
-        value = (fact.value.replace(year=span[0].year) if fact.inferred == "year"
-                 else fact.value.replace(year=span[0].year, month=span[0].month))
+        value = date(span[0].year, month if fact.inferred == "year" and month else span[0].month, day)
     except ValueError:
         return fact  # 2月29日 in a common year, 31日 in a short month: keep the reading from today
     unit = "year" if fact.inferred == "year" else "year and month"
-    return replace(fact, value=value, inferred=None, note=f"{unit} of the date it replaces ({_plain(was)})")
+    note = f"{unit} of the date it replaces ({_plain(was)})"
+    if fact.name == "invalid_date":  # a date after all: named for its role, if it had one, with nothing to tell
+        return replace(fact, name=fact.role or "date", value=value, inferred=None, note=note, notice=None, role=None)
+    return replace(fact, value=value, inferred=None, note=note)
 
 
 def _plain(value: Any) -> Any:

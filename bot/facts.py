@@ -496,9 +496,11 @@ _NOT_A_DAY = re.compile(
     r"\s*(?:以内|以上|以下|未満|間|程度|ほど|くらい|ぐらい|位|前後|弱|強|経|たっ|過ぎ|すぎ|目|分|近く|余り|あまり|超|おき|ごと|毎|ずつ|[0-9])"
 )
 _SENTENCE_BREAK = "。?!\n"
+_PREPAID = re.compile(r"払|納")  # 前払い, 前納 after 「3年」: a prepaid term
 _PAST = re.compile(
     r"(?:ました|でした|だった|かった|った|した|いた|んだ|れた|きた|けた|えた|めた|ぎた|びた|てた|済み|済ん"
-    r"|過ぎ(?!る|れば|たら|ても|ない|ませ|ず|て(?:い)?(?:ない|ません)))(?![らいりめだしく])"  # not 過ぎたら, 過ぎても
+    # not 過ぎたら, 過ぎても; nor 「入金した場合」, a supposition, not something done
+    r"|過ぎ(?!る|れば|たら|ても|ない|ませ|ず|て(?:い)?(?:ない|ません)))(?![らいりめだしく]|\s*場合)"
 )
 # 年明け (after New Year) said of a date with no verb after it (「期限は年明けの1月10日です」) is the coming one
 _FUTURE = re.compile(
@@ -540,6 +542,7 @@ class _Impossible:
     day: int
     inferred: Literal["year", "month"] | None = None  # the year (or month) it was read in came from today
     tried: date | None = None  # the first of the month it was read in, when `inferred`
+    relative: bool = False  # that month was named from today (来月の31日, 今年の2月29日), not left out
 
     @property
     def value(self) -> str:
@@ -570,6 +573,15 @@ def _exists_ever(month: int | None, day: int) -> bool:
 
 
 _ISO_PARTS = re.compile(r"(?:([0-9]{4})|-)-(?:([0-9]{2})-|-)([0-9]{2})")  # _Impossible.value read back
+
+
+def written_parts(value: object) -> tuple[int | None, int | None, int] | None:
+    """An `invalid_date` fact's value read back: year and month as far as they were written, and the day."""
+    parts = _ISO_PARTS.fullmatch(str(value))
+    if parts is None:
+        return None
+    year, month, day = parts.groups()
+    return int(year) if year else None, int(month) if month else None, int(day)
 
 
 # ja-timex knows 一昨日 and 明々後日 but not their everyday kana spellings; each is given to it as the kanji word,
@@ -613,8 +625,13 @@ def _spans_back(text: str, today: date) -> list[_DateHit]:
         except (ValueError, OverflowError):
             continue
         span = text[first.start():ago.end() if ago else end]
+        notice = None
+        if months and value.day != today.day and not (units.get("週") or units.get("日")):
+            # 「切れて1か月です」 on 3月31日: no 31st in February, so its last day, said as 「1か月前」 says it
+            years = units.get("年", 0)
+            notice = shifted_to_month_end_note(today, [span_ja(years, months - 12 * years) + "前"], [value])
         hits.append(_DateHit(first.start(), ago.end() if ago else end, value,
-                             f"approximate ({span})" if months or "週" in units else None))
+                             f"approximate ({span})" if months or "週" in units else None, notice=notice))
     return hits
 
 
@@ -645,12 +662,16 @@ def _find_dates(text: str, today: date) -> tuple[list[_DateHit | _Impossible], l
     i = 0
     while i < len(items):
         item = items[i]
-        if item.kind == "shift":
+        if item.kind == "shift" and _PREPAID.match(text, item.end) and item.text.endswith("前"):
+            pass  # 「3年前払い」: three years paid ahead, not three years ago
+        elif item.kind == "shift":
             nxt = items[i + 1] if i + 1 < len(items) else None
             if nxt is not None and _JOIN.fullmatch(text, item.end, nxt.start):
                 consumed, hit = _compose(item, nxt, today)
                 if consumed:
-                    if hit is not None:
+                    if isinstance(hit, _Impossible):
+                        impossible.append(hit)
+                    elif hit is not None:
                         hits.append(hit)
                     i += 2
                     continue
@@ -776,8 +797,9 @@ def _only(shift: _Timex, unit: str) -> bool:
     return shift.units == (unit,)
 
 
-def _compose(shift: _Timex, part: _Timex, today: date) -> tuple[bool, _DateHit | None]:
-    """Join 「去年の4月」「来月の10日」「先週の金曜日」; (consumed, hit)."""
+def _compose(shift: _Timex, part: _Timex, today: date) -> tuple[bool, _DateHit | _Impossible | None]:
+    """Join 「去年の4月」「来月の10日」「先週の金曜日」; (consumed, hit). A day the month it names does not have
+    (「先月の31日」 in March, 「今年の2月29日」 in a common year) is a date that does not exist, told as one."""
     base = _base(shift, today)
     if base is None:
         return False, None
@@ -809,7 +831,12 @@ def _compose(shift: _Timex, part: _Timex, today: date) -> tuple[bool, _DateHit |
         else:
             return False, None
     except ValueError:
-        return True, None
+        # the month (or the year) came from today: _Impossible's notice names the month, or the leap years
+        if _only(shift, "year"):
+            return True, _Impossible(shift.start, part.end, None, part.month, part.day or 0, "year",
+                                     base.replace(month=part.month or 1, day=1), relative=True)
+        return True, _Impossible(shift.start, part.end, None, None, part.day or 0, "month", base.replace(day=1),
+                                 relative=True)
     return True, _DateHit(shift.start, part.end, value, note, month_only, notice=notice)
 
 
@@ -1140,7 +1167,9 @@ def _recur(bad: _Impossible, today: date) -> _DateHit | None:
     first = date(today.year, bad.month or today.month, 1)
     step = relativedelta(years=1) if bad.inferred == "year" else relativedelta(months=1)
     value = first + relativedelta(day=bad.day)  # relativedelta's day= stops at the month's last day
-    if value < today:
+    if bad.relative and bad.tried is not None and bad.tried + relativedelta(day=bad.day) >= today:
+        value = bad.tried + relativedelta(day=bad.day)  # 「来月31日」 in May: June's last day, not May 31
+    elif value < today:
         value = first + step + relativedelta(day=bad.day)
     note = f"{bad.inferred} inferred from today, moved to its next occurrence (a recurring date)"
     return _DateHit(bad.start, bad.end, value, note, inferred=bad.inferred,
@@ -1161,6 +1190,8 @@ _AFTER_BONUS = 2  # a cue right after the date (「…に初回注文」) beats 
 # 「期限前に」「期限内に」「期限までに」 place something relative to the date; they name it only with the date
 # in their own clause (「6月30日の期限前に」), never from the next one: 「去年パソコンに入れた、期限前に更新できる？」
 _RELATIVE = re.compile(r"\s*(?:前|内|まで)")
+# 「…注文した場合、いつ期限切れになりますか」: a cue asked about names the date wanted, not one of those given
+_ASKED = re.compile(r"(?:いつ|何日)\s*(?:に|が|の|頃|ごろ)?\s*$")
 
 
 _SCRIPT_BOUNDARY = re.compile(r"(?<=[A-Za-z0-9])(?=[^A-Za-z0-9])|(?<=[^A-Za-z0-9])(?=[A-Za-z0-9])")
@@ -1228,7 +1259,7 @@ def _assign_roles(text: str, spans: Sequence[tuple[int, int]], matcher: _CueMatc
     for start, end, role in cues:
         dates = in_clause.get(clause(start))
         if not dates:
-            if not _RELATIVE.match(text, end):
+            if not _RELATIVE.match(text, end) and not _ASKED.search(text, max(0, start - 4), start):
                 orphans.setdefault(clause(start), []).append((start, end, role))
             continue
         before = [d for d in dates if spans[d][1] <= start]

@@ -255,6 +255,35 @@ def test_a_date_without_year_or_tense_is_the_one_nearer_today(text: str, today: 
 
 
 @pytest.mark.parametrize(("text", "today", "expected"), [
+    # 「…した場合」 supposes: no past tense moving the date back a year
+    ("8月1日に入金した場合、いつ反映されますか", date(2025, 7, 20), ("payment", date(2025, 8, 1))),
+    ("10月1日にライセンスを追加した場合の月割りは？", date(2025, 9, 20), ("added", date(2025, 10, 1))),
+    ("8月1日に入金しました。いつ反映されますか", date(2025, 7, 20), ("payment", date(2024, 8, 1))),
+])
+def test_a_supposition_is_not_past(text: str, today: date, expected: tuple[str, date]) -> None:
+    fact = only_date(text, today)
+    assert (fact.name, fact.value) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # 「3年前払い」 is three years paid ahead, not three years ago
+    ("3年前払いのVIPでSignを2025年6月1日に買いました", [("sign_order", date(2025, 6, 1))]),
+    ("3年前納で契約しています", []),
+    ("3年前に期限が切れました", [("expiry", date(2022, 5, 15))]),
+])
+def test_a_prepaid_term_is_no_date(text: str, expected: list[tuple[str, date]]) -> None:
+    assert dates(text) == expected
+
+
+def test_a_role_asked_about_names_no_date_given() -> None:
+    # 「いつ期限切れになりますか」 asks for the expiry: the order's date in the clause before is not it
+    text = "組織が2021年6月1日にさらに2000トランザクションを注文した場合、いつ期限切れになりますか？"
+    assert dates(text, date(2021, 6, 1)) == [("date", date(2021, 6, 1))]
+    # stated, the cue one comma-clause away still names it
+    assert dates("有効期限は、2023年6月30日です") == [("expiry", date(2023, 6, 30))]
+
+
+@pytest.mark.parametrize(("text", "today", "expected"), [
     # words saying the expiry is still to come (rules/facts.yaml: ahead): next year's, once this year's has passed
     ("有効期限は3月10日です。期限前でも更新できますか", TODAY, date(2026, 3, 10)),
     ("有効期限は3月10日です。早めに更新したら残りの期間はどうなりますか", TODAY, date(2026, 3, 10)),
@@ -754,6 +783,17 @@ def test_any_text_gives_consistent_spans(text: str) -> None:
          "2024年2月29日の1年前に同じ日付がないため、その月の末日の2023年2月28日としています。"),
         ("1か月前に期限が切れました", date(2025, 3, 31), ("expiry", date(2025, 2, 28)), "1か月前に同じ日付がないため"),
         ("1か月前に期限が切れました", date(2025, 3, 15), ("expiry", date(2025, 2, 15)), None),
+        # and the time since it ended, counted back the same way
+        ("有効期限が切れて1か月です", date(2025, 3, 31), ("expiry", date(2025, 2, 28)),
+         "2025年3月31日の1か月前に同じ日付がないため、その月の末日の2025年2月28日としています。"),
+        ("有効期限が切れて1年です", date(2024, 2, 29), ("expiry", date(2023, 2, 28)), "2024年2月29日の1年前に"),
+        ("有効期限は1年と1か月前に切れました", date(2025, 3, 31), ("expiry", date(2024, 2, 29)), "13か月前に"),
+        ("有効期限が切れて1か月です", date(2025, 3, 15), ("expiry", date(2025, 2, 15)), None),
+        ("有効期限が切れて10日です", date(2025, 3, 31), ("expiry", date(2025, 3, 21)), None),
+        # a day the month it names lacks, for a recurring date: that month's last day, not this month's day
+        ("課金日は来月31日です", TODAY, ("billing", date(2025, 6, 30)), "2025年6月には31日がないため"),
+        ("課金日は来年の2月29日です", TODAY, ("billing", date(2026, 2, 28)), "2026年2月には29日がないため"),
+        ("課金日は先月31日でした", TODAY, ("billing", date(2025, 5, 31)), None),  # passed: the next 31st
     ],
 )
 def test_clamped_dates_carry_a_notice(text: str, today: date, expected: tuple[str, date], notice: str | None) -> None:
@@ -782,6 +822,10 @@ def test_clamped_dates_carry_a_notice(text: str, today: date, expected: tuple[st
         # no year given, and the one it was read in has no such day: only that is said, the rest is asked
         ("2月29日に有効期限が切れました", "--02-29", "2月29日は、うるう年（2024年、2028年など）にしかありません。"),
         ("契約応当日は2月30日です", "--02-30", "2月30日という日付はありません。"),  # recurring, but no year has it
+        # a day counted from today's month or year that its month lacks: said, not dropped
+        ("有効期限は先月の31日でした", "---31", "2025年4月には31日がありません。"),
+        ("有効期限は今年の2月29日でした", "--02-29", "2月29日は、うるう年（2024年、2028年など）にしかありません。"),
+        ("来年の2月30日に切れます", "--02-30", "2月30日という日付はありません。"),
     ],
 )
 def test_a_date_that_does_not_exist_is_told(text: str, value: str, notice: str) -> None:
