@@ -59,7 +59,8 @@ _SERIAL = re.compile(
 # and international ones: +81 90-1234-5678, +81 (0)3 1234 5678. Digit counts are checked in _is_phone,
 # so dates (2024-01-16, 01-16-2024) and years never pass.
 _PHONE = re.compile(
-    r"(?<![A-Za-z0-9+.])(?:\+[0-9]{1,3}(?:[ \t]*\(0\))?|81(?=[ \t.-])|\(?0[0-9]{1,4}\)?)"
+    # not inside a number or a word (a dot after a digit is a decimal point), but after 「TEL.」「FAX.」
+    r"(?<![A-Za-z0-9+])(?<![0-9]\.)(?:\+[0-9]{1,3}(?:[ \t]*\(0\))?|81(?=[ \t.-])|\(?0[0-9]{1,4}\)?)"
     r"(?:[ \t.-]*\(?[0-9]{1,4}\)?){1,3}(?![0-9])"
 )
 _BLANK = "\x00"  # fills a masked span in the working copy: not alphanumeric, so later rules see a boundary

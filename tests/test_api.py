@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from bot.core import Bot
+from bot.web import create_app
+
 ANSWER_KEYS = {"answer", "intent", "confidence", "product", "computed", "rule", "follow_up", "suggestions",
                "session_id", "version", "links"}
 
@@ -142,6 +145,10 @@ LONE_SURROGATES = [
     ("/api/agent/whatif", b'{"text": "x", "intent": "\\ud800"}', 400),
     ("/api/agent/whatif", b'{"text": "x", "product": "\\udc00"}', 400),
     ("/api/feedback", b'{"session_id": "s1", "rating": "up", "comment": "\\ud800"}', 201),
+    # the same half written as raw UTF-8 bytes, which Python's JSON reader lets through too: it was a 500 when the
+    # feedback file was written
+    ("/api/feedback", b'{"session_id": "s1", "rating": "up", "comment": "ok\xed\xa0\x80"}', 201),
+    ("/api/ask", b'{"text": "\xe6\x9b\xb4\xe6\x96\xb0\xe6\x96\x99\xe9\x87\x91\xed\xa0\xbd"}', 200),
 ]
 
 
@@ -221,3 +228,26 @@ def test_a_slack_conversation_cannot_be_continued_from_the_api(client: FlaskClie
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_session_id"
     assert "slack:" in r.get_json()["error"]["message"]
 
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/ask", b'{"text": ' + b"[" * 2000 + b"]" * 2000 + b"}"),
+    ("/api/feedback", b'{"session_id": "s1", "rating": "up", "comment": ' + b"[" * 2000 + b"]" * 2000 + b"}"),
+    ("/api/agent/whatif", b'{"text": "x", "facts": ' + b'{"a": ' * 2000 + b"1" + b"}" * 2001),
+])
+def test_json_nested_deeper_than_the_parser_reads_is_a_400(client: FlaskClient, path: str, body: bytes) -> None:
+    # 4 KB of brackets took Python's JSON reader past its recursion limit: a RecursionError, a 500
+    r = client.post(path, data=body, content_type="application/json")
+    assert r.status_code == 400, r.data
+    assert r.get_json()["error"] == {"code": "bad_json", "message": "the body is nested too deeply to read"}
+
+
+def test_retry_after_is_on_the_refusal_only(bot: Bot) -> None:
+    # Flask-Limiter writes its window's Retry-After on every answer of a limited route: a client honouring it
+    # would wait a minute after a 200
+    client = create_app(bot=bot, settings=bot.settings.with_overrides(rate_limit="2/minute")).test_client()
+    answered = [client.post("/api/ask", json={"text": "更新料金はいくらですか？"}) for _ in range(2)]
+    refused = client.post("/api/ask", json={"text": "更新料金はいくらですか？"})
+    assert [r.status_code for r in answered] == [200, 200] and refused.status_code == 429
+    assert all("Retry-After" not in r.headers and r.headers["X-RateLimit-Limit"] == "2" for r in answered)
+    assert int(refused.headers["Retry-After"]) > 0

@@ -224,6 +224,10 @@ def test_request_id_does_not_leak_into_later_logs(client: FlaskClient) -> None:
         ("注文番号は20240116123456-123456789です", "注文番号は[order]です"),
         ("090.1234.5678", "[phone]"),
         ("81-90-1234-5678", "[phone]"),
+        # after an abbreviation's dot: the way business cards and signatures write them
+        ("TEL.090-1234-5678まで", "TEL.[phone]まで"),
+        ("Tel.0120-123-456 / FAX.03-1234-5678", "Tel.[phone] / FAX.[phone]"),
+        ("ＴＥＬ．０３－１２３４－５６７８", "ＴＥＬ．[phone]"),
     ],
 )
 def test_mask_hides_personal_data(text: str, masked: str) -> None:
@@ -241,6 +245,7 @@ def test_mask_hides_personal_data(text: str, masked: str) -> None:
         "Windows 11 と macOS 14.5", "ウイルスバスター クラウド",
         "1731000000.000100", "2024 01 16", "THE QUICK BROWN FOX", "version 2.0.12345", "0.5",
         "81件", "81-2024", "20240116-1234",
+        "1.09012345678", "v3.0120123456",  # a dot after a digit is a decimal point: no phone starts there
     ],
 )
 def test_mask_leaves_dates_numbers_and_ids_alone(text: str) -> None:

@@ -71,6 +71,11 @@ RAW_BATTERY: list[tuple[bytes, int, str]] = [
     (b"GET /api/faq?q=x HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400, "Bad Header"),
     (b"POST /api/ask HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "TRANSFER-ENCODING"),
     (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "too large"),
+    # and a chunked body gunicorn cannot frame, found while the app reads it (it was a 500)
+    (b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+     b"Connection: close\r\n\r\nzz\r\n", 400, "could not be read"),
+    (b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+     b"Connection: close\r\n\r\n4\r\n{\"a\"XX5\r\n", 400, "could not be read"),
 ]
 
 
@@ -87,16 +92,25 @@ def _raw(addr: tuple[str, int], request: bytes) -> tuple[int, dict[str, str], by
 
 
 @pytest.mark.parametrize(("request_bytes", "expected", "says"), RAW_BATTERY,
-                         ids=["raw-utf8-url", "garbage", "bad-header", "transfer-coding", "long-line"])
+                         ids=["raw-utf8-url", "garbage", "bad-header", "transfer-coding", "long-line", "chunk-size",
+                              "chunk-terminator"])
 def test_requests_gunicorn_refuses_get_the_same_json_errors(server: tuple[str, int], request_bytes: bytes,
                                                             expected: int, says: str) -> None:
     status, headers, body = _raw(server, request_bytes)
     assert status == expected
     assert headers["Content-Type"] == "application/json" and headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Content-Security-Policy"] and int(headers["Content-Length"]) == len(body)
+    # like every response of the app: an id to quote, and the resource policy
+    assert len(headers["X-Request-ID"]) == 32 and headers["Cross-Origin-Resource-Policy"]
     error = json.loads(body)["error"]
     assert error["code"] in {"bad_request", "uri_too_long"} and says in error["message"]
     assert _request(server, "GET", "/healthz")[0] == 200
+
+
+def test_a_lookup_of_some_hundreds_of_japanese_characters_fits_the_request_line(server: tuple[str, int]) -> None:
+    # percent-encoded, a Japanese character is 9 bytes: gunicorn's default 4,094-byte line refused about 450
+    status, _, body = _request(server, "GET", "/api/faq?q=" + "%E6%9B%B4%E6%96%B0" * 400)
+    assert status == 200 and json.loads(body)["query"] == "更新" * 400
 
 
 def _chunked(addr: tuple[str, int], body: bytes) -> tuple[int, bytes]:

@@ -1045,3 +1045,18 @@ def test_without_a_bot_token_the_operator_is_told(bot: Bot, tmp_path: Path, fake
             time.sleep(0.05)
     assert any("channel C123 was not answered: SLACK_BOT_TOKEN is not set" in r.getMessage() for r in caplog.records)
     assert not fake_slack.matching(lambda c: c["path"] == "/api/chat.postMessage")
+
+
+def test_signed_bodies_of_odd_shapes_are_refused_or_ignored_never_a_500(
+        bot: Bot, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # a signed body is Slack's word, but its shape is still checked: with the rate limit on, the limiter reads the
+    # event before Bolt does, and a list where the user id goes (or brackets past the JSON reader's depth) was a 500
+    monkeypatch.setenv(API_URL_ENV, fake_slack.api_url)
+    client = create_app(bot=bot, settings=slack_settings(bot, tmp_path, slack_rate_limit="20/minute")).test_client()
+    deep = '{"type": "event_callback", "event": ' + "[" * 2000 + "]" * 2000 + "}"
+    assert post(client, deep, ctype="application/json").status_code == 400
+    listed = json.loads(mention_body("更新料金は？", event_id="EvOdd"))
+    listed["event"]["user"] = ["U123"]
+    listed["authorizations"] = [{"user_id": ["B1"], "is_bot": True}]
+    response = post(client, json.dumps(listed), ctype="application/json")
+    assert response.status_code < 500, response.data

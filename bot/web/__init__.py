@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
+from gunicorn.http.errors import NoMoreData, ParseException
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response as BaseResponse
@@ -65,13 +66,24 @@ def create_app(bot: Bot | None = None, settings: Settings | None = None, state: 
         # what Bot.ask and parse_facts refuse (empty or too long text, unknown product, intent or fact)
         return error(exc.code, exc.message, 400)
 
+    @app.errorhandler(ParseException)
+    @app.errorhandler(NoMoreData)
+    def _bad_body(exc: Exception) -> tuple[Response, int]:
+        # gunicorn raises these while the view reads a body it cannot frame: a malformed chunk size or
+        # terminator, or a client gone before its Content-Length was sent. The client's fault: a 400, and the
+        # connection closed, since where the next request would start is unknown
+        response, status = error("bad_request", f"the request body could not be read: {type(exc).__name__} "
+                                 "(a malformed chunked body, or one shorter than its Content-Length)", 400)
+        response.headers["Connection"] = "close"
+        return response, status
+
     @app.errorhandler(StoreUnavailable)
     def _store_down(exc: StoreUnavailable) -> tuple[Response, int]:
         # a request that needs the shared state (a conversation, feedback) while Redis is down: say so, no 500
         app.logger.error("%s %s: %s", request.method, request.path, exc)
         response = jsonify(error={"code": "store_unavailable",
                                   "message": "the shared store is unavailable; please try again in a few seconds"})
-        response.headers["Retry-After"] = "5"
+        response.headers["Retry-After"] = g.retry_after = "5"  # kept over the rate limiter's (bot/web/hardening.py)
         return response, 503
 
     @app.errorhandler(HTTPException)

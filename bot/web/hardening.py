@@ -121,6 +121,14 @@ def _finish(response: Response) -> Response:
     missing += [(name, value) for name, value, low in _defaults(cross_origin, request.is_secure)
                 if low not in present]
     headers.extend(missing)
+    # Flask-Limiter (headers_enabled) writes its window's Retry-After on every answer of a limited route, and over
+    # the 503's own: a client honouring it would wait a minute after a 200. It belongs on the 429 only, and the 503
+    # keeps the few seconds it asked for. (Flask-Limiter's after_request runs before this one: registered later.)
+    if response.status_code != 429 and "Retry-After" in headers:
+        if retry := g.get("retry_after"):
+            headers["Retry-After"] = retry
+        else:
+            del headers["Retry-After"]
     _log_request(response)
     return response
 

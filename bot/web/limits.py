@@ -7,7 +7,6 @@ that define the routes need not know about rate limits.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -20,6 +19,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ..config import Settings, env_name, limit_problem
+from .payload import loads
 from .slack import by_a_bot, signed_by_slack
 
 # (path or path prefix, whether it is a prefix) → the per-client limit; /slack/events gets the Slack one
@@ -54,7 +54,7 @@ def slack_key() -> str:
     team = user = ""
     if request.mimetype == "application/json":
         try:
-            data = json.loads(body)
+            data = loads(body)
         except ValueError:
             data = None
         if isinstance(data, dict):
@@ -66,7 +66,7 @@ def slack_key() -> str:
         user = form.get("user_id", [""])[0]
         if not (team or user) and "payload" in form:
             try:
-                payload = json.loads(form["payload"][0])
+                payload = loads(form["payload"][0])
             except ValueError:
                 payload = None
             if isinstance(payload, dict):
@@ -128,7 +128,7 @@ def _from_a_bot() -> bool:
     if request.mimetype != "application/json":
         return False
     try:
-        data = json.loads(request.get_data(cache=True))
+        data = loads(request.get_data(cache=True))
     except ValueError:
         return False
     event = _get(data, "event")

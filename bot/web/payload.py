@@ -45,9 +45,20 @@ def reason_code(reason: str) -> str:
 
 
 # JSON may escape half of a UTF-16 pair (\ud800) on its own, which no UTF-8 can carry: a reply or a record
-# quoting it could not be written. Only a body holding such an escape is searched.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# quoting it could not be written. Python's JSON reader also lets the same half through written as raw bytes
+# (ED A0 80: it decodes with "surrogatepass"). Only a body holding either is searched.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_TOO_DEEP = "the body is nested too deeply to read"
+
+
+def loads(data: bytes | str) -> Any:
+    """json.loads, with a document nested deeper than the parser's recursion limit refused as bad JSON (a
+    ValueError) instead of a RecursionError: 2 KB of brackets would otherwise be a 500."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError(_TOO_DEEP) from None
 
 
 def json_object(fields: Collection[str]) -> dict[str, Any]:
@@ -58,7 +69,10 @@ def json_object(fields: Collection[str]) -> dict[str, Any]:
     """
     if not request.is_json:
         raise PayloadError("unsupported_media_type", "Content-Type must be application/json", 415)
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:
+        raise PayloadError("bad_json", _TOO_DEEP) from None
     if payload is None:
         if request.get_data(cache=True).strip() == b"null":
             raise PayloadError("bad_json", "the body must be a JSON object, not null")

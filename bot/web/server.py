@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from ..knowledge import Knowledge, knowledge_version, load_knowledge
 from ..logs import logging_config
 from ..reloader import KnowledgeReloader
 from ..reloader import log as reload_log
-from .hardening import SECURITY_HEADERS
+from .hardening import REQUEST_ID_HEADER, SECURITY_HEADERS
 from .payload import INTERNAL_ERROR, error_body, reason_code
 
 
@@ -122,8 +123,11 @@ def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None
         message = ("Invalid request line: it must be `METHOD /path HTTP/1.1`, and characters outside ASCII "
                    "in a URL must be percent-encoded")
     body = error_body(code, message)
+    # the headers every response of the app carries, errors included (bot/web/hardening.py): a request id of its
+    # own (no header of the request was read), and the resource policy of a same-origin response
     headers = {"Connection": "close", "Content-Type": "application/json", "Content-Length": str(len(body)),
-               "Cache-Control": "no-store", **SECURITY_HEADERS}
+               "Cache-Control": "no-store", **SECURITY_HEADERS, "Cross-Origin-Resource-Policy": "same-origin",
+               REQUEST_ID_HEADER: uuid.uuid4().hex}
     head = f"HTTP/1.1 {status_int} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
     gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
 
@@ -156,6 +160,9 @@ def run_gunicorn(*, host: str, port: int, workers: int, threads: int, settings: 
         "logger_class": _Logger,
         "logconfig_dict": logging_config(),
         "timeout": 30,
+        # the longest request line gunicorn reads (its default is 4094 bytes): the agents' look-up sends its query
+        # in the URL, and a Japanese character percent-encoded is 9 bytes, so 4094 refused about 450 of them
+        "limit_request_line": 8190,
         "graceful_timeout": 10,
         "pidfile": str(settings.pid_file),
         # gunicorn 25+ opens a control socket at one path per user ($HOME/.gunicorn/gunicorn.ctl), which two

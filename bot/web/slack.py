@@ -42,6 +42,7 @@ from ..dates import format_date_ja, parse_iso_day
 from ..display import labelled
 from ..errors import BotError, InputError
 from ..state import Dedupe, State
+from .payload import loads
 
 log = logging.getLogger("faqbot.slack")
 
@@ -128,12 +129,12 @@ def _slack_shaped(body: bytes, mimetype: str) -> bool:
     """A JSON object (the Events API), or a form whose `payload`, if any, is a JSON object (buttons)."""
     try:
         if mimetype == "application/json":
-            data = json.loads(body)
+            data = loads(body)
             return isinstance(data, dict) and isinstance(data.get("event", {}), dict)
         payload = parse_qs(body.decode("utf-8", "replace")).get("payload")
         if payload is None:
             return True
-        data = json.loads(payload[0])
+        data = loads(payload[0])
         # a button's payload names the button: Bolt read the first of an empty list, a 500
         return isinstance(data, dict) and (data.get("type") != "block_actions" or (
             isinstance(data.get("actions"), list) and bool(data["actions"])
@@ -302,7 +303,7 @@ def init_slack(app: Flask, settings: Settings, state: State) -> None:
             out = jsonify(error={"code": "too_many_requests", "message": exc.description or "too many requests"})
             out.status_code = 429
             out.headers["X-Slack-No-Retry"] = "1"
-        out.headers["Retry-After"] = retry_after
+        out.headers["Retry-After"] = g.retry_after = retry_after  # a refusal answered 200 keeps it (hardening.py)
         return out
 
     app.register_blueprint(bp)
@@ -314,7 +315,7 @@ def _told_through_response_url(text: str, settings: Settings) -> bool:
     if not signed_by_slack(settings.slack_signing_secret):
         return False
     try:
-        payload = json.loads(request.form.get("payload") or "null")
+        payload = loads(request.form.get("payload") or "null")
     except ValueError:
         return False
     url = payload.get("response_url") if isinstance(payload, dict) else None
@@ -413,7 +414,7 @@ def build_bolt(get_bot: Callable[[], Bot], settings: Settings, dedupe: Dedupe, *
 
     def share(action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         try:
-            shared = json.loads(action.get("value") or "")
+            shared = loads(action.get("value") or "")
             question, answer_text = str(shared["q"]), str(shared["a"])
             as_of = parse_iso_day(shared.get("d"))  # a button made before the day was kept has none
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -509,14 +510,17 @@ def _authorizer(bot_token: str) -> Callable[..., AuthorizeResult]:
 
 def _bot_users(body: Mapping[str, Any]) -> set[str]:
     """The bot users this event was delivered for (Events API `authorizations`)."""
-    return {a["user_id"] for a in body.get("authorizations") or []
-            if isinstance(a, dict) and a.get("is_bot") and a.get("user_id")}
+    found = body.get("authorizations")
+    return {a["user_id"] for a in (found if isinstance(found, list) else [])
+            if isinstance(a, dict) and a.get("is_bot") and isinstance(a.get("user_id"), str)}
 
 
 def by_a_bot(event: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
     """An event a bot wrote, this one's own answers included: never a question to answer (that would start a
     loop), and never counted by the rate limit (a DM answer comes back as a message.im event under the bot)."""
-    return bool(event.get("bot_id")) or event.get("subtype") == "bot_message" or event.get("user") in _bot_users(body)
+    user = event.get("user")  # a signed body is Slack's word, but its shape is still checked: no 500 on a list
+    return bool(event.get("bot_id")) or event.get("subtype") == "bot_message" or (
+        isinstance(user, str) and user in _bot_users(body))
 
 
 def _not_slack() -> Response:
