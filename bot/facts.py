@@ -177,11 +177,10 @@ def as_role(fact: Fact, role: str, today: date, question_tense: int = 0, *, role
     question said that the role's date is still to come; a date that does not exist stays one.
     """
     if fact.name == "invalid_date":
-        parts = _ISO_PARTS.fullmatch(str(fact.value))
+        parts = written_parts(fact.value)
         if role not in roles.recurring or fact.inferred is None or parts is None:
             return fact
-        year, month, day = (int(p) if p else None for p in parts.groups())
-        bad = _Impossible(fact.start, fact.end, year, month, day or 0, fact.inferred)
+        bad = _Impossible(fact.start, fact.end, *parts, fact.inferred)
         hit = _recur(bad, today)
         return fact if hit is None else replace(fact, name=role, value=hit.value, note=hit.note, notice=hit.notice)
     if fact.inferred is None:
